@@ -1,0 +1,68 @@
+"""Not One Less (一个都不少): the backend of a county's 控辍保学 campaign."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from server import config as config_module
+from server import http
+from server.db import Database
+from server.people.protection import IdNumberVault
+
+API_TITLE = "Not One Less (一个都不少)"
+API_VERSION = "1"
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app from the environment, with `overrides` on top (tests, CLI)."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(config_module.from_environment())
+    app.config.update(overrides or {})
+    config_module.check(app.config)
+    app.config.update(
+        API_TITLE=API_TITLE,
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        # Served by the app itself from the swagger-ui-bundle npm package (scripts/setup.sh);
+        # field offices often have no route to public CDNs.
+        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    logging.basicConfig(level=logging.INFO)
+
+    app.extensions["notoneless.db"] = Database(app.config["DATABASE_URL"])
+    app.extensions["notoneless.vault"] = IdNumberVault.from_config(
+        app.config["ID_NUMBER_KEY"], app.config["ID_LOOKUP_KEY"]
+    )
+
+    http.init_app(app)
+    api = http.Api(
+        app,
+        spec_kwargs={
+            "info": {"description": "Sync, survey and case API of a county's 控辍保学 campaign."},
+            "servers": [{"url": "/"}],
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A login or device token"}
+    )
+    from server import docs_assets
+    from server.accounts.routes import blp as accounts_blp
+    from server.campaigns.routes import blp as campaigns_blp
+    from server.health.routes import blp as health_blp
+    from server.people.routes import blp as people_blp
+    from server.places.routes import blp as places_blp
+    from server.schools.routes import blp as schools_blp
+
+    for blueprint in (health_blp, accounts_blp, places_blp, people_blp, schools_blp, campaigns_blp):
+        api.register_blueprint(blueprint, url_prefix="/api/v1")
+    docs_assets.init_app(app)
+    app.extensions["notoneless.api"] = api
+    return app

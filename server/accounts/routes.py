@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, g
+from flask.views import MethodView
+
+from server import db
+from server.accounts import schemas, service
+from server.http import Blueprint, current_person, current_scope
+
+blp = Blueprint("accounts", __name__, description="Logging in and who you are")
+
+
+@blp.route("/auth/login")
+class Login(MethodView):
+    @blp.arguments(schemas.LoginSchema)
+    @blp.response(200, schemas.TokenSchema)
+    def post(self, args):
+        """Log in with username and password; get an expiring bearer token."""
+        ttl = dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
+        token, access, person = service.log_in(db.session(), args["username"], args["password"], ttl)
+        return {"token": token, "expires_at": access.expires_at, "person": person}
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @blp.login_required()
+    @blp.response(204)
+    def post(self):
+        """Revoke the token this request carries."""
+        current_person()
+        service.log_out(db.session(), g.access_token)
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.login_required()
+    @blp.response(200, schemas.MeSchema)
+    def get(self):
+        """Show who you are and which villages you may touch."""
+        person, scope = current_person(), current_scope()
+        data = schemas.PersonSchema().dump(person)
+        data["village_codes"] = None if scope.everywhere else sorted(scope.village_codes)
+        return data

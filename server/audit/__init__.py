@@ -1,0 +1,1 @@
+"""Who read, exported or changed what: the trail the bureau reviews."""

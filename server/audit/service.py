@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from server.audit.models import AuditEvent
+
+
+def record(session: Session, person_id: int | None, action: str, subject_type: str, subject_id: str,
+           *, remote_addr: str | None = None, **detail) -> None:
+    """Add an audit event to the current transaction: it commits with the work it describes."""
+    session.add(AuditEvent(person_id=person_id, action=action, subject_type=subject_type,
+                           subject_id=str(subject_id), remote_addr=remote_addr, detail=detail))

@@ -1,0 +1,1 @@
+"""Campaigns: a school year, its phase dates and its school-age cut-off."""

@@ -1,0 +1,94 @@
+"""The `notoneless` command: the app's CLI (Flask's, with the app's configuration loaded)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from server import create_app
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app())
+def main():
+    """Not One Less (一个都不少): manage the campaign server."""
+
+
+@main.command()
+def keys():
+    """Print a fresh set of secret keys in environment-file form."""
+    import secrets
+
+    from server.people.protection import new_key
+
+    click.echo(f"SECRET_KEY={secrets.token_urlsafe(32)}")
+    click.echo(f"ID_NUMBER_KEY={new_key()}")
+    click.echo(f"ID_LOOKUP_KEY={new_key()}")
+
+
+@main.command()
+@click.option("--queue", "queues", multiple=True, help="queues to serve (default: all)")
+@click.option("--burst", is_flag=True, help="stop when the queues are empty")
+@with_appcontext
+def worker(queues, burst):
+    """Run an RQ worker inside the app's configuration."""
+    from rq import Worker
+
+    from server import jobs
+
+    names = queues or jobs.QUEUES
+    app = current_app._get_current_object()
+    w = Worker([jobs.queue(n, app) for n in names], connection=jobs.redis_connection(app))
+    w.work(burst=burst, with_scheduler=False)
+
+
+@main.group()
+def demo():
+    """The demo county."""
+
+
+@demo.command("load")
+@click.option("--size", type=click.Choice(["full", "medium", "small", "tiny"]), default="full")
+@click.option("--seed", type=int, default=20260521, show_default=True)
+@click.option("--school-year", type=int, default=2026, show_default=True)
+@click.option("--password", default="demo-password", show_default=True, help="password of every demo account")
+@click.option("--replace", is_flag=True, help="wipe the places, people and accounts already loaded")
+@with_appcontext
+def demo_load(size, seed, school_year, password, replace):
+    """Generate the demo county and load it."""
+    from server.db import database
+    from server.demo import generator, loader
+
+    started = time.monotonic()
+    county = generator.generate(size, seed=seed, school_year=school_year)
+    generated = time.monotonic()
+    db = database()
+    with db.sessionmaker() as session:
+        try:
+            counts = loader.load(session, county, current_app.extensions["notoneless.vault"], password,
+                                 replace=replace)
+        except loader.NotEmptyError as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+    done = time.monotonic()
+    click.echo(", ".join(f"{v} {k}" for k, v in counts.items()))
+    click.echo(f"generated in {generated - started:.1f} s, loaded in {done - generated:.1f} s")
+
+
+@demo.command("write-files")
+@click.option("--size", type=click.Choice(["full", "medium", "small", "tiny"]), default="full")
+@click.option("--seed", type=int, default=20260521, show_default=True)
+@click.option("--school-year", type=int, default=2026, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default="var/demo", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv")
+def demo_write_files(size, seed, school_year, out, fmt):
+    """Write the police roster and the school register of the demo county."""
+    from pathlib import Path
+
+    from server.demo import files, generator
+
+    county = generator.generate(size, seed=seed, school_year=school_year)
+    for path in files.write_all(county, Path(out), fmt):
+        click.echo(path)

@@ -1,0 +1,36 @@
+"""Configuration from the environment (12-factor): nothing secret lives in the repository."""
+
+from __future__ import annotations
+
+import os
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def from_environment(env: os._Environ | dict | None = None) -> dict:
+    env = os.environ if env is None else env
+    config = {
+        "DATABASE_URL": env.get("DATABASE_URL", "postgresql+psycopg:///notoneless"),
+        "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "SECRET_KEY": env.get("SECRET_KEY"),
+        # base64 of 32 random bytes each; `notoneless keys` prints a fresh set.
+        "ID_NUMBER_KEY": env.get("ID_NUMBER_KEY"),
+        "ID_LOOKUP_KEY": env.get("ID_LOOKUP_KEY"),
+        "TOKEN_TTL_HOURS": int(env.get("TOKEN_TTL_HOURS", "12")),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(32 * 1024 * 1024))),
+        "PAGE_SIZE_MAX": int(env.get("PAGE_SIZE_MAX", "500")),
+        "RQ_QUEUE_PREFIX": env.get("RQ_QUEUE_PREFIX", ""),
+    }
+    return config
+
+
+def check(config: dict) -> None:
+    """Refuse to start without the keys that protect children's data."""
+    missing = [k for k in ("SECRET_KEY", "ID_NUMBER_KEY", "ID_LOOKUP_KEY") if not config.get(k)]
+    if missing:
+        raise ConfigError(
+            "missing configuration: " + ", ".join(missing)
+            + " (scripts/run.sh writes them to instance/notoneless.env; `notoneless keys` prints a new set)"
+        )

@@ -1,0 +1,57 @@
+"""The database engine, the declarative base and the per-request session.
+
+One transaction per request: the session is opened lazily, committed by the HTTP edge
+(`server.http`) after the view returned a success, rolled back otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, g
+from sqlalchemy import DateTime, MetaData, create_engine, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+# Stable constraint names so that Alembic revisions can refer to them.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class SyncedRecord:
+    """Columns every record that tablets sync carries: the server's version and its time."""
+
+    version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class Database:
+    """An engine and the session factory bound to it (tests rebind the factory)."""
+
+    def __init__(self, url: str, **engine_options):
+        self.engine = create_engine(url, pool_pre_ping=True, **engine_options)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+
+def database() -> Database:
+    return current_app.extensions["notoneless.db"]
+
+
+def session() -> Session:
+    """The current request's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = database().sessionmaker()
+    return g.db_session

@@ -1,0 +1,59 @@
+"""Stable error codes, in one place: tablets and the supervisor page switch on `code`.
+
+Every error answer has the same shape: {"code", "message", "errors": [{"field", "code",
+"message"}]}. Codes never change meaning once shipped; add new ones instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# code -> (HTTP status, default message)
+CODES: dict[str, tuple[int, str]] = {
+    "auth.missing_token": (401, "Log in first: this call needs a bearer token."),
+    "auth.invalid_token": (401, "The token is unknown, expired or revoked; log in again."),
+    "auth.invalid_credentials": (401, "Wrong username or password."),
+    "auth.forbidden": (403, "Your role may not do this."),
+    "request.not_found": (404, "No such resource."),
+    "request.method_not_allowed": (405, "This method is not allowed here."),
+    "request.invalid": (422, "The request is not valid; see errors for each field."),
+    "request.malformed": (400, "The request body could not be read."),
+    "request.too_large": (413, "The request is too large."),
+    "request.unsupported_media_type": (415, "Unsupported content type."),
+    "db.conflict": (409, "The change conflicts with the current data; reload and try again."),
+    "db.unavailable": (503, "The database is not reachable; try again shortly."),
+    "server.internal_error": (500, "Something went wrong on the server; it has been logged."),
+}
+
+
+@dataclass
+class FieldError:
+    field: str | None
+    code: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+@dataclass
+class DomainError(Exception):
+    """Raised by services; the HTTP edge turns it into the stable error shape."""
+
+    code: str
+    message: str | None = None
+    errors: list[FieldError] = field(default_factory=list)
+    status: int | None = None
+
+    def __post_init__(self):
+        status, default_message = CODES.get(self.code, (400, self.code))
+        self.status = self.status or status
+        self.message = self.message or default_message
+        super().__init__(self.message)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "errors": [e.as_dict() for e in self.errors]}
+
+
+def not_found(what: str) -> DomainError:
+    return DomainError("request.not_found", f"No such {what}.")

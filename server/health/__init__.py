@@ -1,0 +1,1 @@
+"""Is the service, its database, its queue and its worker up."""

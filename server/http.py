@@ -1,0 +1,174 @@
+"""The HTTP edge: the Api and Blueprint classes, authentication, one transaction per request,
+and the single mapping from exceptions to the stable error shape of `server.errors`."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import flask_smorest
+import marshmallow as ma
+from flask import g, jsonify, request
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from server import db
+from server.accounts.scope import Scope, scope_of
+from server.errors import DomainError, FieldError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "request.malformed",
+    401: "auth.missing_token",
+    403: "auth.forbidden",
+    404: "request.not_found",
+    405: "request.method_not_allowed",
+    413: "request.too_large",
+    415: "request.unsupported_media_type",
+    422: "request.invalid",
+}
+
+
+class FieldErrorSchema(ma.Schema):
+    field = ma.fields.String(allow_none=True)
+    code = ma.fields.String()
+    message = ma.fields.String()
+
+
+class ErrorSchema(ma.Schema):
+    code = ma.fields.String(metadata={"description": "Stable machine-readable error code"})
+    message = ma.fields.String(metadata={"description": "Human-readable message"})
+    errors = ma.fields.List(ma.fields.Nested(FieldErrorSchema))
+
+
+def error_response(error: DomainError):
+    response = jsonify(error.as_dict())
+    response.status_code = error.status
+    return response
+
+
+def _flatten(messages, prefix: str = "") -> list[FieldError]:
+    """webargs/marshmallow nest messages by location and field; the tablet wants a flat list."""
+    out: list[FieldError] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = key if not prefix else f"{prefix}.{key}"
+            if prefix == "" and key in ("json", "query", "form", "files", "headers", "path"):
+                name = ""
+            out.extend(_flatten(value, name))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        for message in messages:
+            out.append(FieldError(prefix or None, "request.invalid_field", message))
+    elif isinstance(messages, list):
+        for item in messages:
+            out.extend(_flatten(item, prefix))
+    else:
+        out.append(FieldError(prefix or None, "request.invalid_field", str(messages)))
+    return out
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        original = getattr(error, "original_exception", None)
+        if original is not None:
+            return _handle_unexpected(original)
+        data = getattr(error, "data", None) or {}
+        code = _HTTP_CODES.get(error.code, "server.internal_error" if error.code >= 500 else "request.malformed")
+        field_errors = _flatten(data.get("messages") or data.get("errors") or {})
+        domain = DomainError(code, data.get("message"), field_errors, status=error.code)
+        response = error_response(domain)
+        for key, value in (data.get("headers") or {}).items():
+            response.headers[key] = value
+        return response
+
+
+def _handle_unexpected(exc: BaseException):
+    if isinstance(exc, DomainError):
+        return error_response(exc)
+    if isinstance(exc, OperationalError):
+        log.warning("database unavailable: %s", exc)
+        return error_response(DomainError("db.unavailable"))
+    if isinstance(exc, IntegrityError):
+        return error_response(DomainError("db.conflict"))
+    log.exception("unexpected error", exc_info=exc)
+    return error_response(DomainError("server.internal_error"))
+
+
+class Blueprint(flask_smorest.Blueprint):
+    def login_required(self, *roles: str):
+        """Require a logged-in person, of one of `roles` when given; document it in OpenAPI."""
+
+        def decorator(view):
+            @functools.wraps(view)
+            def wrapper(*args, **kwargs):
+                person = current_person()
+                if roles and person.role not in roles:
+                    raise DomainError("auth.forbidden")
+                return view(*args, **kwargs)
+
+            documented = self.doc(security=[{"bearerAuth": []}])(wrapper)
+            return self.alt_response(401, schema=ErrorSchema, description="Not logged in")(
+                self.alt_response(403, schema=ErrorSchema, description="Not allowed")(documented)
+            )
+
+        return decorator
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_person():
+    """The person behind the request's bearer token (auth.missing_token / auth.invalid_token)."""
+    if "person" not in g:
+        from server.accounts.service import person_for_token
+
+        token = bearer_token()
+        if token is None:
+            raise DomainError("auth.missing_token")
+        g.person, g.access_token = person_for_token(db.session(), token)
+    return g.person
+
+
+def current_scope() -> Scope:
+    if "scope" not in g:
+        g.scope = scope_of(db.session(), current_person())
+    return g.scope
+
+
+def init_app(app) -> None:
+    app.register_error_handler(DomainError, error_response)
+    app.register_error_handler(DBAPIError, _handle_unexpected)
+
+    @app.after_request
+    def commit_request_transaction(response):
+        # One transaction per request, committed here, before the response leaves: a client
+        # that got a 2xx can rely on the write being durable.
+        session = g.pop("db_session", None)
+        if session is None:
+            return response
+        try:
+            if response.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
+        except DBAPIError as exc:
+            session.rollback()
+            response = _handle_unexpected(exc)
+        finally:
+            session.close()
+        return response
+
+    @app.teardown_appcontext
+    def close_session(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()

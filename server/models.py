@@ -1,0 +1,9 @@
+"""Import every domain's models so that the metadata (Alembic, tests) knows every table."""
+
+from server.accounts.models import AccessToken, Person, Team, team_members, team_villages  # noqa: F401
+from server.audit.models import AuditEvent  # noqa: F401
+from server.campaigns.models import Campaign  # noqa: F401
+from server.db import Base  # noqa: F401
+from server.people.models import Child, Household  # noqa: F401
+from server.places.models import Town, Village  # noqa: F401
+from server.schools.models import School  # noqa: F401

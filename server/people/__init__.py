@@ -1,0 +1,1 @@
+"""Households and children: who the campaign is about."""

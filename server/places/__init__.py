@@ -1,0 +1,1 @@
+"""Towns and villages: the campaign's map of who covers what."""

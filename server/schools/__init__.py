@@ -1,0 +1,1 @@
+"""Schools (学校), by their 学校标识码."""
