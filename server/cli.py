@@ -92,3 +92,7 @@ def demo_write_files(size, seed, school_year, out, fmt):
     county = generator.generate(size, seed=seed, school_year=school_year)
     for path in files.write_all(county, Path(out), fmt):
         click.echo(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -18,7 +18,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from redis import Redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from server import create_app
@@ -30,7 +30,10 @@ from server.places.models import Town, Village
 from server.schools.models import School
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@/postgres")
+# A role that may create databases and PostGIS in them (scripts/setup.sh makes one); locally,
+# the postgres superuser over the socket.
+TEST_PG_URL = make_url(os.environ.get("TEST_PG_URL", "postgresql://postgres@"))
+PG_ADMIN_DSN = TEST_PG_URL.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
 TEST_DB = os.environ.get("TEST_DATABASE_NAME", f"notoneless_test_{os.getpid() % 100000}")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password
@@ -46,7 +49,7 @@ TEST_CONFIG = {
 
 
 def database_url(name: str) -> str:
-    return f"postgresql+psycopg://postgres@/{name}"
+    return TEST_PG_URL.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
 
 
 def recreate_database(name: str) -> None:

@@ -1,0 +1,23 @@
+# The web and worker image: slim Python, pinned dependencies, non-root, gunicorn.
+FROM python:3.11-slim-bookworm AS assets
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+RUN useradd --create-home --uid 10001 notoneless
+WORKDIR /app
+COPY pyproject.toml ./
+COPY server ./server
+COPY survey_forms ./survey_forms
+RUN pip install .
+COPY alembic.ini ./
+COPY migrations ./migrations
+COPY --from=assets /app/node_modules ./node_modules
+USER notoneless
+EXPOSE 8000
+# The worker runs the same image with `notoneless worker`; the migration step with
+# `alembic upgrade head` (see compose.yaml).
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--timeout", "120", "server:create_app()"]

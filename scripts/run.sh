@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Set up everything, load the full demo county (first run only), and start the API server with
+# its background worker. Runs in the background; `bash scripts/stop.sh` stops both.
+#   PORT=8000          where the server listens
+#   DEMO_SIZE=full     full | medium | small | tiny
+#   RELOAD_DEMO=1      wipe and reload the demo county
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT=${PORT:-8000}
+DEMO_SIZE=${DEMO_SIZE:-full}
+bash scripts/setup.sh
+set -a; . instance/notoneless.env; set +a
+CLI=.venv/bin/notoneless
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+bash scripts/stop.sh >/dev/null 2>&1 || true
+log "migrating the database"
+.venv/bin/alembic upgrade head
+
+loaded=$(.venv/bin/python - <<'PY'
+import os, psycopg
+url = os.environ["DATABASE_URL"].replace("+psycopg", "")
+with psycopg.connect(url) as conn:
+    print(conn.execute("select count(*) from towns").fetchone()[0])
+PY
+)
+if [ "$loaded" = 0 ] || [ "${RELOAD_DEMO:-0}" = 1 ]; then
+    log "loading the $DEMO_SIZE demo county (Hai'an-like; every account's password is demo-password)"
+    start=$(date +%s)
+    "$CLI" demo load --size "$DEMO_SIZE" --replace
+    echo "demo county ready in $(( $(date +%s) - start )) s"
+else
+    log "the database already has a county; RELOAD_DEMO=1 reloads the demo"
+fi
+
+log "starting the worker and the server"
+nohup "$CLI" worker > var/log/worker.log 2>&1 &
+echo $! > var/run/worker.pid
+nohup .venv/bin/gunicorn --bind "0.0.0.0:$PORT" --workers 2 --threads 4 --timeout 120 \
+    --access-logfile var/log/access.log --error-logfile var/log/server.log \
+    --pid var/run/server.pid --daemon 'server:create_app()'
+
+for _ in $(seq 1 60); do
+    status=$(curl -fsS "http://127.0.0.1:$PORT/api/v1/health" 2>/dev/null | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null || true)
+    [ "$status" = up ] && break
+    sleep 1
+done
+curl -fsS "http://127.0.0.1:$PORT/api/v1/health"; echo
+HOST=$(hostname -I 2>/dev/null | awk '{print $1}'); HOST=${HOST:-127.0.0.1}
+cat <<MSG
+
+  Not One Less (一个都不少) is running.
+    API docs:   http://$HOST:$PORT/api/docs   (OpenAPI: /api/openapi.json)
+    Health:     http://$HOST:$PORT/api/v1/health
+    Log in:     POST /api/v1/auth/login {"username": "city", "password": "demo-password"}
+                other demo accounts: town01 .. town12 (town supervisors), t01g01.lead (a team
+                leader), t01g01.s1 (a surveyor), school000001 (a school)
+    Tablets:    the sync API for tablets (enrollment codes, push, pull) is being built (issue 5)
+    Logs:       var/log/   Stop: bash scripts/stop.sh
+MSG

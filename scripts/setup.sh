@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Set up everything the product needs on a Debian machine, as root; safe to run again.
+#   - system packages: PostgreSQL + PostGIS (for the running server's major version), Redis,
+#     Python 3.11 with venv, Node.js/npm (the browser assets are served by the app, no CDN)
+#   - starts PostgreSQL and Redis when they are not running
+#   - database roles and the app database with PostGIS, secret keys in instance/notoneless.env
+#   - the virtual environment (.venv) with the pinned dependencies, and the npm assets
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+export DEBIAN_FRONTEND=noninteractive
+APT_UPDATED=0
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$APT_UPDATED" = 0 ]; then apt-get update -qq; APT_UPDATED=1; fi
+    log "installing ${missing[*]}"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# --- PostgreSQL --------------------------------------------------------------------------------
+pg_running() { runuser -u postgres -- psql -qtAc 'select 1' >/dev/null 2>&1; }
+if ! command -v pg_lsclusters >/dev/null 2>&1 && ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    apt_install postgresql
+fi
+if ! pg_running; then
+    log "starting PostgreSQL"
+    for version in $(ls /etc/postgresql); do
+        pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null \
+            || pg_ctlcluster "$version" main start || true
+    done
+    for _ in $(seq 1 30); do pg_running && break; sleep 1; done
+fi
+pg_running || { echo "PostgreSQL does not answer" >&2; exit 1; }
+PG_MAJOR=$(runuser -u postgres -- psql -qtAc "select current_setting('server_version_num')::int / 10000")
+apt_install "postgresql-${PG_MAJOR}-postgis-3"
+
+# --- Redis -------------------------------------------------------------------------------------
+redis_running() { command -v redis-cli >/dev/null 2>&1 && redis-cli -h 127.0.0.1 ping 2>/dev/null | grep -q PONG; }
+if ! redis_running; then
+    command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+    if ! redis_running; then
+        log "starting Redis"
+        mkdir -p /var/lib/redis /var/log/redis
+        redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+            --dir /var/lib/redis --logfile /var/log/redis/notoneless.log
+        for _ in $(seq 1 20); do redis_running && break; sleep 0.5; done
+    fi
+fi
+redis_running || { echo "Redis does not answer" >&2; exit 1; }
+
+# --- Python and Node ---------------------------------------------------------------------------
+PYTHON=""
+for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys, venv; assert sys.version_info[:2] == (3, 11)' 2>/dev/null; then
+        PYTHON=$(command -v "$candidate"); break
+    fi
+done
+if [ -z "$PYTHON" ]; then
+    apt_install python3 python3-venv python3-dev
+    PYTHON=$(command -v python3)
+fi
+"$PYTHON" -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+# psycopg's binary wheel brings libpq; gcc is only needed if a wheel is missing for this platform.
+
+# --- configuration -----------------------------------------------------------------------------
+mkdir -p instance var/log var/run
+ENV_FILE=instance/notoneless.env
+umask 077; touch "$ENV_FILE"; umask 022
+# Each setting is written once and kept: the keys decrypt stored ID numbers, so they must never
+# change under a running database.
+ensure() { grep -q "^$1=" "$ENV_FILE" || { log "writing $1 to $ENV_FILE"; echo "$1=$2" >> "$ENV_FILE"; }; }
+ensure SECRET_KEY "$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(32))')"
+ensure ID_NUMBER_KEY "$("$PYTHON" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
+ensure ID_LOOKUP_KEY "$("$PYTHON" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
+ensure DB_PASSWORD "$("$PYTHON" -c 'import secrets; print(secrets.token_hex(16))')"
+set -a; . "$ENV_FILE"; set +a
+ensure DATABASE_URL "postgresql+psycopg://notoneless:${DB_PASSWORD}@127.0.0.1:5432/notoneless"
+ensure REDIS_URL "redis://127.0.0.1:6379/0"
+# The tests create and drop their own databases (and PostGIS in them): a separate role.
+ensure TEST_PG_URL "postgresql://notoneless_test:${DB_PASSWORD}@127.0.0.1:5432"
+set -a; . "$ENV_FILE"; set +a
+
+# --- database roles and the app database ------------------------------------------------------
+log "database roles and the notoneless database"
+runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -v pw="$DB_PASSWORD" <<'SQL'
+SELECT format('CREATE ROLE notoneless LOGIN PASSWORD %L', :'pw')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'notoneless') \gexec
+SELECT format('ALTER ROLE notoneless PASSWORD %L', :'pw') \gexec
+SELECT format('CREATE ROLE notoneless_test LOGIN SUPERUSER PASSWORD %L', :'pw')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'notoneless_test') \gexec
+SELECT format('ALTER ROLE notoneless_test PASSWORD %L', :'pw') \gexec
+SELECT 'CREATE DATABASE notoneless OWNER notoneless'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'notoneless') \gexec
+SQL
+# PostGIS is not a trusted extension: the superuser creates it, the app role owns the rest.
+runuser -u postgres -- psql -q -d notoneless -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS postgis"
+
+# --- virtual environment and assets -------------------------------------------------------------
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null; then
+    log "creating .venv with $PYTHON"
+    rm -rf .venv
+    "$PYTHON" -m venv .venv
+fi
+STAMP=.venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -f "$STAMP" ]; then
+    log "installing Python dependencies (pinned in pyproject.toml)"
+    .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+    .venv/bin/python -m pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
+    .venv/bin/python -c 'import server, flask_smorest, geoalchemy2, rq' # fail here, not later
+    rm -f .venv/.installed-*; touch "$STAMP"
+fi
+if [ ! -d node_modules/swagger-ui-dist ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log "installing browser assets from the npm registry"
+    npm ci --no-audit --no-fund --loglevel=error
+fi
+log "setup done"

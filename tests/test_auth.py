@@ -1,0 +1,65 @@
+"""Logging in: expiring, revocable bearer tokens; refusals with stable codes."""
+
+from sqlalchemy import text
+
+from server.accounts.models import AccessToken
+
+
+def test_login_gives_a_token_that_works_until_logout(client, make_person, login):
+    person = make_person("city")
+    headers = login(person)
+    me = client.get("/api/v1/me", headers=headers)
+    assert me.status_code == 200
+    assert me.json["username"] == person.username and me.json["village_codes"] is None
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    again = client.get("/api/v1/me", headers=headers)
+    assert again.status_code == 401 and again.json["code"] == "auth.invalid_token"
+
+
+def test_wrong_password_and_unknown_user_get_the_same_refusal(client, make_person):
+    person = make_person("city")
+    wrong = client.post("/api/v1/auth/login", json={"username": person.username, "password": "nope"})
+    unknown = client.post("/api/v1/auth/login", json={"username": "nobody-at-all", "password": "nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json == unknown.json
+    assert wrong.json["code"] == "auth.invalid_credentials"
+
+
+def test_an_expired_token_is_refused(client, session, make_person, login):
+    headers = login(make_person("city"))
+    session.execute(text("UPDATE access_tokens SET expires_at = now() - interval '1 second'"))
+    response = client.get("/api/v1/me", headers=headers)
+    assert response.status_code == 401 and response.json["code"] == "auth.invalid_token"
+
+
+def test_a_deactivated_person_cannot_log_in_or_use_old_tokens(client, session, make_person, login):
+    person = make_person("city")
+    headers = login(person)
+    person.active = False
+    session.flush()
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    response = client.post("/api/v1/auth/login", json={"username": person.username, "password": "correct horse battery"})
+    assert response.status_code == 401
+
+
+def test_only_a_hash_of_the_token_is_stored(client, session, make_person, login):
+    headers = login(make_person("city"))
+    token = headers["Authorization"].split()[1]
+    stored = session.scalars(AccessToken.__table__.select().with_only_columns(AccessToken.token_hash)).all()
+    assert stored and all(token.encode() not in h for h in stored)
+
+
+def test_missing_or_malformed_authorization(client):
+    assert client.get("/api/v1/towns").json["code"] == "auth.missing_token"
+    response = client.get("/api/v1/towns", headers={"Authorization": "Basic abc"})
+    assert response.status_code == 401 and response.json["code"] == "auth.missing_token"
+    response = client.get("/api/v1/towns", headers={"Authorization": "Bearer forged"})
+    assert response.status_code == 401 and response.json["code"] == "auth.invalid_token"
+
+
+def test_a_role_outside_the_allowed_ones_gets_403(client, make_person, make_village, login):
+    surveyor = make_person("surveyor", villages=[make_village()])
+    response = client.post("/api/v1/campaigns", headers=login(surveyor), json={
+        "name": "x", "school_year": 2026, "publicity_start": "2027-04-20", "survey_start": "2027-05-21",
+        "persuasion_start": "2027-06-10", "enforcement_start": "2027-07-01", "enforcement_end": "2027-07-10"})
+    assert response.status_code == 403 and response.json["code"] == "auth.forbidden"
