@@ -72,3 +72,11 @@ def test_children_filter_by_status_and_page(client, make_village, make_household
     bad = client.get("/api/v1/children?status=nonsense&page_size=9999", headers=headers)
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json["errors"]} >= {"page_size"}
+
+
+def test_full_record_warns_when_the_id_number_disagrees_with_birth_date_or_gender(
+        client, make_household, make_child, make_person, login):
+    number = id_number.make("320685", dt.date(2014, 2, 3), 58)  # even sequence: female
+    child = make_child(make_household(), number=number, birth_date=dt.date(2014, 2, 4), gender="M")
+    record = client.get(f"/api/v1/children/{child.id}", headers=login(make_person("city"))).json
+    assert set(record["id_number_warnings"]) == {"id_number.birth_date_mismatch", "id_number.gender_mismatch"}

@@ -66,6 +66,10 @@ class ChildSummarySchema(ma.Schema):
 class ChildSchema(ChildSummarySchema):
     id_number = ma.fields.String(allow_none=True, metadata={"description": "full for city and town supervisors, else masked"})
     id_number_masked = ma.fields.Boolean()
+    id_number_warnings = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "id_number.birth_date_mismatch, id_number.gender_mismatch"},
+    )
     ethnicity = ma.fields.String(allow_none=True)
     relation_to_head = ma.fields.String(allow_none=True)
     guardian_name = ma.fields.String(allow_none=True)

@@ -75,12 +75,18 @@ def read_child(session: Session, scope: Scope, vault: IdNumberVault, person: Per
     if child is None:
         raise not_found("child")
     full_id = person.role in FULL_ID_NUMBER_ROLES
+    warnings: list[str] = []
+    if child.id_number_cipher is not None:
+        # The roster is sometimes wrong about the birth date or gender; say so where it shows.
+        warnings = id_number.check(vault.decrypt(child.id_number_cipher), birth_date=child.birth_date,
+                                   gender=child.gender).warnings
     audit.record(session, person.id, "read_child", "child", str(child.id), remote_addr=remote_addr,
                  id_number="full" if full_id else "masked")
     return {
         **_summary(child),
         "id_number": shown_id_number(vault, child, person),
         "id_number_masked": not full_id,
+        "id_number_warnings": warnings,
         "ethnicity": child.ethnicity, "relation_to_head": child.relation_to_head,
         "guardian_name": child.guardian_name, "guardian_phone": child.guardian_phone,
         "disability_type": child.disability_type, "disability_level": child.disability_level,
