@@ -69,10 +69,8 @@ _EXTRA_COLUMNS = ("merge_policy", "record_field", "renamed_from")
 
 
 def compile_xlsform(source: Source, *, file_type: str | None = None) -> CompiledForm:
-    """Compile an XLSForm (path, bytes or file) or raise FormDefinitionError with every problem.
-
-    `file_type` (".xlsx", ".xls", ".md", ".csv") skips pyxform's guessing of the format.
-    """
+    """Compile an XLSForm (path, bytes or file) or raise FormDefinitionError with every problem."""
+    # `file_type` (".xlsx", ".xls", ".md", ".csv") skips pyxform's guessing of the format.
     run = _run_pyxform(source, file_type)
     builder = _Builder(run)
     form = builder.build()
@@ -114,9 +112,7 @@ def _run_pyxform(source: Source, file_type: str | None) -> _PyxformRun:
 
     try:
         workbook = get_xlsform(xlsform=source, file_type=file_type)
-    except PyXFormError as error:
-        raise FormDefinitionError([_unreadable(str(error))]) from error
-    except (OSError, ValueError, TypeError, KeyError) as error:
+    except (PyXFormError, OSError, ValueError, TypeError, KeyError) as error:
         raise FormDefinitionError([_unreadable(str(error))]) from error
 
     # pyxform may rewrite the sheets it reads; keep our own copy for row numbers and columns.
@@ -227,8 +223,7 @@ class _Builder:
     _cursor: int = 0
 
     def error(self, row: int | None, column: str | None, code: str, message: str) -> None:
-        sheet = "survey" if row is not None or column in _EXTRA_COLUMNS else None
-        self.errors.append(SheetError(sheet, row, column, code, message))
+        self.errors.append(SheetError("survey", row, column, code, message))
 
     def setting_error(self, column: str, code: str, message: str) -> None:
         row = 2 if self.run.settings else None
@@ -291,8 +286,12 @@ class _Builder:
             elif kind in ("repeat", "loop"):
                 # A repeated block would be several records in one answer; the campaign keeps one
                 # record per child instead (one child survey per child).
-                self.error(row, "type", "xlsform.unsupported_type",
-                           f"{name}: repeats are not supported; use one form per record.")
+                self.error(
+                    row,
+                    "type",
+                    "xlsform.unsupported_type",
+                    f"{name}: repeats are not supported; use one form per record.",
+                )
             else:
                 yield _Question(element, row, path, relevants)
 
@@ -304,8 +303,12 @@ class _Builder:
         }
         for column in _EXTRA_COLUMNS:
             if element.get(column):
-                self.error(row, column, codes[column],
-                           f"{element.get('name')}: {what} writes no record field, so it takes no {column}.")
+                self.error(
+                    row,
+                    column,
+                    codes[column],
+                    f"{element.get('name')}: {what} writes no record field, so it takes no {column}.",
+                )
 
     def compile_field(self, question: _Question, language: str | None) -> Field | None:
         element, row = question.element, question.row
@@ -315,9 +318,13 @@ class _Builder:
             self.refuse_extras(element, row, f"a {kind} row")
             return None
         if kind not in _FIELD_TYPES:
-            self.error(row, "type", "xlsform.unsupported_type",
-                       f"{name}: type {kind!r} is not supported (use select_one, select_multiple, "
-                       "integer, decimal, date, text, geopoint or image).")
+            self.error(
+                row,
+                "type",
+                "xlsform.unsupported_type",
+                f"{name}: type {kind!r} is not supported (use select_one, select_multiple, "
+                "integer, decimal, date, text, geopoint or image).",
+            )
             return None
         field_type = _FIELD_TYPES[kind]
         choices: tuple[Choice, ...] = ()
@@ -325,8 +332,12 @@ class _Builder:
             raw_choices = element.get("choices") or []
             if not raw_choices:
                 # select_one_from_file and friends: the allowed values live outside the form.
-                self.error(row, "type", "xlsform.unsupported_type",
-                           f"{name}: choices must come from the choices sheet.")
+                self.error(
+                    row,
+                    "type",
+                    "xlsform.unsupported_type",
+                    f"{name}: choices must come from the choices sheet.",
+                )
                 return None
             values = [str(c["name"]) for c in raw_choices]
             if field_type == "select_one" and sorted(values) == ["no", "yes"]:
@@ -356,16 +367,28 @@ class _Builder:
 
         record_field = (element.get("record_field") or name).strip()
         if not _IDENTIFIER.fullmatch(record_field):
-            self.error(row, "record_field", "xlsform.record_field",
-                       f"{name}: record_field {record_field!r} is not an identifier.")
+            self.error(
+                row,
+                "record_field",
+                "xlsform.record_field",
+                f"{name}: record_field {record_field!r} is not an identifier.",
+            )
         renamed_from = (element.get("renamed_from") or "").strip() or None
         if renamed_from is not None:
             if not _IDENTIFIER.fullmatch(renamed_from):
-                self.error(row, "renamed_from", "xlsform.renamed_from",
-                           f"{name}: renamed_from {renamed_from!r} is not an identifier.")
+                self.error(
+                    row,
+                    "renamed_from",
+                    "xlsform.renamed_from",
+                    f"{name}: renamed_from {renamed_from!r} is not an identifier.",
+                )
             elif renamed_from == record_field:
-                self.error(row, "renamed_from", "xlsform.renamed_from",
-                           f"{name}: renamed_from names the field itself.")
+                self.error(
+                    row,
+                    "renamed_from",
+                    "xlsform.renamed_from",
+                    f"{name}: renamed_from names the field itself.",
+                )
 
         return Field(
             name=name,
@@ -389,17 +412,29 @@ class _Builder:
         name = element["name"]
         policy = (element.get("merge_policy") or "latest").strip()
         if policy not in MERGE_POLICIES:
-            self.error(row, "merge_policy", "xlsform.merge_policy",
-                       f"{name}: merge_policy {policy!r} is not one of {', '.join(MERGE_POLICIES)}.")
+            self.error(
+                row,
+                "merge_policy",
+                "xlsform.merge_policy",
+                f"{name}: merge_policy {policy!r} is not one of {', '.join(MERGE_POLICIES)}.",
+            )
             return "latest"
         # monotonic follows the order of the choices on the choices sheet, so it needs choices
         # with an order; union unites sets, so it needs a set.
         if policy == "monotonic" and field_type not in ("select_one", "boolean"):
-            self.error(row, "merge_policy", "xlsform.merge_policy",
-                       f"{name}: monotonic needs a select_one (its order is the order of the choices).")
+            self.error(
+                row,
+                "merge_policy",
+                "xlsform.merge_policy",
+                f"{name}: monotonic needs a select_one (its order is the order of the choices).",
+            )
         if policy == "union" and field_type != "select_multiple":
-            self.error(row, "merge_policy", "xlsform.merge_policy",
-                       f"{name}: union needs a select_multiple.")
+            self.error(
+                row,
+                "merge_policy",
+                "xlsform.merge_policy",
+                f"{name}: union needs a select_multiple.",
+            )
         return policy
 
     def check_keys(self, pairs: list[tuple[Field, _Question]]) -> None:
@@ -409,20 +444,30 @@ class _Builder:
             row = question.row
             if f.record_field in writers:
                 other, other_row = writers[f.record_field]
-                self.error(row, "record_field", "xlsform.record_field",
-                           f"{f.name}: record field {f.record_field!r} is also written by "
-                           f"{other.name} (row {other_row}).")
+                self.error(
+                    row,
+                    "record_field",
+                    "xlsform.record_field",
+                    f"{f.name}: record field {f.record_field!r} is also written by "
+                    f"{other.name} (row {other_row}).",
+                )
             else:
                 writers[f.record_field] = (f, row)
             if f.renamed_from is not None:
                 if f.renamed_from in renames:
-                    self.error(row, "renamed_from", "xlsform.renamed_from",
-                               f"{f.name}: {f.renamed_from!r} is already renamed to "
-                               f"{renames[f.renamed_from]!r}.")
+                    self.error(
+                        row,
+                        "renamed_from",
+                        "xlsform.renamed_from",
+                        f"{f.name}: {f.renamed_from!r} is already renamed to "
+                        f"{renames[f.renamed_from]!r}.",
+                    )
                 else:
                     renames[f.renamed_from] = f.record_field
 
-    def with_relevance(self, compiled: Field, question: _Question, by_name: dict[str, str]) -> Field:
+    def with_relevance(
+        self, compiled: Field, question: _Question, by_name: dict[str, str]
+    ) -> Field:
         relevants = [*question.group_relevants]
         own = question.element.get("bind", {}).get("relevant")
         if own:
@@ -440,24 +485,35 @@ class _Builder:
     # -- settings -----------------------------------------------------------------------------
 
     def form_id(self) -> str:
-        value = (self.run.settings.get("form_id") or self.run.settings.get("id_string") or "").strip()
+        value = (
+            self.run.settings.get("form_id") or self.run.settings.get("id_string") or ""
+        ).strip()
         if not _FORM_ID.fullmatch(value):
-            self.setting_error("form_id", "xlsform.form_id",
-                               f"form_id {value!r} must be a lowercase identifier such as household_survey.")
+            self.setting_error(
+                "form_id",
+                "xlsform.form_id",
+                f"form_id {value!r} must be a lowercase identifier such as household_survey.",
+            )
         return value
 
     def version(self) -> str:
         value = (self.run.settings.get("version") or "").strip()
         if not _VERSION.fullmatch(value):
             # Excel turns 2026.10 typed as a number into 2026.1: type versions as text.
-            self.setting_error("version", "xlsform.version",
-                               f"version {value!r} must be a short version string such as 2026.1 "
-                               "(letters, digits, '.', '-', '_'), entered as text.")
+            self.setting_error(
+                "version",
+                "xlsform.version",
+                f"version {value!r} must be a short version string such as 2026.1 "
+                "(letters, digits, '.', '-', '_'), entered as text.",
+            )
         return value
 
     def record_type(self) -> str:
         value = (self.run.settings.get("record_type") or "").strip()
         if value not in RECORD_TYPES:
-            self.setting_error("record_type", "xlsform.record_type",
-                               f"record_type {value!r} must be one of {', '.join(RECORD_TYPES)}.")
+            self.setting_error(
+                "record_type",
+                "xlsform.record_type",
+                f"record_type {value!r} must be one of {', '.join(RECORD_TYPES)}.",
+            )
         return value

@@ -202,9 +202,7 @@ def parse_constraint(expression: str | None, field_type: str) -> tuple[Check, ..
             patterns.append(Pattern(pattern))
     checks: list[Check] = []
     if not numbers.empty:
-        checks.append(
-            Range(numbers.min, numbers.max, numbers.min_inclusive, numbers.max_inclusive)
-        )
+        checks.append(Range(numbers.min, numbers.max, numbers.min_inclusive, numbers.max_inclusive))
     if not lengths.empty:
         checks.append(Length(_int_or_none(lengths.min), _int_or_none(lengths.max)))
     checks.extend(patterns)
@@ -313,11 +311,9 @@ class _RelevanceParser:
 def parse_relevance(
     expression: str | None, resolve: Callable[[str], str | None]
 ) -> Condition | None:
-    """Parse a simple relevance expression; return None when it is not simple.
-
-    `resolve` maps a question name from `${name}` to its record field, or to None when the
-    question holds no field.
-    """
+    """Parse a simple relevance expression; return None when it is not simple."""
+    # `resolve` maps a question name from `${name}` to its record field, or to None when the
+    # question holds no field.
     if not expression:
         return None
     tokens = _tokenize(expression)

@@ -44,11 +44,9 @@ class MappedSubmission:
 
 
 def map_forward(fields: Mapping[str, Any], versions: Sequence[CompiledForm]) -> MappedSubmission:
-    """Map fields made with versions[0] forward through each later version to versions[-1].
-
-    `versions` are the form's versions in publication order, from the one the submission was
-    made with to the target; pass every version in between so chains of renames are followed.
-    """
+    """Map fields made with versions[0] forward through each later version to versions[-1]."""
+    # `versions` are the form's versions in publication order, from the one the submission was
+    # made with to the target; pass every version in between so chains of renames are followed.
     if not versions:
         raise ValueError("map_forward needs at least the submission's own version")
     form_ids = {v.form_id for v in versions}

@@ -199,11 +199,6 @@ class Field:
     group: str | None = None  # the enclosing groups' names joined with "/", for display
 
     @property
-    def relevance_is_known(self) -> bool:
-        """Say whether the server can tell when this field is relevant."""
-        return self.relevant is None or self.relevant_when is not None
-
-    @property
     def choice_values(self) -> tuple[ChoiceValue, ...]:
         """Return the choice values in sheet order (the order `monotonic` follows)."""
         return tuple(c.value for c in self.choices)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 
 from survey_forms.errors import FieldError
@@ -19,7 +19,6 @@ from survey_forms.model import (
     AllOf,
     AnyOf,
     CompiledForm,
-    Comparison,
     Condition,
     Field,
     Length,
@@ -35,25 +34,29 @@ _GEOPOINT_KEYS = {"lat", "lon", "accuracy_m"}
 def validate_submission(
     form: CompiledForm, fields: Any, *, partial: bool = False
 ) -> list[FieldError]:
-    """Return every error in a submission's fields; an empty list means it is valid.
-
-    With `partial`, fields missing from the submission are not required (the caller merges
-    them from the record); a field sent empty is still checked.
-    """
+    """Return every error in a submission's fields; an empty list means it is valid."""
+    # With `partial`, fields missing from the submission are not required (the caller merges
+    # them from the record); a field sent empty is still checked.
     if not isinstance(fields, Mapping):
         return [FieldError(None, "form.type", "fields must be a JSON object.")]
+    value_errors = {
+        f.record_field: _check_value(f, fields[f.record_field])
+        for f in form.fields
+        if f.record_field in fields and not _is_empty(fields[f.record_field])
+    }
+    # A relevance that reads a refused value is unknown: the refusal is the error to report.
+    refused = {key for key, found in value_errors.items() if found}
     errors: list[FieldError] = []
     for field in form.fields:
-        if field.record_field in fields:
-            value = fields[field.record_field]
-            if not _is_empty(value):
-                errors.extend(_check_value(field, value))
-                continue
-        elif partial:
+        if field.record_field in value_errors:
+            errors.extend(value_errors[field.record_field])
+        elif partial and field.record_field not in fields:
             continue
-        if _is_required_now(form, field, fields, partial=partial):
-            errors.append(FieldError(field.record_field, "form.required", f"{_name(field)}: required."))
-    for key in sorted(k for k in fields if k not in form.fields_by_key):
+        elif _is_required_now(field, fields, refused, partial=partial):
+            errors.append(
+                FieldError(field.record_field, "form.required", f"{_name(field)}: required.")
+            )
+    for key in sorted((k for k in fields if k not in form.fields_by_key), key=str):
         errors.append(
             FieldError(
                 str(key),
@@ -73,7 +76,7 @@ def _is_empty(value: Any) -> bool:
 
 
 def _is_required_now(
-    form: CompiledForm, field: Field, fields: Mapping[str, Any], *, partial: bool
+    field: Field, fields: Mapping[str, Any], refused: set[str], *, partial: bool
 ) -> bool:
     if not field.required:
         return False  # a `required_if` expression is the tablet's to evaluate
@@ -83,7 +86,7 @@ def _is_required_now(
         return False  # relevance the server cannot read: the tablet enforced it
     # Unknown (a partial submission that lacks a field the relevance reads) is not required:
     # refusing on a guess would block good data.
-    return evaluate(field.relevant_when, form, fields, partial=partial) is True
+    return evaluate(field.relevant_when, fields, partial=partial, unknown=refused) is True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,26 +94,25 @@ def _is_required_now(
 
 
 def evaluate(
-    condition: Condition, form: CompiledForm, fields: Mapping[str, Any], *, partial: bool = False
+    condition: Condition,
+    fields: Mapping[str, Any],
+    *,
+    partial: bool = False,
+    unknown: Set[str] = frozenset(),
 ) -> bool | None:
-    """Evaluate a simple condition on submitted values; None when a value it reads is absent."""
+    """Evaluate a simple condition on submitted values; None when a value it reads is unknown."""
+    # A value is unknown when its field is in `unknown`, or absent from a `partial` submission.
     if isinstance(condition, AllOf):
-        results = [evaluate(t, form, fields, partial=partial) for t in condition.terms]
+        results = [evaluate(t, fields, partial=partial, unknown=unknown) for t in condition.terms]
         if False in results:
             return False
         return None if None in results else True
     if isinstance(condition, AnyOf):
-        results = [evaluate(t, form, fields, partial=partial) for t in condition.terms]
+        results = [evaluate(t, fields, partial=partial, unknown=unknown) for t in condition.terms]
         if True in results:
             return True
         return None if None in results else False
-    return _compare(condition, form, fields, partial=partial)
-
-
-def _compare(
-    condition: Comparison, form: CompiledForm, fields: Mapping[str, Any], *, partial: bool
-) -> bool | None:
-    if condition.field not in fields and partial:
+    if condition.field in unknown or (partial and condition.field not in fields):
         return None
     value = fields.get(condition.field)
     if condition.op == "selected":
@@ -180,7 +182,9 @@ def _check_text(field: Field, value: Any) -> list[FieldError]:
                 errors += _error(field, "form.length", f"length {length} is not {_span(check)}.")
         elif isinstance(check, Pattern) and re.search(check.pattern, value) is None:
             errors += _error(
-                field, "form.pattern", field.constraint_message or f"does not match {check.pattern}."
+                field,
+                "form.pattern",
+                field.constraint_message or f"does not match {check.pattern}.",
             )
     return errors
 
