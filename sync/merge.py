@@ -1,0 +1,263 @@
+"""Field-level merge of one device edit into a record (contract guarantees 5, 6 and 7).
+
+The server keeps, for every field of a record, who wrote its current value (device, that
+device's `device_seq`, capture time, record version) and the newest `device_seq` each device
+has had applied or refused for it. With that, one edit merges field by field:
+
+1. A field the device did not change (equal to its value at the device's `base_version`) is
+   not an edit at all: a device that re-sends its whole copy overwrites nothing.
+2. A device never conflicts with itself: an edit older (lower `device_seq`) than one the same
+   device already had applied to the field is stale and ignored, whatever order they arrived
+   in; a newer one simply applies.
+3. A field nobody else wrote since the device's `base_version` takes the device's value.
+4. Both sides wrote the same value: nothing to do, and no conflict.
+5. Another writer changed the field since the device's base, to a different value: the
+   field's merge policy decides (latest / monotonic / union / manual). `latest` and `manual`
+   keep a conflict for a supervisor with every value; `monotonic` and `union` auto-merge.
+
+Scenario behind rule 2: a teacher edits a child twice while offline (seq 7 "dropped_out",
+seq 9 "enrolled"); the tablet's retry sends seq 9 first and seq 7 an hour later. Without the
+per-device ordering, seq 7 would overwrite the newer answer, or be flagged as a conflict of
+the teacher with herself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+POLICIES = ("latest", "monotonic", "union", "manual")
+
+
+@dataclass(frozen=True)
+class Policy:
+    kind: str = "latest"
+    order: tuple = ()  # monotonic: the values from lowest to highest; union: display order
+
+    def __post_init__(self):
+        if self.kind not in POLICIES:
+            raise ValueError(f"unknown merge policy {self.kind!r}")
+
+
+DEFAULT_POLICY = Policy()
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Write:
+    """Who set a field's current value: a device (with its seq) or the server (device None)."""
+
+    version: int
+    device_id: str | None
+    device_seq: int | None
+    captured_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FieldState:
+    last: Write
+    device_seqs: dict[str, int] = field(default_factory=dict)
+
+    def seen(self, device_id: str, device_seq: int) -> FieldState:
+        seqs = dict(self.device_seqs)
+        seqs[device_id] = max(device_seq, seqs.get(device_id, device_seq))
+        return replace(self, device_seqs=seqs)
+
+
+@dataclass(frozen=True)
+class Edit:
+    device_id: str
+    device_seq: int
+    captured_at: dt.datetime  # already clamped to the server's receive time
+    base_version: int | None  # None or 0: the device had no server version of the record
+    fields: dict[str, Any]
+    base_fields: dict[str, Any] | None = None  # the record's fields at base_version, if known
+
+
+@dataclass(frozen=True)
+class ConflictValue:
+    value: Any
+    device_id: str | None
+    captured_at: dt.datetime
+    device_seq: int | None = None
+
+
+@dataclass(frozen=True)
+class FieldOutcome:
+    field: str
+    kind: str  # applied, unchanged, not_edited, stale, auto_merged, conflict
+    value: Any  # the field's value on the record after the merge
+    conflict_values: tuple[ConflictValue, ...] = ()
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    version: int  # the record's version after the merge
+    changed_fields: dict[str, Any]
+    field_states: dict[str, FieldState]  # every state that changed
+    outcomes: tuple[FieldOutcome, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changed_fields)
+
+    @property
+    def status(self) -> str:
+        kinds = {o.kind for o in self.outcomes}
+        if "conflict" in kinds:
+            return "conflict"
+        if "auto_merged" in kinds:
+            return "merged"
+        return "applied"
+
+    @property
+    def conflicts(self) -> list[FieldOutcome]:
+        return [o for o in self.outcomes if o.kind == "conflict"]
+
+
+def clamp(captured_at: dt.datetime, received_at: dt.datetime) -> dt.datetime:
+    """A device clock ahead of the server's cannot win `latest` by being wrong."""
+    return min(captured_at, received_at)
+
+
+def _rank(policy: Policy, value) -> int:
+    try:
+        return policy.order.index(value)
+    except ValueError:
+        return -1
+
+
+def _ordered(policy: Policy, items) -> list:
+    items = list(dict.fromkeys(items))
+    if policy.order:
+        return sorted(items, key=lambda v: (_rank(policy, v) < 0, _rank(policy, v), str(v)))
+    return sorted(items, key=str)
+
+
+def _merge_set(name, policy, ours, value, edit, state, base, writer, changed, new_states) -> FieldOutcome:
+    """`union`: apply what the device added and removed relative to its base, to the current set.
+
+    Scenario: the village cadre ticks 贫困 while the teacher ticks 单亲 for the same family;
+    both are kept. A tick a device removes (present in its base, absent from its value) is
+    removed; a tick it never saw is never removed, so no concurrent addition is lost, and the
+    result is the same in every arrival order.
+    """
+    ours_set = list(ours or [])
+    base_value = (edit.base_fields or {}).get(name)
+    base_set = set(base_value or []) if edit.base_fields is not None and name in edit.base_fields else set()
+    value_set = list(value or [])
+    added = [v for v in value_set if v not in base_set]
+    removed = base_set - set(value_set)
+    result = _ordered(policy, [v for v in ours_set if v not in removed] + added)
+    concurrent = state.last.version > base and state.last.device_id != edit.device_id
+    if result != ours:
+        changed[name] = result
+        new_states[name] = FieldState(writer, state.device_seqs).seen(edit.device_id, edit.device_seq)
+    else:
+        new_states[name] = state.seen(edit.device_id, edit.device_seq)
+    kind = "auto_merged" if concurrent and result != _ordered(policy, value_set) else "applied"
+    return FieldOutcome(name, kind, result)
+
+
+def _later(edit: Edit, last: Write) -> bool:
+    """Does the edit win `latest` against the current writer? Ties go to the larger device id,
+    so that every arrival order picks the same value."""
+    if edit.captured_at != last.captured_at:
+        return edit.captured_at > last.captured_at
+    return edit.device_id > (last.device_id or "")
+
+
+def merge(current: dict[str, Any], states: dict[str, FieldState], version: int, edit: Edit,
+          policies: dict[str, Policy]) -> MergeResult:
+    """Merge `edit` into a record at `version` with field values `current` (version 0: new)."""
+    new_version = version + 1
+    base = edit.base_version or 0
+    writer = Write(new_version, edit.device_id, edit.device_seq, edit.captured_at)
+    outcomes: list[FieldOutcome] = []
+    changed: dict[str, Any] = {}
+    new_states: dict[str, FieldState] = {}
+
+    for name, value in edit.fields.items():
+        policy = policies.get(name, DEFAULT_POLICY)
+        known = states.get(name)
+        # A field the server set without sync bookkeeping (an import, a migration) counts as
+        # written by the server at version 0: it changed since the device's base only if its
+        # value differs from the base's.
+        state = known or FieldState(Write(0, None, None, EPOCH))
+        ours = current.get(name)
+        seen = state.device_seqs.get(edit.device_id)
+        # Under `monotonic` and `union` the result is a max or a set union, which do not
+        # depend on order, so even a late, older edit of the same device takes part; the
+        # other policies drop it.
+        if seen is not None and edit.device_seq <= seen and policy.kind not in ("monotonic", "union"):
+            outcomes.append(FieldOutcome(name, "stale", ours))
+            continue
+        if edit.base_fields is not None and name in edit.base_fields and edit.base_fields[name] == value:
+            outcomes.append(FieldOutcome(name, "not_edited", ours))
+            continue
+        if name in current and value == ours:
+            # The same value again. Under `latest` it now stands for the later of the two
+            # captures, or a third device's value captured in between would win in one arrival
+            # order and lose in another.
+            if _later(edit, state.last):
+                state = replace(state, last=Write(state.last.version, edit.device_id, edit.device_seq,
+                                                  edit.captured_at))
+            new_states[name] = state.seen(edit.device_id, edit.device_seq)
+            outcomes.append(FieldOutcome(name, "unchanged", ours))
+            continue
+        if policy.kind == "union":
+            outcomes.append(_merge_set(name, policy, ours, value, edit, state, base, writer,
+                                       changed, new_states))
+            continue
+        if state.last.version > 0:
+            changed_since_base = state.last.version > base
+        elif edit.base_fields is not None and name in edit.base_fields:
+            changed_since_base = ours != edit.base_fields[name]
+        else:
+            changed_since_base = False
+        if (policy.kind == "monotonic" and name in current
+                and _rank(policy, value) < _rank(policy, ours)):
+            # An ordered status never moves backwards, concurrent or not: a tablet that
+            # missed the supervisor's "confirmed" cannot undo it with "visited".
+            new_states[name] = state.seen(edit.device_id, edit.device_seq)
+            outcomes.append(FieldOutcome(name, "auto_merged", ours))
+            continue
+        if not changed_since_base or state.last.device_id == edit.device_id:
+            changed[name] = value
+            new_states[name] = FieldState(writer, state.device_seqs).seen(edit.device_id, edit.device_seq)
+            outcomes.append(FieldOutcome(name, "applied", value))
+            continue
+
+        theirs = ConflictValue(ours, state.last.device_id, state.last.captured_at, state.last.device_seq)
+        mine = ConflictValue(value, edit.device_id, edit.captured_at, edit.device_seq)
+        if policy.kind == "monotonic":
+            result = value if _rank(policy, value) > _rank(policy, ours) else ours
+            kind = "auto_merged"
+            conflict_values: tuple[ConflictValue, ...] = ()
+        elif policy.kind == "latest":
+            result = value if _later(edit, state.last) else ours
+            kind = "conflict"
+            conflict_values = (theirs, mine)
+        else:  # manual: the server's value stays until a supervisor decides
+            result = ours
+            kind = "conflict"
+            conflict_values = (theirs, mine)
+        if result != ours:
+            changed[name] = result
+            new_states[name] = FieldState(writer, state.device_seqs).seen(edit.device_id, edit.device_seq)
+        else:
+            new_states[name] = state.seen(edit.device_id, edit.device_seq)
+        outcomes.append(FieldOutcome(name, kind, result, conflict_values))
+
+    return MergeResult(new_version if changed else version, changed, new_states, tuple(outcomes))
+
+
+def server_write(states: dict[str, FieldState], fields: dict[str, Any], version: int,
+                 at: dt.datetime) -> dict[str, FieldState]:
+    """The field states after the server itself (an import, a supervisor) set `fields`."""
+    out = {}
+    for name in fields:
+        previous = states.get(name)
+        out[name] = FieldState(Write(version, None, None, at), previous.device_seqs if previous else {})
+    return out
