@@ -57,11 +57,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from server.accounts.routes import blp as accounts_blp
     from server.campaigns.routes import blp as campaigns_blp
     from server.health.routes import blp as health_blp
+    from server.imports.routes import blp as imports_blp
     from server.people.routes import blp as people_blp
     from server.places.routes import blp as places_blp
     from server.schools.routes import blp as schools_blp
 
-    for blueprint in (health_blp, accounts_blp, places_blp, people_blp, schools_blp, campaigns_blp):
+    for blueprint in (health_blp, accounts_blp, places_blp, people_blp, schools_blp, campaigns_blp,
+                      imports_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     docs_assets.init_app(app)
     app.extensions["notoneless.api"] = api

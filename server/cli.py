@@ -55,8 +55,10 @@ def demo():
 @click.option("--school-year", type=int, default=2026, show_default=True)
 @click.option("--password", default="demo-password", show_default=True, help="password of every demo account")
 @click.option("--replace", is_flag=True, help="wipe the places, people and accounts already loaded")
+@click.option("--no-children", is_flag=True,
+              help="load places, households and accounts only; children come from `notoneless import roster`")
 @with_appcontext
-def demo_load(size, seed, school_year, password, replace):
+def demo_load(size, seed, school_year, password, replace, no_children):
     """Generate the demo county and load it."""
     from server.db import database
     from server.demo import generator, loader
@@ -68,7 +70,7 @@ def demo_load(size, seed, school_year, password, replace):
     with db.sessionmaker() as session:
         try:
             counts = loader.load(session, county, current_app.extensions["notoneless.vault"], password,
-                                 replace=replace)
+                                 replace=replace, with_children=not no_children)
         except loader.NotEmptyError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
@@ -82,7 +84,8 @@ def demo_load(size, seed, school_year, password, replace):
 @click.option("--seed", type=int, default=20260521, show_default=True)
 @click.option("--school-year", type=int, default=2026, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), default="var/demo", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv")
+@click.option("--format", "fmt", type=click.Choice(["csv", "gb18030", "xlsx", "all"]), default="csv",
+              help="csv is UTF-8 with BOM; gb18030 is a CSV as Excel on Chinese Windows saves it")
 def demo_write_files(size, seed, school_year, out, fmt):
     """Write the police roster and the school register of the demo county."""
     from pathlib import Path
@@ -90,8 +93,34 @@ def demo_write_files(size, seed, school_year, out, fmt):
     from server.demo import files, generator
 
     county = generator.generate(size, seed=seed, school_year=school_year)
-    for path in files.write_all(county, Path(out), fmt):
-        click.echo(path)
+    for one in (["csv", "gb18030", "xlsx"] if fmt == "all" else [fmt]):
+        for path in files.write_all(county, Path(out), one):
+            click.echo(path)
+
+
+@main.group("import")
+def import_group():
+    """Import the police roster or the school register (CSV or XLSX)."""
+
+
+def _import_command(kind: str):
+    @import_group.command(kind)
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="the day the export reflects (default: today)")
+    @click.option("--now", is_flag=True, help="run the job in this process instead of on a worker")
+    @with_appcontext
+    def command(path, as_of, now):
+        from server.imports import cli as imports_cli
+
+        imports_cli.run(kind, path, as_of.date() if as_of else None, now)
+
+    command.__doc__ = f"Import the {'police roster' if kind == 'roster' else 'school register'} at PATH."
+    return command
+
+
+import_roster = _import_command("roster")
+import_register = _import_command("register")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,15 @@ CODES: dict[str, tuple[int, str]] = {
     "db.conflict": (409, "The change conflicts with the current data; reload and try again."),
     "db.unavailable": (503, "The database is not reachable; try again shortly."),
     "server.internal_error": (500, "Something went wrong on the server; it has been logged."),
+    # Imports (server/imports): the file as a whole. Bad rows are not errors of the request:
+    # they are listed in the import's report with the row codes of server/imports/rows.py.
+    "import.empty_file": (422, "The file is empty."),
+    "import.unreadable_file": (422, "The file cannot be read as CSV (UTF-8 or GB18030) or XLSX."),
+    "import.unsupported_format": (415, "Upload a CSV or XLSX file."),
+    "import.no_header": (422, "No header row found among the first rows of the file."),
+    "import.missing_columns": (422, "The file lacks required columns; see errors."),
+    "import.file_missing": (410, "The uploaded file is no longer stored."),
+    "import.internal_error": (500, "The import failed on the server; it has been logged."),
 }
 
 

@@ -4,6 +4,15 @@ from server.accounts.models import AccessToken, Person, Team, team_members, team
 from server.audit.models import AuditEvent  # noqa: F401
 from server.campaigns.models import Campaign  # noqa: F401
 from server.db import Base  # noqa: F401
+from server.imports.models import (  # noqa: F401
+    Import,
+    ImportFile,
+    ImportProblem,
+    RecordChange,
+    RegisterStudent,
+    RosterEntry,
+    SuspectedDropout,
+)
 from server.people.models import Child, Household  # noqa: F401
 from server.places.models import Town, Village  # noqa: F401
 from server.schools.models import School  # noqa: F401

@@ -1,0 +1,61 @@
+"""The import job: a module-level function of an import id, safe to run twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import current_app
+from sqlalchemy.exc import OperationalError
+
+from server.db import database
+from server.imports import queries, reading, service
+
+log = logging.getLogger(__name__)
+
+
+def run_import(import_id: int) -> dict | None:
+    """Process an uploaded roster or register (enqueued on "imports" after the upload commits)."""
+    try:
+        app = current_app._get_current_object()
+    except RuntimeError:  # started by a bare `rq worker` rather than `notoneless worker`
+        from server import create_app
+
+        app = create_app()
+    with app.app_context():
+        return _run(app, import_id)
+
+
+def _run(app, import_id: int) -> dict | None:
+    db = database()
+    engine = db.engine
+
+    def sink(**values):
+        queries.write_progress(engine, import_id, **values)
+
+    progress = service.Progress(sink, every=app.config.get("IMPORT_PROGRESS_SECONDS", 0.2))
+    session = db.sessionmaker()
+    try:
+        summary = service.process_import(session, app.extensions["notoneless.vault"], import_id, progress)
+        session.commit()
+        return summary
+    except reading.FileProblem as problem:
+        session.rollback()
+        _failed(engine, import_id, problem.code, problem.message)
+        return None
+    except OperationalError:
+        # The database went away: leave the import queued-looking so that a retry picks it up.
+        session.rollback()
+        raise
+    except Exception as exc:
+        session.rollback()
+        log.exception("import %s failed", import_id)
+        _failed(engine, import_id, "import.internal_error", f"{type(exc).__name__}: {exc}"[:500])
+        raise
+    finally:
+        session.close()
+
+
+def _failed(engine, import_id: int, code: str, message: str) -> None:
+    queries.write_progress(engine, import_id, status="failed", phase="failed", error_code=code,
+                           error_message=message, finished_at=dt.datetime.now(dt.UTC))

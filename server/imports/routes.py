@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+
+from server import db
+from server.http import Blueprint, current_person, current_scope
+from server.imports import schemas, service
+from server.imports.jobs import run_import
+from server.imports.schemas import PageArgsSchema
+from server.jobs import enqueue_after_commit
+
+blp = Blueprint("imports", __name__, description="Imports of the police roster and the school register")
+
+_CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _vault():
+    return current_app.extensions["notoneless.vault"]
+
+
+def _upload(kind: str, files: dict, form: dict) -> dict:
+    storage = files["file"]
+    content = storage.read()
+    session = db.session()
+    imp = service.create_import(session, kind=kind, filename=storage.filename or "", content=content,
+                                person=current_person(), as_of=form.get("as_of"),
+                                remote_addr=request.remote_addr)
+    # The job runs once the upload has committed: a worker must find the import and its file.
+    enqueue_after_commit(session, "imports", run_import, imp.id, job_timeout=3600,
+                         description=f"import {imp.id} ({kind})")
+    return service.describe(imp)
+
+
+@blp.route("/imports/roster")
+class RosterUpload(MethodView):
+    @blp.login_required(*service.UPLOAD_ROLES)
+    @blp.arguments(schemas.UploadSchema, location="files")
+    @blp.arguments(schemas.UploadFormSchema, location="form")
+    @blp.response(202, schemas.ImportSchema)
+    def post(self, files, form):
+        """Upload the police roster (CSV or XLSX); a job reads it. Town supervisors: own town only."""
+        return _upload("roster", files, form)
+
+
+@blp.route("/imports/register")
+class RegisterUpload(MethodView):
+    @blp.login_required("city")
+    @blp.arguments(schemas.UploadSchema, location="files")
+    @blp.arguments(schemas.UploadFormSchema, location="form")
+    @blp.response(202, schemas.ImportSchema)
+    def post(self, files, form):
+        """Upload the school register export (学籍, CSV or XLSX); a job reads and compares it."""
+        return _upload("register", files, form)
+
+
+@blp.route("/imports")
+class Imports(MethodView):
+    @blp.login_required(*service.UPLOAD_ROLES)
+    @blp.arguments(schemas.ImportQuerySchema, location="query")
+    @blp.response(200, schemas.ImportPageSchema)
+    def get(self, args):
+        """List imports, newest first (a town supervisor sees their town's)."""
+        return service.list_imports(db.session(), current_person(), args.get("kind"), args["page"],
+                                    args["page_size"])
+
+
+@blp.route("/imports/<int:import_id>")
+class ImportDetail(MethodView):
+    @blp.login_required(*service.UPLOAD_ROLES)
+    @blp.response(200, schemas.ImportSchema)
+    def get(self, import_id: int):
+        """Show an import's progress, first problems and, once done, its summary."""
+        return service.describe(service.get_import(db.session(), current_person(), import_id))
+
+
+@blp.route("/imports/<int:import_id>/problems")
+class ImportProblems(MethodView):
+    @blp.login_required(*service.UPLOAD_ROLES)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, schemas.ProblemPageSchema)
+    def get(self, args, import_id: int):
+        """List the bad rows' problems: line, column, reason code, message."""
+        return service.problems_page(db.session(), current_person(), import_id, args["page"],
+                                     args["page_size"])
+
+
+@blp.route("/imports/<int:import_id>/report")
+class ImportReport(MethodView):
+    @blp.login_required(*service.UPLOAD_ROLES)
+    @blp.arguments(schemas.ReportArgsSchema, location="query")
+    @blp.response(200, description="The report file (CSV with BOM, or XLSX)",
+                  content_type=_CONTENT_TYPES["csv"])
+    def get(self, args, import_id: int):
+        """Download the bad-row report as CSV or XLSX (written to the audit trail)."""
+        content, filename = service.report_file(db.session(), current_person(), import_id, args["format"],
+                                                request.remote_addr)
+        return Response(content, mimetype=_CONTENT_TYPES[args["format"]],
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@blp.route("/imports/match-summary")
+class MatchSummary(MethodView):
+    @blp.login_required()
+    @blp.arguments(schemas.SummaryArgsSchema, location="query")
+    @blp.response(200, schemas.MatchSummarySchema)
+    def get(self, args):
+        """Count children by starting status per town and village, within your scope."""
+        return service.match_summary(db.session(), current_scope(), args.get("town"))
+
+
+@blp.route("/imports/register-not-in-roster")
+class RegisterNotInRoster(MethodView):
+    @blp.login_required(*service.UPLOAD_ROLES)
+    @blp.arguments(schemas.UnmatchedArgsSchema, location="query")
+    @blp.response(200, schemas.UnmatchedPageSchema)
+    def get(self, args):
+        """List register students in no police roster (migrant children, for instance)."""
+        return service.unmatched_register(db.session(), current_scope(), _vault(), args["page"],
+                                          args["page_size"], args.get("register_import"))
+
+
+@blp.route("/imports/suspected-dropouts")
+class SuspectedDropouts(MethodView):
+    @blp.login_required()
+    @blp.arguments(schemas.DropoutArgsSchema, location="query")
+    @blp.response(200, schemas.SuspectedDropoutPageSchema)
+    def get(self, args):
+        """List students who left the registers between two imports (学籍动态监控), with evidence."""
+        return service.suspected_dropouts(
+            db.session(), current_scope(), _vault(), args["page"], args["page_size"],
+            kind=args.get("kind"), register_import_id=args.get("register_import"),
+            detected_from=args.get("detected_from"), detected_to=args.get("detected_to"),
+        )
+
+
+@blp.route("/imports/missing-from-roster")
+class MissingFromRoster(MethodView):
+    @blp.login_required()
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, schemas.MissingChildPageSchema)
+    def get(self, args):
+        """List children a newer roster of their town no longer lists (flagged, never deleted)."""
+        return service.missing_from_roster(db.session(), current_scope(), _vault(), args["page"],
+                                           args["page_size"])
+
+
+@blp.route("/imports/children/<uuid:child_id>/history")
+class ChildHistory(MethodView):
+    @blp.login_required()
+    @blp.response(200, schemas.ChildHistorySchema)
+    def get(self, child_id: uuid.UUID):
+        """Show what imports changed in a child's record, from which import and when."""
+        return service.child_history(db.session(), current_scope(), child_id)

@@ -1,0 +1,344 @@
+"""Checking one row of a roster or register: every problem of the row, each with a stable code.
+
+Pure: no Flask, no SQLAlchemy. A row with any problem is left out and reported; the others go
+on. Places are resolved against a `PlaceIndex` the service builds from the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from server.imports import values
+from server.imports.headers import LABELS, ColumnMap
+from server.people import id_number as idn
+
+# Stable row-level codes, with what they mean (the report's legend and the docs).
+ROW_CODES = {
+    "row.missing_value": "必填项为空",
+    "value.too_long": "内容超过长度上限",
+    "id_number.format": "身份证号格式错误（应为18位，末位可为X）",
+    "id_number.check_digit": "身份证号校验码错误",
+    "id_number.birth_date": "身份证号中的出生日期不存在",
+    "id_number.birth_date_mismatch": "身份证号中的出生日期与出生日期列不一致",
+    "id_number.gender_mismatch": "身份证号中的性别与性别列不一致",
+    "id_number.duplicate_in_file": "身份证号在本文件中重复",
+    "date.invalid": "日期无法识别",
+    "gender.invalid": "性别无法识别（应为 男/女、M/F 或 1/2）",
+    "place.unknown_town": "区镇不存在",
+    "place.unknown_village": "村(社区)在该区镇中不存在",
+    "place.ambiguous_village": "多个区镇有同名村(社区)，请填写区镇",
+    "place.out_of_scope": "该村(社区)不在您负责的区镇",
+    "register.grade_invalid": "年级无法识别",
+    "register.status_unknown": "在校状态无法识别",
+}
+
+MAX_LENGTHS = {
+    "name": 50, "ethnicity": 20, "address": 200, "group": 20, "household_number": 30,
+    "head_name": 50, "relation_to_head": 20, "guardian_name": 50, "guardian_phone": 30,
+    "student_number": 30, "school_name": 100, "school_code": 10, "class_name": 20,
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    column: str | None  # our field name
+    header: str | None  # the column as the file names it
+    code: str
+    message: str
+    value: str | None = None
+
+
+_PLACE_NOISE = re.compile(r"[\s\u3000]")
+_VILLAGE_SUFFIXES = ("村民委员会", "居民委员会", "村委会", "居委会", "社区", "村")
+_TOWN_SUFFIXES = ("人民政府", "街道办事处", "街道", "镇", "乡", "开发区", "高新区")
+
+
+def _place_key(name: str) -> str:
+    return _PLACE_NOISE.sub("", name).translate(str.maketrans("（）", "()"))
+
+
+def _short(name: str, suffixes: tuple[str, ...]) -> str:
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+@dataclass
+class PlaceIndex:
+    """Towns and villages by code and by name (full, or without 村/社区/镇/街道)."""
+
+    village_town: dict[str, str] = field(default_factory=dict)  # village code -> town code
+    town_codes: set[str] = field(default_factory=set)
+    towns_by_name: dict[str, str] = field(default_factory=dict)
+    villages_in_town: dict[tuple[str, str], str] = field(default_factory=dict)
+    villages_by_name: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, towns: list[tuple[str, str]], villages: list[tuple[str, str, str]]) -> PlaceIndex:
+        """From (code, name) of towns and (code, town_code, name) of villages."""
+        index = cls()
+        for code, name in towns:
+            index.town_codes.add(code)
+            key = _place_key(name)
+            index.towns_by_name[key] = code
+            index.towns_by_name.setdefault(_short(key, _TOWN_SUFFIXES), code)
+        for code, town_code, name in villages:
+            index.village_town[code] = town_code
+            key = _place_key(name)
+            for variant in {key, _short(key, _VILLAGE_SUFFIXES)}:
+                index.villages_in_town.setdefault((town_code, variant), code)
+                index.villages_by_name.setdefault(variant, set()).add(code)
+        return index
+
+    def town(self, cell: str) -> str | None:
+        if cell in self.town_codes:
+            return cell
+        key = _place_key(cell)
+        return self.towns_by_name.get(key) or self.towns_by_name.get(_short(key, _TOWN_SUFFIXES))
+
+    def village(self, town_code: str | None, cell: str) -> tuple[str | None, str | None]:
+        """(village code, None) or (None, problem code)."""
+        if cell.isdigit() and len(cell) == 12:
+            if cell in self.village_town and (town_code is None or self.village_town[cell] == town_code):
+                return cell, None
+            return None, "place.unknown_village"
+        key = _place_key(cell)
+        variants = (key, _short(key, _VILLAGE_SUFFIXES))
+        if town_code is not None:
+            for variant in variants:
+                found = self.villages_in_town.get((town_code, variant))
+                if found:
+                    return found, None
+            return None, "place.unknown_village"
+        for variant in variants:
+            codes = self.villages_by_name.get(variant)
+            if codes:
+                return (next(iter(codes)), None) if len(codes) == 1 else (None, "place.ambiguous_village")
+        return None, "place.unknown_village"
+
+
+class _RowChecker:
+    """What both parsers share: reading cells by field, collecting problems."""
+
+    required: tuple[str, ...] = ()
+
+    def __init__(self, columns: ColumnMap):
+        self.columns = columns
+        self.positions = columns.positions
+
+    def cell(self, cells: list, name: str):
+        index = self.positions.get(name)
+        if index is None or index >= len(cells):
+            return None
+        return cells[index]
+
+    def header(self, name: str) -> str:
+        return self.columns.headers.get(name, LABELS.get(name, name))
+
+    def problem(self, problems: list, line: int, name: str | None, code: str, detail: str = "",
+                value: object = None) -> None:
+        message = ROW_CODES[code] + (f"：{detail}" if detail else "")
+        shown = values.text(value)
+        if shown is not None and name == "id_number":
+            # Reports stay on disk and in mailboxes: the ID number is masked like everywhere else.
+            shown = idn.mask(idn.normalize(shown))
+        elif shown is not None:
+            shown = shown[:200]
+        problems.append(Problem(line, name, self.header(name) if name else None, code, message, shown))
+
+    def texts(self, cells: list, line: int, problems: list, names: tuple[str, ...]) -> dict:
+        out = {}
+        for name in names:
+            value = values.text(self.cell(cells, name))
+            if value is None and name in self.required:
+                self.problem(problems, line, name, "row.missing_value", self.header(name))
+            elif value is not None and len(value) > MAX_LENGTHS.get(name, 200):
+                self.problem(problems, line, name, "value.too_long",
+                             f"最多 {MAX_LENGTHS.get(name, 200)} 个字", value)
+                value = None
+            out[name] = value
+        return out
+
+    def id_number(self, cells: list, line: int, problems: list, birth_date: dt.date | None,
+                  gender: str | None) -> idn.IdNumberCheck | None:
+        raw = self.cell(cells, "id_number")
+        if values.text(raw) is None:
+            self.problem(problems, line, "id_number", "row.missing_value", self.header("id_number"))
+            return None
+        checked = idn.check(values.text(raw), birth_date=birth_date, gender=gender)
+        for code in checked.errors:
+            detail = ""
+            if code == "id_number.check_digit":
+                detail = f"第18位应为 {idn.check_digit(checked.value[:17])}"
+            self.problem(problems, line, "id_number", code, detail, raw)
+        for code in checked.warnings:
+            # A roster whose ID number and birth date disagree cannot be trusted on either.
+            self.problem(problems, line, "id_number", code, "", raw)
+        return checked if checked.ok and not checked.warnings else None
+
+    def gender(self, cells: list, line: int, problems: list, required: bool) -> str | None:
+        raw = self.cell(cells, "gender")
+        if values.text(raw) is None:
+            if required:
+                self.problem(problems, line, "gender", "row.missing_value", self.header("gender"))
+            return None
+        try:
+            return values.gender(raw)
+        except ValueError:
+            self.problem(problems, line, "gender", "gender.invalid", "", raw)
+            return None
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    id_number: str
+    name: str
+    gender: str
+    birth_date: dt.date
+    ethnicity: str | None
+    village_code: str
+    group_name: str | None
+    household_number: str | None
+    address: str | None
+    head_name: str | None
+    relation_to_head: str | None
+    guardian_name: str | None
+    guardian_phone: str | None
+
+
+class RosterParser(_RowChecker):
+    required = ("name",)
+
+    def __init__(self, columns: ColumnMap, places: PlaceIndex, allowed_town: str | None = None):
+        super().__init__(columns)
+        self.places = places
+        self.allowed_town = allowed_town
+        self.seen: dict[str, int] = {}
+
+    def parse(self, line: int, cells: list) -> tuple[RosterRow | None, list[Problem]]:
+        problems: list[Problem] = []
+        t = self.texts(cells, line, problems, (
+            "name", "ethnicity", "address", "group", "household_number", "head_name",
+            "relation_to_head", "guardian_name", "guardian_phone"))
+        gender = self.gender(cells, line, problems, required=True)
+        birth_date = None
+        raw_birth = self.cell(cells, "birth_date")
+        if values.text(raw_birth) is not None:
+            try:
+                birth_date = values.date(raw_birth)
+            except ValueError:
+                self.problem(problems, line, "birth_date", "date.invalid",
+                             "可用 2013-04-02、2013/4/2、20130402 或 2013年4月2日", raw_birth)
+        checked = self.id_number(cells, line, problems, birth_date, gender)
+        village_code = self._village(cells, line, problems)
+        if checked is not None:
+            first = self.seen.get(checked.value)
+            if first is not None:
+                self.problem(problems, line, "id_number", "id_number.duplicate_in_file",
+                             f"与第 {first} 行相同", checked.value)
+                checked = None
+            elif not problems:
+                self.seen[checked.value] = line
+        if problems or checked is None or village_code is None or gender is None:
+            return None, problems
+        return RosterRow(
+            line, checked.value, t["name"], gender, birth_date or checked.birth_date, t["ethnicity"],
+            village_code, t["group"], t["household_number"], t["address"], t["head_name"],
+            t["relation_to_head"], t["guardian_name"], t["guardian_phone"],
+        ), problems
+
+    def _village(self, cells: list, line: int, problems: list) -> str | None:
+        code_cell = values.text(self.cell(cells, "village_code"))
+        village_cell = values.text(self.cell(cells, "village"))
+        town_cell = values.text(self.cell(cells, "town"))
+        town_code = None
+        if town_cell is not None:
+            town_code = self.places.town(town_cell)
+            if town_code is None:
+                self.problem(problems, line, "town", "place.unknown_town", "", town_cell)
+                return None
+        if code_cell is not None:
+            found, code = self.places.village(town_code, code_cell)
+            column, raw = "village_code", code_cell
+        elif village_cell is not None:
+            found, code = self.places.village(town_code, village_cell)
+            column, raw = "village", village_cell
+        else:
+            self.problem(problems, line, "village", "row.missing_value", self.header("village"))
+            return None
+        if found is None:
+            self.problem(problems, line, column, code, "", raw)
+            return None
+        if self.allowed_town is not None and self.places.village_town[found] != self.allowed_town:
+            self.problem(problems, line, column, "place.out_of_scope", "", raw)
+            return None
+        return found
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    line: int
+    id_number: str
+    name: str
+    gender: str
+    student_number: str | None
+    school_code: str | None
+    school_name: str | None
+    grade: int
+    class_name: str | None
+    status: str
+
+
+class RegisterParser(_RowChecker):
+    required = ("name",)
+
+    def __init__(self, columns: ColumnMap):
+        super().__init__(columns)
+        self.seen: dict[tuple[str, str], int] = {}
+
+    def parse(self, line: int, cells: list) -> tuple[RegisterRow | None, list[Problem]]:
+        problems: list[Problem] = []
+        t = self.texts(cells, line, problems, ("name", "student_number", "school_code", "school_name",
+                                                "class_name"))
+        if t["school_code"] is None and t["school_name"] is None:
+            self.problem(problems, line, "school_name", "row.missing_value",
+                         self.header("school_name") + " / " + self.header("school_code"))
+        gender = self.gender(cells, line, problems, required=False)
+        checked = self.id_number(cells, line, problems, None, gender)
+        grade = status = None
+        raw_grade = self.cell(cells, "grade")
+        if values.text(raw_grade) is None:
+            self.problem(problems, line, "grade", "row.missing_value", self.header("grade"))
+        else:
+            try:
+                grade = values.grade(raw_grade)
+            except ValueError:
+                self.problem(problems, line, "grade", "register.grade_invalid", "", raw_grade)
+        raw_status = self.cell(cells, "status")
+        if values.text(raw_status) is None:
+            self.problem(problems, line, "status", "row.missing_value", self.header("status"))
+        else:
+            try:
+                status = values.register_status(raw_status)
+            except ValueError:
+                self.problem(problems, line, "status", "register.status_unknown",
+                             "可用 在读、休学、转出、毕业、辍学、死亡", raw_status)
+        if checked is not None:
+            # One student may be 转出 at one school and 在读 at another in the same export;
+            # twice at the same school is a duplicate.
+            key = (checked.value, t["school_code"] or t["school_name"] or "")
+            first = self.seen.get(key)
+            if first is not None:
+                self.problem(problems, line, "id_number", "id_number.duplicate_in_file",
+                             f"与第 {first} 行相同（同一学校）", checked.value)
+            elif not problems:
+                self.seen[key] = line
+        if problems or checked is None:
+            return None, problems
+        return RegisterRow(line, checked.value, t["name"], gender or checked.gender, t["student_number"],
+                           t["school_code"], t["school_name"], grade, t["class_name"], status), problems

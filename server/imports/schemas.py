@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_smorest.fields import Upload
+
+from server.imports.models import DROPOUT_SIGNALS, KINDS
+from server.people.schemas import PageArgsSchema, page_of
+
+
+class UploadSchema(ma.Schema):
+    file = Upload(required=True, metadata={"description": "the roster or register, CSV or XLSX"})
+
+
+class UploadFormSchema(ma.Schema):
+    as_of = ma.fields.Date(metadata={"description": "the day the export reflects (default: today)"})
+
+
+class ImportQuerySchema(PageArgsSchema):
+    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
+
+
+class ProblemSchema(ma.Schema):
+    line = ma.fields.Integer(metadata={"description": "line in the file as a spreadsheet shows it"})
+    column = ma.fields.String(allow_none=True, metadata={"description": "field name"})
+    header = ma.fields.String(allow_none=True, metadata={"description": "the column as the file names it"})
+    code = ma.fields.String(metadata={"description": "stable reason code, e.g. id_number.check_digit"})
+    message = ma.fields.String()
+    value = ma.fields.String(allow_none=True, metadata={"description": "the cell (ID numbers masked)"})
+
+
+class ProgressSchema(ma.Schema):
+    rows_total = ma.fields.Integer(allow_none=True)
+    rows_read = ma.fields.Integer()
+    rows_ok = ma.fields.Integer()
+    rows_bad = ma.fields.Integer()
+    percent = ma.fields.Float(allow_none=True)
+
+
+class JobErrorSchema(ma.Schema):
+    code = ma.fields.String()
+    message = ma.fields.String()
+
+
+class ImportSchema(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "queued, running, done or failed"})
+    phase = ma.fields.String(allow_none=True, metadata={"description": "reading, saving, matching, comparing"})
+    filename = ma.fields.String()
+    file_format = ma.fields.String(allow_none=True)
+    encoding = ma.fields.String(allow_none=True)
+    as_of = ma.fields.Date()
+    town_code = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    started_at = ma.fields.DateTime(allow_none=True)
+    finished_at = ma.fields.DateTime(allow_none=True)
+    progress = ma.fields.Nested(ProgressSchema)
+    problems_preview = ma.fields.List(ma.fields.Nested(ProblemSchema))
+    summary = ma.fields.Dict(metadata={"description": "counts of what the import created, changed and matched"})
+    error = ma.fields.Nested(JobErrorSchema, allow_none=True)
+    previous_import_id = ma.fields.Integer(allow_none=True)
+
+
+ImportPageSchema = page_of(ImportSchema)
+ProblemPageSchema = page_of(ProblemSchema)
+
+
+class ReportArgsSchema(ma.Schema):
+    format = ma.fields.String(load_default="csv", validate=ma.validate.OneOf(["csv", "xlsx"]))
+
+
+class SummaryArgsSchema(ma.Schema):
+    town = ma.fields.String(validate=ma.validate.Regexp(r"^\d{12}$"))
+
+
+class AreaCountsSchema(ma.Schema):
+    code = ma.fields.String(allow_none=True)
+    name = ma.fields.String()
+    town_code = ma.fields.String()
+    children = ma.fields.Integer()
+    missing_from_roster = ma.fields.Integer()
+    by_status = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+
+
+class MatchSummarySchema(ma.Schema):
+    register_import_id = ma.fields.Integer(allow_none=True)
+    total = ma.fields.Nested(AreaCountsSchema)
+    towns = ma.fields.List(ma.fields.Nested(AreaCountsSchema))
+    villages = ma.fields.List(ma.fields.Nested(AreaCountsSchema))
+
+
+class UnmatchedArgsSchema(PageArgsSchema):
+    register_import = ma.fields.Integer(metadata={"description": "default: the latest register"})
+
+
+class RegisterStudentSchema(ma.Schema):
+    line = ma.fields.Integer()
+    name = ma.fields.String()
+    gender = ma.fields.String()
+    id_number = ma.fields.String(metadata={"description": "masked"})
+    student_number = ma.fields.String(allow_none=True)
+    school_id = ma.fields.Integer(allow_none=True)
+    school_code = ma.fields.String(allow_none=True)
+    school_name = ma.fields.String(allow_none=True)
+    grade = ma.fields.Integer()
+    class_name = ma.fields.String(allow_none=True)
+    status = ma.fields.String()
+    status_label = ma.fields.String()
+
+
+class UnmatchedPageSchema(page_of(RegisterStudentSchema)):
+    register_import_id = ma.fields.Integer(allow_none=True)
+
+
+class DropoutArgsSchema(PageArgsSchema):
+    kind = ma.fields.String(validate=ma.validate.OneOf(list(DROPOUT_SIGNALS)))
+    register_import = ma.fields.Integer()
+    detected_from = ma.fields.Date()
+    detected_to = ma.fields.Date()
+
+
+class SuspectedDropoutSchema(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String(metadata={"description": ", ".join(DROPOUT_SIGNALS)})
+    kind_label = ma.fields.String()
+    detected_on = ma.fields.Date()
+    register_import_id = ma.fields.Integer()
+    previous_import_id = ma.fields.Integer()
+    child_id = ma.fields.UUID(allow_none=True)
+    village_code = ma.fields.String(allow_none=True)
+    name = ma.fields.String()
+    gender = ma.fields.String()
+    id_number = ma.fields.String(metadata={"description": "masked"})
+    student_number = ma.fields.String(allow_none=True)
+    school_id = ma.fields.Integer(allow_none=True)
+    school_name = ma.fields.String(allow_none=True)
+    grade = ma.fields.Integer()
+    evidence = ma.fields.Dict()
+
+
+SuspectedDropoutPageSchema = page_of(SuspectedDropoutSchema)
+
+
+class MissingChildSchema(ma.Schema):
+    child_id = ma.fields.UUID()
+    name = ma.fields.String()
+    gender = ma.fields.String()
+    birth_date = ma.fields.Date()
+    village_code = ma.fields.String()
+    id_number = ma.fields.String(allow_none=True, metadata={"description": "masked"})
+    enrollment_status = ma.fields.String()
+    last_import_id = ma.fields.Integer()
+    missing_since_import_id = ma.fields.Integer()
+
+
+MissingChildPageSchema = page_of(MissingChildSchema)
+
+
+class ChangeSchema(ma.Schema):
+    at = ma.fields.DateTime()
+    import_id = ma.fields.Integer(allow_none=True)
+    record_type = ma.fields.String()
+    kind = ma.fields.String(metadata={"description": "updated, status_from_register, missing_from_roster, back_in_roster"})
+    changes = ma.fields.Dict(metadata={"description": "field: [old, new]"})
+
+
+class RosterPresenceSchema(ma.Schema):
+    first_import_id = ma.fields.Integer()
+    last_import_id = ma.fields.Integer()
+    last_line = ma.fields.Integer()
+    missing_since_import_id = ma.fields.Integer(allow_none=True)
+
+
+class ChildHistorySchema(ma.Schema):
+    child_id = ma.fields.UUID()
+    version = ma.fields.Integer()
+    updated_at = ma.fields.DateTime()
+    roster = ma.fields.Nested(RosterPresenceSchema, allow_none=True)
+    changes = ma.fields.List(ma.fields.Nested(ChangeSchema))

@@ -1,0 +1,396 @@
+"""Use cases of imports: accept a file, read it in a job, merge it, cross-match, report.
+
+Functions take a session, flush, raise DomainError and never commit: the HTTP edge or the job
+commits. The job's progress goes through a `Progress` whose sink writes in its own transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from server.accounts.models import Person
+from server.accounts.scope import Scope
+from server.audit import service as audit
+from server.campaigns import queries as campaign_queries
+from server.campaigns import school_age
+from server.errors import DomainError, FieldError, not_found
+from server.imports import headers, queries, reading, report
+from server.imports.models import DROPOUT_SIGNALS, Import
+from server.imports.rows import PlaceIndex, Problem, RegisterParser, RosterParser
+from server.imports.values import REGISTER_STATUS_LABELS
+from server.people import id_number, statuses
+from server.people.protection import IdNumberVault
+
+PREVIEW_PROBLEMS = 20
+UPLOAD_ROLES = ("city", "town_supervisor")
+
+
+# --- accepting a file ---------------------------------------------------------------------------
+
+def create_import(session: Session, *, kind: str, filename: str, content: bytes, person: Person | None,
+                  as_of: dt.date | None = None, remote_addr: str | None = None) -> Import:
+    """Check the file can be read and has the columns it needs; store it for the job."""
+    if kind == "register" and person is not None and person.role != "city":
+        # The 学籍 export covers the county's schools at once: the bureau imports it.
+        raise DomainError("auth.forbidden", "Only the city bureau imports the school register.")
+    if person is not None and person.role not in UPLOAD_ROLES:
+        raise DomainError("auth.forbidden")
+    try:
+        table = reading.read_table(filename, content, kind)
+    except reading.FileProblem as problem:
+        raise DomainError(problem.code, problem.message) from problem
+    columns = headers.map_columns(table.header, kind)
+    required = headers.ROSTER_REQUIRED if kind == "roster" else headers.REGISTER_REQUIRED
+    missing = columns.missing(required)
+    if kind == "roster" and "village" not in columns.positions and "village_code" not in columns.positions:
+        missing.append("village")
+    if kind == "register" and "school_name" not in columns.positions and "school_code" not in columns.positions:
+        missing.append("school_name")
+    if missing:
+        raise DomainError("import.missing_columns", errors=[
+            FieldError(headers.LABELS[name], "import.missing_column",
+                       f"No column {headers.LABELS[name]} (or one of its usual variants).")
+            for name in missing
+        ])
+    imp = Import(
+        kind=kind, filename=(filename or "upload")[-200:], file_format=table.file_format,
+        encoding=table.encoding, file_sha256=hashlib.sha256(content).digest(), file_size=len(content),
+        uploaded_by=person.id if person else None,
+        town_code=person.town_code if person is not None and person.role == "town_supervisor" else None,
+        as_of=as_of or dt.date.today(), rows_total=table.total, status="queued",
+    )
+    session.add(imp)
+    session.flush()
+    queries.store_file(session, imp.id, content)
+    if person is not None:
+        audit.record(session, person.id, "import", "import", str(imp.id), remote_addr=remote_addr,
+                     kind=kind, filename=imp.filename, rows=table.total)
+    return imp
+
+
+# --- the job's work -----------------------------------------------------------------------------
+
+@dataclass
+class Progress:
+    """Rows read, bad rows and a preview of problems, written at most every `every` seconds."""
+
+    sink: Callable[..., None]
+    total: int | None = None
+    every: float = 0.2
+    read: int = 0
+    bad: int = 0
+    preview: list = field(default_factory=list)
+    _last: float = 0.0
+
+    def phase(self, name: str, **extra) -> None:
+        self.sink(phase=name, **extra)
+
+    def row(self, problems: list[Problem]) -> None:
+        self.read += 1
+        if problems:
+            self.bad += 1
+            for p in problems:
+                if len(self.preview) < PREVIEW_PROBLEMS:
+                    self.preview.append(problem_dict(p))
+        now = time.monotonic()
+        if now - self._last >= self.every:
+            self._last = now
+            self.flush()
+
+    def flush(self) -> None:
+        self.sink(rows_read=self.read, rows_bad=self.bad, rows_ok=self.read - self.bad,
+                  problems_preview=self.preview, rows_total=self.total)
+
+
+def problem_dict(p) -> dict:
+    return {"line": p.line, "column": p.column, "header": p.header, "code": p.code, "message": p.message,
+            "value": p.value}
+
+
+def school_age_range(session: Session, as_of: dt.date) -> tuple[int, tuple[dt.date, dt.date]]:
+    """The active campaign's school-age birth dates; without one, the school year of `as_of`."""
+    campaign = campaign_queries.active(session)
+    if campaign is not None:
+        return campaign.school_year, school_age.school_age_range(campaign.school_year, campaign.cutoff)
+    year = school_year_of(as_of)
+    return year, school_age.school_age_range(year)
+
+
+def school_year_of(day: dt.date) -> int:
+    """School year Y runs from 1 September Y."""
+    return day.year if day >= dt.date(day.year, 9, 1) else day.year - 1
+
+
+def process_import(session: Session, vault: IdNumberVault, import_id: int, progress: Progress) -> dict | None:
+    """Read, check and merge one import; safe to run twice (the second run finds it done)."""
+    queries.lock_imports(session)
+    imp = session.get(Import, import_id)
+    if imp is None or imp.status == "done":
+        return None if imp is None else imp.summary
+    content = queries.file_content(session, import_id)
+    if content is None:
+        raise reading.FileProblem("import.file_missing", "The uploaded file is no longer stored.")
+    started = time.monotonic()
+    progress.phase("reading", status="running", started_at=dt.datetime.now(dt.UTC), error_code=None,
+                   error_message=None)
+    table = reading.read_table(imp.filename, content, imp.kind)
+    columns = headers.map_columns(table.header, imp.kind)
+    progress.total = table.total
+    if imp.kind == "roster":
+        summary, problems = _roster(session, vault, imp, table, columns, progress)
+    else:
+        summary, problems = _register(session, vault, imp, table, columns, progress)
+    queries.add_problems(session, imp.id, problems)
+    queries.erase_file(session, imp.id)
+    same = queries.same_file_before(session, imp)
+    summary.update({
+        "rows": progress.read, "rows_ok": progress.read - progress.bad, "rows_bad": progress.bad,
+        "problems": len(problems), "unknown_columns": columns.unknown, "same_file_as_import_id": same,
+        "seconds": round(time.monotonic() - started, 2),
+    })
+    imp.status, imp.phase = "done", "done"
+    imp.rows_total = progress.read
+    imp.rows_read, imp.rows_bad, imp.rows_ok = progress.read, progress.bad, progress.read - progress.bad
+    imp.problems_preview = progress.preview
+    imp.summary = summary
+    imp.started_at = imp.started_at or dt.datetime.now(dt.UTC)
+    imp.finished_at = dt.datetime.now(dt.UTC)
+    imp.error_code = imp.error_message = None
+    session.flush()
+    return summary
+
+
+def _read_rows(table: reading.Table, parser, progress: Progress) -> tuple[list, list[Problem]]:
+    good, problems = [], []
+    for line, cells in table.rows:
+        row, row_problems = parser.parse(line, cells)
+        if row_problems:
+            problems.extend(row_problems)
+        else:
+            good.append(row)
+        progress.row(row_problems)
+    progress.flush()
+    return good, problems
+
+
+def _roster(session, vault, imp, table, columns, progress) -> tuple[dict, list[Problem]]:
+    places = PlaceIndex.build(queries.towns(session), queries.villages(session))
+    parser = RosterParser(columns, places, imp.town_code)
+    good, problems = _read_rows(table, parser, progress)
+    progress.phase("saving")
+    lookup, encrypt = vault.lookup, vault.encrypt
+    queries.stage_roster(session, (
+        (r.line, lookup(r.id_number), encrypt(r.id_number), r.name, r.gender, r.birth_date, r.ethnicity,
+         r.village_code, r.group_name, r.household_number, r.address, r.head_name, r.relation_to_head,
+         r.guardian_name, r.guardian_phone)
+        for r in good
+    ))
+    summary: dict = {"kind": "roster"}
+    matched = queries.match_roster_children(session)
+    summary.update(queries.merge_households(session, imp.id))
+    summary.update(queries.merge_children(session, imp.id))
+    summary["children_unchanged"] = matched - summary["children_updated"]
+    # A town's roster only speaks for its town: children elsewhere are not "missing" from it.
+    towns = [imp.town_code] if imp.town_code else sorted(
+        queries.town_of_villages(session, {r.village_code for r in good}))
+    summary.update(queries.mark_roster_presence(session, imp.id, towns))
+    summary["towns"] = towns
+    queries.drop_roster_stage(session)
+    progress.phase("matching")
+    summary.update(_cross_match(session, imp, queries.latest_register(session)))
+    return summary, problems
+
+
+def _register(session, vault, imp, table, columns, progress) -> tuple[dict, list[Problem]]:
+    parser = RegisterParser(columns)
+    good, problems = _read_rows(table, parser, progress)
+    progress.phase("saving")
+    lookup, encrypt = vault.lookup, vault.encrypt
+    queries.store_register(session, (
+        (imp.id, r.line, lookup(r.id_number), encrypt(r.id_number), r.name, r.gender, r.student_number,
+         r.school_code, r.school_name, r.grade, r.class_name, r.status)
+        for r in good
+    ))
+    queries.resolve_register_schools(session, imp.id)
+    summary: dict = {"kind": "register"}
+    progress.phase("matching")
+    summary.update(_cross_match(session, imp, imp.id))
+    summary.update(queries.register_row_count(session, imp.id))
+    summary["not_in_roster"] = summary["students"] - summary["in_roster"]
+    previous = queries.previous_register(session, imp)
+    summary["previous_import_id"] = previous.id if previous else None
+    if previous is not None:
+        progress.phase("comparing")
+        imp.previous_import_id = previous.id
+        started = school_year_of(imp.as_of) > school_year_of(previous.as_of)
+        signals = queries.compare_registers(session, imp, previous, started)
+        summary["school_year_started"] = started
+        summary["suspected_dropouts"] = {k: signals.get(k, 0) for k in DROPOUT_SIGNALS}
+    return summary, problems
+
+
+def _cross_match(session, imp: Import, register_import_id: int | None) -> dict:
+    year, (born_from, born_to) = school_age_range(session, imp.as_of)
+    result = queries.cross_match(session, register_import_id, imp.id, born_from, born_to)
+    result.update({"school_year": year, "matched_with_register_import_id": register_import_id})
+    return result
+
+
+# --- what people read ---------------------------------------------------------------------------
+
+def get_import(session: Session, person: Person, import_id: int) -> Import:
+    query = queries.visible_imports(person.role, person.id, person.town_code).where(Import.id == import_id)
+    imp = session.scalar(query)
+    if imp is None:
+        raise not_found("import")
+    return imp
+
+
+def describe(imp: Import) -> dict:
+    percent = None
+    if imp.status == "done":
+        percent = 100.0
+    elif imp.rows_total:
+        percent = round(min(99.0, 100.0 * imp.rows_read / imp.rows_total), 1)
+    return {
+        "id": imp.id, "kind": imp.kind, "status": imp.status, "phase": imp.phase, "filename": imp.filename,
+        "file_format": imp.file_format, "encoding": imp.encoding, "as_of": imp.as_of,
+        "town_code": imp.town_code, "created_at": imp.created_at, "started_at": imp.started_at,
+        "finished_at": imp.finished_at,
+        "progress": {"rows_total": imp.rows_total, "rows_read": imp.rows_read, "rows_ok": imp.rows_ok,
+                     "rows_bad": imp.rows_bad, "percent": percent},
+        "problems_preview": imp.problems_preview, "summary": imp.summary,
+        "error": None if imp.error_code is None else {"code": imp.error_code, "message": imp.error_message},
+        "previous_import_id": imp.previous_import_id,
+    }
+
+
+def list_imports(session: Session, person: Person, kind: str | None, page: int, page_size: int) -> dict:
+    query = queries.visible_imports(person.role, person.id, person.town_code)
+    total, rows = queries.imports_page(session, query, kind, (page - 1) * page_size, page_size)
+    return {"items": [describe(i) for i in rows], "total": total, "page": page, "page_size": page_size}
+
+
+def problems_page(session: Session, person: Person, import_id: int, page: int, page_size: int) -> dict:
+    get_import(session, person, import_id)
+    rows = queries.problems_of(session, import_id, (page - 1) * page_size, page_size)
+    return {"items": [problem_dict(p) for p in rows], "total": queries.problem_count(session, import_id),
+            "page": page, "page_size": page_size}
+
+
+def report_file(session: Session, person: Person, import_id: int, fmt: str,
+                remote_addr: str | None = None) -> tuple[bytes, str]:
+    """The bad-row report as CSV or XLSX; the download is an export in the audit trail."""
+    imp = get_import(session, person, import_id)
+    problems = queries.problems_of(session, import_id)
+    audit.record(session, person.id, "export", "import_report", str(imp.id), remote_addr=remote_addr,
+                 format=fmt, rows=len(problems))
+    stem = f"import-{imp.id}-{imp.kind}-problems"
+    if fmt == "xlsx":
+        return report.as_xlsx(problems), f"{stem}.xlsx"
+    return report.as_csv(problems), f"{stem}.csv"
+
+
+def match_summary(session: Session, scope: Scope, town_code: str | None = None) -> dict:
+    """Children by starting status, per village and per town, within scope."""
+    missing = queries.missing_counts(session, scope, town_code)
+    towns: dict[str, dict] = {}
+    villages: dict[str, dict] = {}
+
+    def blank(code, name, **extra):
+        return {"code": code, "name": name, **extra, "children": 0, "missing_from_roster": 0,
+                "by_status": {s: 0 for s in statuses.ENROLLMENT_STATUSES}}
+
+    for t_code, t_name, v_code, v_name, status, n in queries.status_counts(session, scope, town_code):
+        town = towns.setdefault(t_code, blank(t_code, t_name))
+        village = villages.setdefault(v_code, blank(v_code, v_name, town_code=t_code))
+        for area in (town, village):
+            area["children"] += n
+            area["by_status"][status] = area["by_status"].get(status, 0) + n
+    for v_code, n in missing.items():
+        if v_code in villages:
+            villages[v_code]["missing_from_roster"] = n
+            towns[villages[v_code]["town_code"]]["missing_from_roster"] += n
+    total = blank(None, "合计")
+    for town in towns.values():
+        total["children"] += town["children"]
+        total["missing_from_roster"] += town["missing_from_roster"]
+        for s, n in town["by_status"].items():
+            total["by_status"][s] += n
+    register = queries.latest_register(session)
+    return {"register_import_id": register, "total": total, "towns": list(towns.values()),
+            "villages": list(villages.values())}
+
+
+def _masked(vault: IdNumberVault, cipher: bytes | None) -> str | None:
+    return None if cipher is None else id_number.mask(vault.decrypt(cipher))
+
+
+def unmatched_register(session: Session, scope: Scope, vault: IdNumberVault, page: int, page_size: int,
+                       register_import_id: int | None = None) -> dict:
+    """Students of the latest register (or the one asked for) who are in no police roster."""
+    register_import_id = register_import_id or queries.latest_register(session)
+    if register_import_id is None:
+        return {"register_import_id": None, "items": [], "total": 0, "page": page, "page_size": page_size}
+    total, rows = queries.unmatched_register_page(session, scope, register_import_id,
+                                                  (page - 1) * page_size, page_size)
+    items = [{
+        "line": r.line, "name": r.name, "gender": r.gender, "id_number": _masked(vault, r.id_number_cipher),
+        "student_number": r.student_number, "school_id": r.school_id, "school_code": r.school_code,
+        "school_name": r.school_name, "grade": r.grade, "class_name": r.class_name,
+        "status": r.status, "status_label": REGISTER_STATUS_LABELS[r.status],
+    } for r in rows]
+    return {"register_import_id": register_import_id, "items": items, "total": total, "page": page,
+            "page_size": page_size}
+
+
+def suspected_dropouts(session: Session, scope: Scope, vault: IdNumberVault, page: int, page_size: int,
+                       **filters) -> dict:
+    total, rows = queries.suspected_dropouts_page(session, scope, offset=(page - 1) * page_size,
+                                                  limit=page_size, **filters)
+    items = [{
+        "id": d.id, "kind": d.kind, "kind_label": DROPOUT_SIGNALS[d.kind], "detected_on": d.detected_on,
+        "register_import_id": d.register_import_id, "previous_import_id": d.previous_import_id,
+        "child_id": d.child_id, "village_code": d.village_code, "name": d.name, "gender": d.gender,
+        "id_number": _masked(vault, d.id_number_cipher), "student_number": d.student_number,
+        "school_id": d.school_id, "school_name": d.school_name, "grade": d.grade, "evidence": d.evidence,
+    } for d in rows]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+def missing_from_roster(session: Session, scope: Scope, vault: IdNumberVault, page: int,
+                        page_size: int) -> dict:
+    total, rows = queries.missing_from_roster_page(session, scope, (page - 1) * page_size, page_size)
+    items = [{
+        "child_id": c.id, "name": c.name, "gender": c.gender, "birth_date": c.birth_date,
+        "village_code": c.village_code, "id_number": _masked(vault, c.id_number_cipher),
+        "enrollment_status": c.enrollment_status, "last_import_id": e.last_import_id,
+        "missing_since_import_id": e.missing_since_import_id,
+    } for c, e in rows]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+def child_history(session: Session, scope: Scope, child_id: uuid.UUID) -> dict:
+    """What imports changed in a child's record (and its household), oldest first."""
+    child = queries.child_in_scope(session, scope, child_id)
+    if child is None:
+        raise not_found("child")
+    entry = queries.roster_entry(session, child_id)
+    changes = [{"at": c.at, "import_id": c.import_id, "record_type": c.record_type, "kind": c.kind,
+                "changes": c.changes} for c in queries.history_of(session, "child", child_id)]
+    return {
+        "child_id": child.id, "version": child.version, "updated_at": child.updated_at,
+        "roster": None if entry is None else {
+            "first_import_id": entry.first_import_id, "last_import_id": entry.last_import_id,
+            "last_line": entry.last_line, "missing_since_import_id": entry.missing_since_import_id,
+        },
+        "changes": changes,
+    }
+
