@@ -200,7 +200,7 @@ def merge_households(session: Session, import_id: int) -> dict:
         UPDATE households h SET
             group_name = coalesce(r.group_name, h.group_name), address = coalesce(r.address, h.address),
             head_name = coalesce(r.head_name, h.head_name), phone = coalesce(h.phone, r.phone),
-            version = h.version + 1, updated_at = now()
+            version = h.version + 1, updated_at = clock_timestamp()
         FROM real r WHERE h.id = r.id
     """), {"import_id": import_id}).rowcount  # noqa: S608 - only this module's column lists are interpolated
     created = session.execute(text(f"""
@@ -247,20 +247,19 @@ def merge_households(session: Session, import_id: int) -> dict:
             GROUP BY 1, 2, 3, 4
         ),
         fresh AS MATERIALIZED (SELECT gen_random_uuid() AS id, g.* FROM groups g),
-        made AS (
-            INSERT INTO households (id, village_code, group_name, address, head_name, phone, location,
-                                    location_approximate)
-            SELECT n.id, n.village_code, f.group_name, n.address, n.head_name, f.guardian_phone,
-                   v.centroid, true
-            FROM fresh n JOIN villages v ON v.code = n.village_code
-            JOIN roster_stage f ON f.line = n.first_line
-            RETURNING id
+        assigned AS (
+            UPDATE roster_stage s SET household_id = n.id FROM fresh n
+            WHERE s.household_id IS NULL AND s.village_code = n.village_code
+              AND s.address IS NOT DISTINCT FROM n.address AND s.head_name IS NOT DISTINCT FROM n.head_name
+              AND n.solo IS NOT DISTINCT FROM (CASE WHEN s.address IS NULL AND s.head_name IS NULL
+                                                    THEN s.line END)
         )
-        UPDATE roster_stage s SET household_id = n.id FROM fresh n
-        WHERE s.household_id IS NULL AND s.village_code = n.village_code
-          AND s.address IS NOT DISTINCT FROM n.address AND s.head_name IS NOT DISTINCT FROM n.head_name
-          AND n.solo IS NOT DISTINCT FROM (CASE WHEN s.address IS NULL AND s.head_name IS NULL
-                                                THEN s.line END)
+        INSERT INTO households (id, village_code, group_name, address, head_name, phone, location,
+                                location_approximate)
+        SELECT n.id, n.village_code, f.group_name, n.address, n.head_name, f.guardian_phone,
+               v.centroid, true
+        FROM fresh n JOIN villages v ON v.code = n.village_code
+        JOIN roster_stage f ON f.line = n.first_line
     """)).rowcount
     return {"households_created": created, "households_updated": updated}
 
@@ -307,7 +306,7 @@ def merge_children(session: Session, import_id: int) -> dict:
             guardian_name = coalesce(s.guardian_name, c.guardian_name),
             guardian_phone = coalesce(s.guardian_phone, c.guardian_phone),
             household_id = s.household_id, village_code = s.village_code,
-            version = c.version + 1, updated_at = now()
+            version = c.version + 1, updated_at = clock_timestamp()
         FROM real r JOIN roster_stage s ON s.child_id = r.id
         WHERE c.id = r.id
     """), {"import_id": import_id}).rowcount  # noqa: S608 - only this module's column lists are interpolated
@@ -466,7 +465,7 @@ def cross_match(session: Session, register_import_id: int | None, import_id: int
         )
         UPDATE children c SET enrollment_status = r.status, school_id = r.school_id,
             school_name = r.school_name, grade = r.grade, class_name = r.class_name,
-            version = c.version + 1, updated_at = now()
+            version = c.version + 1, updated_at = clock_timestamp()
         FROM real r WHERE c.id = r.id
     """).bindparams(bindparam("starting", type_=ARRAY(String))), {  # noqa: S608 - only this module's column lists are interpolated
         "reg": register_import_id or -1, "born_from": born_from, "born_to": born_to,
