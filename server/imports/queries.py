@@ -492,14 +492,15 @@ def compare_registers(session: Session, current: Import, previous: Import, schoo
                :cur, :prev, :as_of, p.id_number_lookup, p.id_number_cipher, c.id, c.village_code,
                p.name, p.gender, p.student_number, p.school_id, p.school_name, p.grade,
                jsonb_build_object(
-                   'previous_import_id', :prev, 'previous_as_of', :prev_as_of,
-                   'register_import_id', :cur, 'register_as_of', :as_of,
+                   'previous_import_id', CAST(:prev AS integer),
+                   'previous_as_of', CAST(:prev_as_of AS text),
+                   'register_import_id', CAST(:cur AS integer), 'register_as_of', CAST(:as_of AS date),
                    'previous_school_code', p.school_code, 'previous_school_name', p.school_name,
                    'previous_grade', p.grade, 'previous_class', p.class_name,
                    'previous_status', p.status,
                    'now_statuses', coalesce(to_jsonb(n.statuses), '[]'::jsonb),
                    'now_school_name', n.school_name,
-                   'school_year_started', :started)
+                   'school_year_started', CAST(:started AS boolean))
         FROM (
             SELECT DISTINCT ON (id_number_lookup) *
             FROM register_students
