@@ -95,8 +95,13 @@ class ApiSession:
         retry: RetryPolicy | None = None,
         gzip_threshold: int = 1024,
         prefix: str = API_PREFIX,
+        check: Callable[[str, Any], None] | None = None,
     ):
         self.transport = transport
+        # Optional contract check, e.g. `mobile_contract.validate`: called with a schema name
+        # and each request body and answer sent or read, so tests catch any drift from the
+        # schemas. Off by default: a tablet trusts its server and has no jsonschema.
+        self.check = check
         self.token = token
         self.retry = retry or RetryPolicy()
         self.gzip_threshold = gzip_threshold
@@ -148,7 +153,14 @@ class ApiSession:
             else:
                 if response.status not in TRANSIENT_STATUSES:
                     if response.status >= 400:
-                        raise error_from(response)
+                        error = error_from(response)
+                        if self.check is not None:
+                            try:
+                                refusal = jsonlib.loads(decode_body(response))
+                            except (ValueError, OSError):
+                                refusal = None  # not JSON: the check reports it
+                            self.check("error", refusal)
+                        raise error
                     return response
                 last = response
                 retry_after = response.headers.get("Retry-After")
@@ -167,9 +179,16 @@ class ApiSession:
         *,
         query: Mapping[str, Any] | None = None,
         retry: bool = True,
+        request_schema: str | None = None,
+        response_schema: str | None = None,
     ) -> Any:
         """Send JSON (if any), return the decoded JSON answer (None for an empty body)."""
+        if self.check is not None and request_schema is not None:
+            self.check(request_schema, payload)
         body, headers = (None, {}) if payload is None else self.encode(payload)
         response = self.send(method, path, body=body, headers=headers, query=query, retry=retry)
         data = decode_body(response)
-        return jsonlib.loads(data) if data else None
+        answer = jsonlib.loads(data) if data else None
+        if self.check is not None and response_schema is not None:
+            self.check(response_schema, answer)
+        return answer

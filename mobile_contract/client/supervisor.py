@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mobile_contract.client.api import ApiSession, RetryPolicy
@@ -11,8 +12,9 @@ from mobile_contract.client.transport import Transport
 class SupervisorSession:
     """A logged-in supervisor (town supervisor or team leader) on the JSON API."""
 
-    def __init__(self, transport: Transport, *, retry: RetryPolicy | None = None):
-        self.api = ApiSession(transport, retry=retry)
+    def __init__(self, transport: Transport, *, retry: RetryPolicy | None = None,
+                 check: Callable[[str, Any], None] | None = None):
+        self.api = ApiSession(transport, retry=retry, check=check)
         self.person: dict | None = None
 
     def log_in(self, username: str, password: str) -> dict:
@@ -29,7 +31,8 @@ class SupervisorSession:
 
     def surveyors(self, village_code: str) -> list[dict]:
         """List the surveyors whose teams cover a village."""
-        return self.api.call("GET", "/devices/surveyors", query={"village": village_code})
+        return self.api.call("GET", "/devices/surveyors", query={"village": village_code},
+                             response_schema="surveyors_list")
 
     def issue_enrollment_code(self, surveyor_id: int, expires_in_hours: int | None = None) -> dict:
         """Issue a one-time enrollment code for a surveyor's tablet."""
@@ -38,7 +41,9 @@ class SupervisorSession:
             body["expires_in_hours"] = expires_in_hours
         # Not retried: a retry after a lost answer would issue a second code, harmless but
         # confusing in the list of codes.
-        return self.api.call("POST", "/devices/enrollment-codes", body, retry=False)
+        return self.api.call("POST", "/devices/enrollment-codes", body, retry=False,
+                             request_schema="enrollment_code_request",
+                             response_schema="enrollment_code_response")
 
     def revoke_device(self, device_id: str) -> Any:
         """Revoke a tablet: its token stops working at once."""
@@ -46,9 +51,11 @@ class SupervisorSession:
 
     def conflicts(self, *, status: str | None = "open", village: str | None = None) -> list[dict]:
         """List conflicts for review."""
-        answer = self.api.call("GET", "/conflicts", query={"status": status, "village": village})
+        answer = self.api.call("GET", "/conflicts", query={"status": status, "village": village},
+                               response_schema="conflicts_list")
         return answer["items"]
 
     def resolve_conflict(self, conflict_id: str, value: Any, note: str | None = None) -> dict:
         """Decide a conflict's value; it flows to the tablets as a new record version."""
-        return self.api.call("POST", f"/conflicts/{conflict_id}/resolve", {"value": value, "note": note})
+        return self.api.call("POST", f"/conflicts/{conflict_id}/resolve", {"value": value, "note": note},
+                             request_schema="conflict_resolve_request", response_schema="conflict")

@@ -141,6 +141,7 @@ class TabletClient:
         batch_size: int | None = None,
         clock: Callable[[], dt.datetime] = now,
         new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+        check: Callable[[str, Any], None] | None = None,
     ):
         self.store = Store(store_path)
         if server_url is not None:
@@ -152,7 +153,7 @@ class TabletClient:
                 raise ClientError("give a transport or a server_url")
             transport = UrllibTransport(url)
         self.api = ApiSession(transport, token=self.store.get("token"), retry=retry,
-                              gzip_threshold=gzip_threshold)
+                              gzip_threshold=gzip_threshold, check=check)
         self.page_size = page_size
         self.batch_size = batch_size
         self.clock = clock
@@ -206,7 +207,7 @@ class TabletClient:
         # the code is used. The person scans a new code instead.
         answer = self.api.call("POST", "/devices/enroll", {
             "enrollment_code": enrollment_code, "device_name": device_name, "platform": platform,
-        }, retry=False)
+        }, retry=False, request_schema="enroll_request", response_schema="enroll_response")
         with self.store.transaction():
             self.store.set("device_id", answer["device_id"])
             self.store.set("token", answer["token"])
@@ -216,7 +217,7 @@ class TabletClient:
 
     def fetch_manifest(self) -> dict:
         """Fetch and keep the manifest: scope, forms, limits."""
-        manifest = self.api.call("GET", "/sync/manifest")
+        manifest = self.api.call("GET", "/sync/manifest", response_schema="manifest")
         if manifest.get("protocol_version") != 1:
             raise ProtocolError(f"protocol version {manifest.get('protocol_version')!r} is not 1")
         with self.store.transaction():
@@ -233,7 +234,8 @@ class TabletClient:
             ).fetchone()
             if row is not None and row["sha256"] == sha:
                 continue
-            form = self.api.call("GET", f"/forms/{form_id}/versions/{version}")
+            form = self.api.call("GET", f"/forms/{form_id}/versions/{version}",
+                                 response_schema="compiled_form")
             computed = form_sha256(form)
             if computed != sha or form.get("sha256") != sha:
                 raise ProtocolError(f"form {form_id} {version}: sha256 {computed} is not {sha}")
@@ -518,7 +520,8 @@ class TabletClient:
         result = PullResult()
         cursor = self.cursor
         while True:
-            page = self.api.call("GET", "/sync/changes", query={"cursor": cursor, "limit": limit})
+            page = self.api.call("GET", "/sync/changes", query={"cursor": cursor, "limit": limit},
+                                 response_schema="changes_response")
             if not isinstance(page, dict) or "cursor" not in page or "has_more" not in page:
                 raise ProtocolError("a changes page needs changes, cursor and has_more")
             # One transaction per page, cursor included: after a crash the tablet resumes from
@@ -547,7 +550,8 @@ class TabletClient:
             f"{r['type']}:{r['id']}": r["version"]
             for r in self.store.db.execute("select type, id, version from records where version is not null")
         }
-        answer = self.api.call("POST", "/sync/repair", {"have": have})
+        answer = self.api.call("POST", "/sync/repair", {"have": have},
+                               request_schema="repair_request", response_schema="repair_response")
         result = PullResult(pages=1)
         with self.store.transaction():
             # The repair is the server's authoritative answer: apply even an older version.
@@ -690,7 +694,8 @@ class TabletClient:
         while queue:
             batch = queue.pop(0)
             try:
-                answer = self.api.call("POST", "/sync/push", {"submissions": batch})
+                answer = self.api.call("POST", "/sync/push", {"submissions": batch},
+                                      request_schema="push_request", response_schema="push_response")
             except ApiError as error:
                 if error.status == 413 and len(batch) > 1:
                     # Too large for the server's limit: nothing was applied; halve and resend.

@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from jsonschema import ValidationError
 
 import mobile_contract
 from mobile_contract.client import (
@@ -71,8 +72,9 @@ def sleeps():
 
 def make_client(tmp_path, server, sleeps, name="tablet", **kwargs):
     retry = RetryPolicy(attempts=5, base_delay=0.5, rng=random.Random(1), sleep=sleeps)
+    # Every request and answer is checked against the schemas on the client's side too.
     client = TabletClient(tmp_path / f"{name}.sqlite3", transport=kwargs.pop("transport", server),
-                          retry=retry, clock=lambda: CLOCK, **kwargs)
+                          retry=retry, clock=lambda: CLOCK, check=mobile_contract.validate, **kwargs)
     return client
 
 
@@ -124,6 +126,7 @@ def test_pull_pages_until_done_and_the_local_hash_is_the_servers_recipe(client, 
 
 def test_cursor_is_stored_only_after_its_page_is_applied(client, server):
     server.check_shapes = False  # the second page is broken on purpose
+    client.api.check = None
     original = server._changes
 
     def broken_second_page(query):
@@ -503,6 +506,9 @@ def test_errors_without_the_contract_shape_still_raise_clearly(client):
         return Response(404, {"Content-Type": "text/html"}, b"<html>nginx</html>")
 
     client.transport = Through(proxy_page)
+    with pytest.raises(ValidationError):  # the contract check notices the stray answer
+        client.pull()
+    client.api.check = None
     with pytest.raises(ApiError) as caught:
         client.pull()
     assert caught.value.code == "http.404" and caught.value.status == 404
