@@ -40,6 +40,9 @@ SETTLED = ("applied", "merged", "conflict", "duplicate")
 # server yet (another tablet's new child). The contract says to keep it and send it again.
 RETRY_LATER_CODES = frozenset({"sync.unknown_reference"})
 ATTACHMENT_REF = re.compile(r"^sha256:([0-9a-f]{64})$")
+# Whole-request refusals about the request's content (too large, unreadable): a batch refused
+# so is split to find the submission at fault. Others (401, 403…) stop the push.
+REFUSED_AS_A_WHOLE = frozenset({400, 413, 422})
 DEFAULT_PAGE_SIZE = 500
 DEFAULT_BATCH_SIZE = 100
 
@@ -697,12 +700,17 @@ class TabletClient:
                 answer = self.api.call("POST", "/sync/push", {"submissions": batch},
                                       request_schema="push_request", response_schema="push_response")
             except ApiError as error:
-                if error.status == 413 and len(batch) > 1:
-                    # Too large for the server's limit: nothing was applied; halve and resend.
+                if error.status not in REFUSED_AS_A_WHOLE:
+                    raise
+                # Nothing of the batch was applied. Halve it until the one submission at fault
+                # stands alone, and keep that one among the rejected: one bad submission
+                # (too large, or one the server cannot read) must not block the outbox.
+                if len(batch) > 1:
                     half = len(batch) // 2
                     queue[:0] = [batch[:half], batch[half:]]
                     continue
-                raise
+                self._refused_alone(batch[0], error, result)
+                continue
             result.batches += 1
             result.sent += len(batch)
             receipts = (answer or {}).get("receipts")
@@ -750,17 +758,36 @@ class TabletClient:
                                "where submission_id = ?", (dumps(errors), sid))
                     result.held.append({"submission_id": sid, "errors": errors})
                     continue
-                db.execute(
-                    "insert or replace into rejected (submission_id, device_seq, record_type, record_id, "
-                    "body, errors, receipt, rejected_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (sid, submission["device_seq"], record["type"], record["id"], dumps(submission),
-                     dumps(errors), dumps(receipt), at),
-                )
-                db.execute("delete from outbox where submission_id = ?", (sid,))
-                # What the tablet shows must not keep a value the server refused.
-                self._rebuild(record["type"], record["id"])
+                self._move_to_rejected(submission, errors, receipt, at)
                 result.rejected.append({"submission_id": sid, "record": record, "errors": errors})
         return wanted
+
+    def _move_to_rejected(self, submission: dict, errors: list[dict], receipt: dict, at: str) -> None:
+        record = submission["record"]
+        db = self.store.db
+        db.execute(
+            "insert or replace into rejected (submission_id, device_seq, record_type, record_id, "
+            "body, errors, receipt, rejected_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            (submission["submission_id"], submission["device_seq"], record["type"], record["id"],
+             dumps(submission), dumps(errors), dumps(receipt), at),
+        )
+        db.execute("delete from outbox where submission_id = ?", (submission["submission_id"],))
+        # What the tablet shows must not keep a value the server refused.
+        self._rebuild(record["type"], record["id"])
+
+    def _refused_alone(self, submission: dict, error: ApiError, result: PushResult) -> None:
+        """Keep a submission the server refused as a request of its own among the rejected."""
+        record = submission["record"]
+        errors = error.errors or [{"field": None, "code": error.code, "message": error.message}]
+        receipt = {"submission_id": submission["submission_id"], "status": "rejected",
+                   "record": {"type": record["type"], "id": record["id"], "version": None},
+                   "conflicts": [], "errors": errors, "missing_attachments": [],
+                   "http_status": error.status}
+        with self.store.transaction():
+            self._move_to_rejected(submission, errors, receipt, self.clock().isoformat(timespec="seconds"))
+        result.statuses["rejected"] += 1
+        result.rejected.append({"submission_id": submission["submission_id"], "record": record,
+                                "errors": errors})
 
     def _upload(self, refs: list[str], result: PushResult) -> bool:
         """PUT the files the server lacks; return False if one of them is not on this tablet."""

@@ -131,15 +131,14 @@ class UrllibTransport:
 
 
 class FaultyTransport:
-    """Wrap a transport and inject the failures of a weak network, driven by a seeded RNG.
+    """Wrap a transport and inject a weak network's failures, driven by a seeded RNG."""
 
-    `fail_before`: the request never leaves (connection refused, no signal).
-    `drop_response`: the server handled the request but the answer is lost (a timeout after
-    the server committed): the case that tests idempotent retries.
-    `duplicate`: the request reaches the server twice (a retransmission); the second answer is
-    returned.
-    Only `methods` are disturbed; `faults` counts what was injected.
-    """
+    # fail_before: the request never leaves (no signal, connection refused).
+    # drop_response: the server handled the request but its answer is lost (a timeout after the
+    #   server committed), the case that tests idempotent retries.
+    # duplicate: the request reaches the server twice (a retransmission); the second answer is
+    #   returned.
+    # Only `methods` are disturbed; `faults` counts what was injected; `enabled` switches it off.
 
     def __init__(
         self,

@@ -69,6 +69,7 @@ class FakeServer:
     fail_next: list[int] = field(default_factory=list)  # statuses to answer before handling
     fail_after_handling: int = 0  # handle, then answer 503 this many times
     reject: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # record id -> (field, code)
+    unreadable: set[str] = field(default_factory=set)  # record ids that make a whole push 422
     limits: dict[str, int] = field(default_factory=lambda: {
         "max_batch_submissions": 100, "max_request_bytes": 1_000_000, "max_page_size": 100,
         "max_attachment_bytes": 1_000_000})
@@ -172,6 +173,11 @@ class FakeServer:
             mobile_contract.validate("push_request", payload)
             if len(data) > self.limits["max_request_bytes"]:
                 return 413, {"code": "request.too_large", "message": "too large", "errors": []}, None
+            for n, submission in enumerate(payload["submissions"]):
+                if submission["record"]["id"] in self.unreadable:
+                    return 422, {"code": "request.invalid", "message": "invalid", "errors": [
+                        {"field": f"submissions.{n}.record.fields", "code": "request.invalid_field",
+                         "message": "cannot be read"}]}, None
             return 200, self._push(device, payload), "push_response"
         if (method, path) == ("POST", "/sync/repair"):
             mobile_contract.validate("repair_request", payload)

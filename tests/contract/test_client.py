@@ -17,6 +17,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import ValidationError
 
 import mobile_contract
@@ -31,6 +33,7 @@ from mobile_contract.client import (
     TabletClient,
     TransportError,
 )
+from mobile_contract.client.tablet import scope_hash as client_scope_hash
 from mobile_contract.client.transport import Response
 from sync.scope_hash import scope_hash as server_scope_hash
 from tests.contract.fake_server import OTHER_VILLAGE, UUID, VILLAGE, FakeServer
@@ -196,6 +199,14 @@ def test_deletes_scope_exits_and_a_scope_hash_mismatch_repaired(client, server):
     assert client.records("household", OTHER_VILLAGE) == []
     repair = next(r for r in server.requests if r.path.endswith("/repair"))
     assert repair.json["have"][f"child:{kids[1]['id']}"] == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["household", "child", "visit", "task"]), st.uuids().map(str),
+                          st.integers(min_value=1, max_value=10**6))))
+def test_the_clients_scope_hash_is_the_servers_recipe(records):
+    assert client_scope_hash(records) == server_scope_hash(records)
+    assert client_scope_hash(reversed(records)) == client_scope_hash(records)
 
 
 # -- offline edits ------------------------------------------------------------------------------
@@ -386,6 +397,28 @@ def test_a_batch_too_large_is_split_and_batches_follow_the_limit(client, server)
     result = client.push()
     assert result.statuses == {"applied": 4} and client.outbox() == []
     assert [len(r.json["submissions"]) for r in pushes(server)[-3:]] == [4, 2, 2]
+
+
+def test_one_submission_the_server_refuses_as_a_request_does_not_block_the_others(client, server):
+    client.pull()
+    kids = children(server)
+    client.edit("child", kids[0]["id"], {"enrollment_status": "enrolled"})
+    huge = client.edit("child", kids[1]["id"], {"note": "长" * 2000})
+    client.edit("child", kids[2]["id"], {"enrollment_status": "dropped_out"})
+    server.limits["max_request_bytes"] = 3000
+    result = client.push()
+    assert result.statuses == {"applied": 2, "rejected": 1} and client.outbox() == []
+    [kept] = client.rejected()
+    assert kept["submission"]["submission_id"] == huge.submission_id
+    assert kept["errors"][0]["code"] == "request.too_large"
+    assert "note" not in client.record("child", kids[1]["id"])["fields"]
+
+    client.edit("child", kids[0]["id"], {"grade": 5})
+    client.edit("child", kids[1]["id"], {"grade": 6})
+    server.unreadable.add(kids[0]["id"])
+    result = client.push()
+    assert result.statuses == {"applied": 1, "rejected": 1}
+    assert client.rejected()[-1]["errors"][0]["field"] == "submissions.0.record.fields"
 
 
 def test_a_revoked_device_is_told_so(client, server):
