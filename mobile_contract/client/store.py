@@ -79,6 +79,7 @@ create table if not exists attachments (
     data blob not null,
     media_type text,
     created_at text not null,
+    requested_at text,                  -- a receipt listed it in missing_attachments
     uploaded_at text
 );
 create table if not exists forms (

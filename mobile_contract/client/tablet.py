@@ -38,7 +38,9 @@ DEFAULT_FORMS = {"household": "household_survey", "child": "child_survey", "visi
 SETTLED = ("applied", "merged", "conflict", "duplicate")
 # A refusal that is about timing, not content: the record it points at has not reached the
 # server yet (another tablet's new child). The contract says to keep it and send it again.
-RETRY_LATER_CODES = frozenset({"sync.unknown_reference"})
+# sync.retry (the server's addition): the submission raced a concurrent request; send it again.
+RETRY_LATER_CODES = frozenset({"sync.unknown_reference", "sync.retry"})
+RETRY_NOW_CODES = frozenset({"sync.retry"})
 ATTACHMENT_REF = re.compile(r"^sha256:([0-9a-f]{64})$")
 # Whole-request refusals about the request's content (too large, unreadable): a batch refused
 # so is split to find the submission at fault. Others (401, 403…) stop the push.
@@ -116,9 +118,9 @@ class PushResult:
     receipts: list[dict] = field(default_factory=list)  # every receipt, in the order received
     conflicts: list[dict] = field(default_factory=list)  # from receipts with status conflict
     rejected: list[dict] = field(default_factory=list)  # moved to the rejected table
-    held: list[dict] = field(default_factory=list)  # kept in the outbox to send again later
+    held: list[dict] = field(default_factory=list)  # kept in the outbox to send again
     uploaded: list[str] = field(default_factory=list)
-    missing_files: list[str] = field(default_factory=list)  # asked for, but not on the tablet
+    missing_files: list[str] = field(default_factory=list)  # asked for, but not on this tablet
 
 
 @dataclass
@@ -559,6 +561,10 @@ class TabletClient:
         with self.store.transaction():
             # The repair is the server's authoritative answer: apply even an older version.
             self._apply(answer.get("changes") or [], result, authoritative=True)
+            if answer.get("cursor"):
+                # Given with the repair (the server's addition): the copy now equals the
+                # server's as of this cursor, so pulling on from it skips nothing.
+                self.store.set("cursor", answer["cursor"])
         result.server_hash = answer.get("scope_hash")
         result.local_hash = self.scope_hash()
         return result
@@ -662,12 +668,16 @@ class TabletClient:
         """Send the outbox in device_seq order, in batches; settle each submission by its receipt."""
         batch_size = batch_size or self.batch_size or self._limit("max_batch_submissions") or DEFAULT_BATCH_SIZE
         result = PushResult()
+        # Files an earlier push was asked for but could not deliver (the network went away).
+        self._upload_requested(result)
         pending = [r["submission_id"] for r in
                    self.store.db.execute("select submission_id from outbox order by device_seq")]
-        resend = self._send(pending, batch_size, result)
-        if resend:
-            # The server asked for files it lacked; they are uploaded now, so one more round.
-            self._send(resend, batch_size, result, final=True)
+        again = self._send(pending, batch_size, result)
+        self._upload_requested(result)
+        if again:
+            # Refused for lacking files that are now uploaded, or told to send again
+            # (sync.retry, a race with a concurrent request): one more round, no more.
+            self._send(again, batch_size, result)
         return result
 
     def _batches(self, bodies: list[dict], batch_size: int) -> list[list[dict]]:
@@ -684,8 +694,8 @@ class TabletClient:
             batches.append(current)
         return batches
 
-    def _send(self, submission_ids: list[str], batch_size: int, result: PushResult, *,
-              final: bool = False) -> list[str]:
+    def _send(self, submission_ids: list[str], batch_size: int, result: PushResult) -> list[str]:
+        """Push these outbox submissions; return those worth sending again at once."""
         bodies = []
         for submission_id in submission_ids:
             row = self.store.db.execute("select body from outbox where submission_id = ?",
@@ -717,14 +727,12 @@ class TabletClient:
             if not isinstance(receipts, list) or [r.get("submission_id") for r in receipts] != [
                     s["submission_id"] for s in batch]:
                 raise ProtocolError("the push answer must have one receipt per submission, in order")
-            wanted = self._settle(batch, receipts, result)
-            if not final:
-                resend.extend(sid for sid, refs in wanted.items() if self._upload(refs, result))
+            resend.extend(self._settle(batch, receipts, result))
         return resend
 
-    def _settle(self, batch: list[dict], receipts: list[dict], result: PushResult) -> dict[str, list[str]]:
-        """Apply one batch's receipts in one transaction; return the files asked for, by submission."""
-        wanted: dict[str, list[str]] = {}
+    def _settle(self, batch: list[dict], receipts: list[dict], result: PushResult) -> list[str]:
+        """Apply one batch's receipts in one transaction; return the submissions to send again."""
+        again: list[str] = []
         at = self.clock().isoformat(timespec="seconds")
         db = self.store.db
         with self.store.transaction():
@@ -734,33 +742,51 @@ class TabletClient:
                 result.receipts.append(receipt)
                 sid = submission["submission_id"]
                 record = submission["record"]
+                errors = receipt.get("errors") or []
                 missing = [m for m in receipt.get("missing_attachments") or [] if ATTACHMENT_REF.match(m)]
-                if missing:
-                    # Keep it whatever the status until the server has its files: once they
-                    # are up it is sent again (a settled one then comes back as duplicate).
-                    wanted[sid] = missing
-                    result.held.append({"submission_id": sid, "errors": receipt.get("errors") or [],
-                                        "missing_attachments": missing})
-                    db.execute("update outbox set attempts = attempts + 1, last_error = ? "
-                               "where submission_id = ?", (dumps(receipt.get("errors") or []), sid))
-                    continue
+                lost = self._request_files(missing, at, result)
                 if status in SETTLED:
+                    # Settled, even when files are missing: they are uploaded on their own
+                    # (content-addressed), so a stale list in a stored receipt sent back for a
+                    # re-send can never keep a submission in the outbox.
                     db.execute("delete from outbox where submission_id = ?", (sid,))
                     if status == "conflict":
                         result.conflicts.extend(receipt.get("conflicts") or [])
                     continue
                 if status != "rejected":
                     raise ProtocolError(f"unknown receipt status {status!r}")
-                errors = receipt.get("errors") or []
                 codes = {e.get("code") for e in errors}
-                if codes & RETRY_LATER_CODES and not codes - RETRY_LATER_CODES:
-                    db.execute("update outbox set attempts = attempts + 1, last_error = ? "
-                               "where submission_id = ?", (dumps(errors), sid))
-                    result.held.append({"submission_id": sid, "errors": errors})
+                if missing and not lost:
+                    again.append(sid)
+                elif codes and codes <= RETRY_LATER_CODES:
+                    if codes & RETRY_NOW_CODES:
+                        again.append(sid)
+                else:
+                    if lost:
+                        errors = [*errors, *({"field": None, "code": "client.attachment_lost",
+                                              "message": f"{ref} is not on this tablet any more"}
+                                             for ref in lost)]
+                    self._move_to_rejected(submission, errors, receipt, at)
+                    result.rejected.append({"submission_id": sid, "record": record, "errors": errors})
                     continue
-                self._move_to_rejected(submission, errors, receipt, at)
-                result.rejected.append({"submission_id": sid, "record": record, "errors": errors})
-        return wanted
+                db.execute("update outbox set attempts = attempts + 1, last_error = ? "
+                           "where submission_id = ?", (dumps(errors), sid))
+                result.held.append({"submission_id": sid, "errors": errors, "missing_attachments": missing})
+        return again
+
+    def _request_files(self, refs: list[str], at: str, result: PushResult) -> list[str]:
+        """Mark files the server asked for, to upload; return those not on this tablet."""
+        lost = []
+        for ref in refs:
+            digest = ATTACHMENT_REF.match(ref).group(1)
+            # uploaded_at cleared: asked again after an upload, the server did not keep it.
+            updated = self.store.db.execute(
+                "update attachments set requested_at = ?, uploaded_at = null where sha256 = ?",
+                (at, digest)).rowcount
+            if not updated:
+                lost.append(ref)
+                result.missing_files.append(ref)
+        return lost
 
     def _move_to_rejected(self, submission: dict, errors: list[dict], receipt: dict, at: str) -> None:
         record = submission["record"]
@@ -789,28 +815,21 @@ class TabletClient:
         result.rejected.append({"submission_id": submission["submission_id"], "record": record,
                                 "errors": errors})
 
-    def _upload(self, refs: list[str], result: PushResult) -> bool:
-        """PUT the files the server lacks; return False if one of them is not on this tablet."""
-        complete = True
-        for ref in refs:
-            if ref in result.uploaded:
-                continue
-            digest = ATTACHMENT_REF.match(ref).group(1)
-            row = self.store.db.execute("select data, media_type from attachments where sha256 = ?",
-                                        (digest,)).fetchone()
-            if row is None:
-                # Never on this tablet (or deleted): the submission stays in the outbox, and
-                # missing_files tells the person which photo to take again.
-                result.missing_files.append(ref)
-                complete = False
-                continue
-            self.api.send("PUT", f"/attachments/{digest}", body=bytes(row["data"]),
+    def _upload_requested(self, result: PushResult) -> None:
+        """PUT every file the server asked for and has not received yet."""
+        rows = self.store.db.execute(
+            "select sha256, media_type from attachments where requested_at is not null "
+            "and uploaded_at is null order by requested_at, sha256").fetchall()
+        for row in rows:
+            digest = row["sha256"]
+            data = self.store.db.execute("select data from attachments where sha256 = ?",
+                                         (digest,)).fetchone()["data"]
+            self.api.send("PUT", f"/attachments/{digest}", body=bytes(data),
                           headers={"Content-Type": row["media_type"] or "application/octet-stream"})
             with self.store.transaction():
                 self.store.db.execute("update attachments set uploaded_at = ? where sha256 = ?",
                                       (self.clock().isoformat(timespec="seconds"), digest))
-            result.uploaded.append(ref)
-        return complete
+            result.uploaded.append(f"sha256:{digest}")
 
     # -- both ---------------------------------------------------------------------------------
 

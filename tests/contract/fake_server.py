@@ -70,6 +70,9 @@ class FakeServer:
     fail_after_handling: int = 0  # handle, then answer 503 this many times
     reject: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # record id -> (field, code)
     unreadable: set[str] = field(default_factory=set)  # record ids that make a whole push 422
+    race_once: set[str] = field(default_factory=set)  # record ids refused once with sync.retry
+    # Like the real server: apply a submission whose files are missing and list them.
+    apply_without_attachments: bool = False
     limits: dict[str, int] = field(default_factory=lambda: {
         "max_batch_submissions": 100, "max_request_bytes": 1_000_000, "max_page_size": 100,
         "max_attachment_bytes": 1_000_000})
@@ -249,7 +252,7 @@ class FakeServer:
             record_type, record_id = key.split(":", 1)
             if (record_type, record_id) not in self.records:
                 changes.append({"op": "delete", "type": record_type, "id": record_id, "merged_into": None})
-        return {"changes": changes, "scope_hash": self.server_hash()}
+        return {"changes": changes, "scope_hash": self.server_hash(), "cursor": str(len(self.log))}
 
     def _push(self, device: str, payload: dict) -> dict:
         if self.on_push:
@@ -278,7 +281,18 @@ class FakeServer:
         if record["type"] == "visit" and ("child", record["child_id"]) not in self.records:
             return receipt("rejected", None, [{"field": "child_id", "code": "sync.unknown_reference",
                                                "message": "unknown child"}])
+        if record["id"] in self.race_once:
+            self.race_once.discard(record["id"])
+            return receipt("rejected", None, [{"field": "submission_id", "code": "sync.retry",
+                                               "message": "being applied by another request"}])
         missing = [a for a in submission["attachments"] if a.removeprefix("sha256:") not in self.attachments]
+        if missing and self.apply_without_attachments:
+            stored = self.put(record["type"], record["fields"], village=record["village_code"],
+                              household_id=record["household_id"], child_id=record.get("child_id"),
+                              record_id=record["id"])
+            out = receipt("applied", stored["version"], missing=missing)
+            self.submissions[sid] = (canonical, out)
+            return out
         if missing:
             return receipt("rejected", None, [{"field": None, "code": "sync.missing_attachment",
                                                "message": "upload first"}], missing)

@@ -199,6 +199,10 @@ def test_deletes_scope_exits_and_a_scope_hash_mismatch_repaired(client, server):
     assert client.records("household", OTHER_VILLAGE) == []
     repair = next(r for r in server.requests if r.path.endswith("/repair"))
     assert repair.json["have"][f"child:{kids[1]['id']}"] == 1
+    # The repair's cursor is kept: the next pull goes on from there, with nothing to redo.
+    server.log.append({"op": "upsert", "type": "child", "id": kids[1]["id"]})
+    assert client.cursor == str(len(server.log) - 1)
+    assert client.pull().upserts == 1
 
 
 @settings(max_examples=200, deadline=None)
@@ -377,13 +381,59 @@ def test_missing_attachments_are_uploaded_and_the_submission_sent_again(client, 
     assert sent == [queued.submission_id, queued.submission_id]
 
 
-def test_a_file_the_tablet_lost_keeps_its_submission_in_the_outbox(client, server):
+def test_a_file_the_tablet_lost_moves_its_submission_to_rejected_with_the_reason(client, server):
     client.pull()
     kid = children(server)[0]
     client.edit("child", kid["id"], {"certificate_photo": "sha256:" + "ab" * 32})
     result = client.push()
     assert result.missing_files == ["sha256:" + "ab" * 32]
-    assert len(client.outbox()) == 1 and client.rejected() == []
+    assert client.outbox() == []
+    assert [e["code"] for e in client.rejected()[0]["errors"]] == ["sync.missing_attachment",
+                                                                   "client.attachment_lost"]
+
+
+def test_files_missing_from_an_applied_submission_are_uploaded_without_holding_it(client, server, sleeps):
+    server.apply_without_attachments = True  # what the real server does
+    client.pull()
+    kid = children(server)[0]
+    photo = "走访照片".encode() * 100
+    queued = client.edit("child", kid["id"], {"enrollment_status": "sick_deferral"},
+                         attachments={"certificate_photo": photo})
+    ref = client.outbox()[0]["submission"]["attachments"][0]
+    real_request = server.request
+
+    def uploads_fail(method, path, **kwargs):
+        if method == "PUT":
+            raise TransportError("signal lost")
+        return real_request(method, path, **kwargs)
+
+    client.transport = Through(uploads_fail)
+    with pytest.raises(RetriesExhausted):
+        client.push()
+    assert client.outbox() == []  # applied: settled, whatever the files
+    assert server.attachments == {}
+    client.transport = server
+    result = client.push()  # nothing to send, but the requested file goes up first
+    assert result.uploaded == [ref] and result.sent == 0
+    assert server.attachments == {ref.removeprefix("sha256:"): photo}
+    # A re-send gets the stored receipt back, stale list included: the file goes again (PUT is
+    # idempotent) and nothing sticks in the outbox.
+    with client.store.transaction():
+        client._insert_outbox(pushes(server)[0].json["submissions"][0])
+    again = client.push()
+    assert again.statuses == {"duplicate": 1} and client.outbox() == []
+    assert pushes(server)[-1].json["submissions"][0]["submission_id"] == queued.submission_id
+
+
+def test_sync_retry_is_sent_again_at_once_with_the_same_id(client, server):
+    client.pull()
+    kid = children(server)[0]
+    queued = client.edit("child", kid["id"], {"enrollment_status": "enrolled"})
+    server.race_once.add(kid["id"])
+    result = client.push()
+    assert result.statuses == {"rejected": 1, "applied": 1}
+    assert client.outbox() == [] and client.rejected() == []
+    assert [r.json["submissions"][0]["submission_id"] for r in pushes(server)] == [queued.submission_id] * 2
 
 
 def test_a_batch_too_large_is_split_and_batches_follow_the_limit(client, server):

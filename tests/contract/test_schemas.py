@@ -131,7 +131,10 @@ BREAKAGES = [
     ("push_request.survey_day", (*SUB, "record", "child_id"), "5f1e0a2b-1c3d-4e5f-8a9b-0c1d2e3f4a5b"),
     ("push_response.survey_day", ("receipts", 0, "status"), "accepted"),
     ("push_response.survey_day", ("receipts", 0, "record", "version"), None),  # only when rejected
+    ("push_response.survey_day", ("receipts", 0, "record", "id"), "abc"),  # only when rejected
+    ("push_response.survey_day", ("receipts", 0, "submission_id"), None),
     ("push_response.rejected_validation", ("receipts", 0, "errors"), []),
+    ("repair_response.basic", ("scope_hash",), None),
     ("push_response.conflict", ("receipts", 0, "conflicts"), []),
     ("push_response.missing_attachments", ("receipts", 0, "missing_attachments", 0), "photo.jpg"),
     ("repair_request.basic", ("have",), {"child:not-a-uuid": 3}),
