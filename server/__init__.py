@@ -38,6 +38,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
 
     app.extensions["notoneless.db"] = Database(app.config["DATABASE_URL"])
+    from server.sync.service import Limits
+
+    app.extensions["notoneless.sync_limits"] = Limits(
+        max_batch_submissions=app.config["SYNC_MAX_BATCH"], max_request_bytes=app.config["MAX_CONTENT_LENGTH"],
+        max_page_size=app.config["PAGE_SIZE_MAX"], max_attachment_bytes=app.config["ATTACHMENT_MAX_BYTES"])
     app.extensions["notoneless.vault"] = IdNumberVault.from_config(
         app.config["ID_NUMBER_KEY"], app.config["ID_LOOKUP_KEY"]
     )
@@ -60,10 +65,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from server.imports.routes import blp as imports_blp
     from server.people.routes import blp as people_blp
     from server.places.routes import blp as places_blp
+    from server.devices.routes import blp as devices_blp
+    from server.forms.routes import blp as forms_blp
     from server.schools.routes import blp as schools_blp
+    from server.sync.routes import blp as sync_blp
 
     for blueprint in (health_blp, accounts_blp, places_blp, people_blp, schools_blp, campaigns_blp,
-                      imports_blp):
+                      imports_blp, devices_blp, forms_blp, sync_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     docs_assets.init_app(app)
     app.extensions["notoneless.api"] = api

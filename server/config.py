@@ -20,7 +20,10 @@ def from_environment(env: os._Environ | dict | None = None) -> dict:
         "ID_LOOKUP_KEY": env.get("ID_LOOKUP_KEY"),
         "TOKEN_TTL_HOURS": int(env.get("TOKEN_TTL_HOURS", "12")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(32 * 1024 * 1024))),
-        "PAGE_SIZE_MAX": int(env.get("PAGE_SIZE_MAX", "500")),
+        "PAGE_SIZE_MAX": int(env.get("PAGE_SIZE_MAX", "1000")),
+        "SYNC_MAX_BATCH": int(env.get("SYNC_MAX_BATCH", "500")),
+        "ATTACHMENT_MAX_BYTES": int(env.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
+        "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR", "var/attachments"),
         "RQ_QUEUE_PREFIX": env.get("RQ_QUEUE_PREFIX", ""),
     }
     return config

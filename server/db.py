@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app, g
-from sqlalchemy import DateTime, MetaData, create_engine, func
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 # Stable constraint names so that Alembic revisions can refer to them.
@@ -55,3 +55,15 @@ def session() -> Session:
     if "db_session" not in g:
         g.db_session = database().sessionmaker()
     return g.db_session
+
+
+def begin_snapshot() -> Session:
+    """Start the request's transaction in REPEATABLE READ: every query sees one snapshot.
+
+    A pull reads a page and computes the scope hash in separate statements; both must see the
+    same committed changes. (Tests bind the session to an open connection; they skip this.)
+    """
+    s = session()
+    if isinstance(s.get_bind(), Engine) and not s.in_transaction():
+        s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    return s

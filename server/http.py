@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from server import db
+from server.accounts.models import Person
 from server.accounts.scope import Scope, scope_of
 from server.errors import DomainError, FieldError
 
@@ -98,6 +99,34 @@ def _handle_unexpected(exc: BaseException):
 
 
 class Blueprint(flask_smorest.Blueprint):
+    def device_required(self):
+        """Require an enrolled tablet's token; document it in OpenAPI."""
+
+        def decorator(view):
+            @functools.wraps(view)
+            def wrapper(*args, **kwargs):
+                current_device()
+                return view(*args, **kwargs)
+
+            documented = self.doc(security=[{"bearerAuth": []}])(wrapper)
+            return self.alt_response(401, schema=ErrorSchema, description="Not an enrolled tablet")(documented)
+
+        return decorator
+
+    def device_or_login_required(self):
+        """Require either an enrolled tablet or a logged-in person."""
+
+        def decorator(view):
+            @functools.wraps(view)
+            def wrapper(*args, **kwargs):
+                current_actor()
+                return view(*args, **kwargs)
+
+            documented = self.doc(security=[{"bearerAuth": []}])(wrapper)
+            return self.alt_response(401, schema=ErrorSchema, description="Not logged in")(documented)
+
+        return decorator
+
     def login_required(self, *roles: str):
         """Require a logged-in person, of one of `roles` when given; document it in OpenAPI."""
 
@@ -135,6 +164,36 @@ def current_person():
             raise DomainError("auth.missing_token")
         g.person, g.access_token = person_for_token(db.session(), token)
     return g.person
+
+
+def current_device():
+    """The enrolled, unrevoked tablet behind the request's bearer token."""
+    if "device" not in g:
+        from server.devices.service import device_for_token
+
+        token = bearer_token()
+        if token is None:
+            raise DomainError("auth.missing_token")
+        device = device_for_token(db.session(), token)
+        if device is None:
+            raise DomainError("auth.invalid_token")
+        if device.revoked_at is not None:
+            raise DomainError("auth.device_revoked")
+        g.device = device
+        g.person = db.session().get(Person, device.person_id)
+        if g.person is None or not g.person.active:
+            raise DomainError("auth.device_revoked", "The surveyor of this tablet is no longer active.")
+    return g.device
+
+
+def current_actor():
+    """The tablet or the person behind the bearer token, whichever it belongs to."""
+    from server.devices.service import device_for_token
+
+    token = bearer_token()
+    if token is not None and device_for_token(db.session(), token) is not None:
+        return current_device()
+    return current_person()
 
 
 def current_scope() -> Scope:

@@ -16,8 +16,11 @@ from server.people.protection import IdNumberVault
 from server.places.models import Town
 
 # Wiped by --replace, children first so that foreign keys hold; PostGIS's tables are untouched.
+# TRUNCATE fires no row triggers: the sync layer's log and history go with the records.
 DEMO_TABLES = ["audit_events", "access_tokens", "team_villages", "team_members", "teams", "people",
-               "children", "households", "campaigns", "schools", "villages", "towns"]
+               "children", "households", "campaigns", "schools", "villages", "towns",
+               "change_log", "record_versions", "field_states", "conflicts", "tombstones",
+               "duplicate_candidates"]
 
 
 class NotEmptyError(RuntimeError):

@@ -41,6 +41,12 @@ class Household(SyncedRecord, Base):
     # WGS84. Missing until known; approximate while it is the village centroid from an import.
     location = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
     location_approximate: Mapped[bool] = mapped_column(nullable=False, server_default="true")
+    location_accuracy_m: Mapped[float | None] = mapped_column()
+    # 五种弱势家庭, as the household survey records them for the whole family.
+    vulnerable_family_types: Mapped[list[str]] = mapped_column(
+        ARRAY(String(30)), nullable=False, server_default="{}"
+    )
+    notes: Mapped[str | None] = mapped_column(Text)
     survey_status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="not_visited")
 
     __table_args__ = (
@@ -93,6 +99,8 @@ class Child(SyncedRecord, Base):
     class_name: Mapped[str | None] = mapped_column(String(20))
     dropout_reason: Mapped[str | None] = mapped_column(String(30))
     dropout_reason_note: Mapped[str | None] = mapped_column(Text)
+    # A photo of the county-level hospital's certificate (因病缓学), as "sha256:<hex>".
+    certificate_photo: Mapped[str | None] = mapped_column(String(71))
 
     __table_args__ = (
         CheckConstraint("gender in ('M', 'F')", name="gender"),

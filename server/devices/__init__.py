@@ -1,0 +1,1 @@
+"""Tablets: enrollment codes, device tokens, revocation."""

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+
+class EnrollSchema(ma.Schema):
+    enrollment_code = ma.fields.String(required=True, validate=ma.validate.Length(4, 64))
+    device_name = ma.fields.String(required=True, validate=ma.validate.Length(1, 100))
+    platform = ma.fields.String(load_default=None, validate=ma.validate.Length(max=50))
+
+
+class EnrolledSchema(ma.Schema):
+    device_id = ma.fields.String()
+    token = ma.fields.String(metadata={"description": "send as Authorization: Bearer <token> on every call"})
+
+
+class NewCodeSchema(ma.Schema):
+    surveyor_id = ma.fields.Integer(required=True)
+    expires_in_hours = ma.fields.Integer(load_default=24, validate=ma.validate.Range(1, 24 * 14))
+
+
+class CodeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    enrollment_code = ma.fields.String(metadata={"description": "shown once: only its hash is kept"})
+    expires_at = ma.fields.DateTime()
+    surveyor_id = ma.fields.Integer()
+    qr_png_url = ma.fields.String()
+
+
+class QrQuerySchema(ma.Schema):
+    code = ma.fields.String(required=True)
+
+
+class DeviceSchema(ma.Schema):
+    device_id = ma.fields.String()
+    device_name = ma.fields.String()
+    platform = ma.fields.String(allow_none=True)
+    surveyor_id = ma.fields.Integer()
+    surveyor = ma.fields.String()
+    enrolled_at = ma.fields.DateTime()
+    last_seen_at = ma.fields.DateTime(allow_none=True)
+    revoked_at = ma.fields.DateTime(allow_none=True)
+
+
+class SurveyorQuerySchema(ma.Schema):
+    village = ma.fields.String(validate=ma.validate.Regexp(r"^\d{12}$"))
+
+
+class SurveyorSchema(ma.Schema):
+    id = ma.fields.Integer()
+    username = ma.fields.String()
+    full_name = ma.fields.String()
+    role = ma.fields.String()
+    line = ma.fields.String(allow_none=True)
+    village_codes = ma.fields.List(ma.fields.String())

@@ -1,0 +1,89 @@
+"""Enrollment codes, device tokens and revocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from server.accounts.models import Person
+from server.accounts.scope import Scope, scope_of
+from server.devices.models import Device, EnrollmentCode
+from server.errors import DomainError, FieldError
+
+# Unambiguous characters (no 0/O, 1/I/L): the code is also typed by hand when a QR fails.
+_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10  # ~49 bits; one-time and expiring, so guessing is hopeless
+SURVEYING_ROLES = ("surveyor", "team_leader")
+
+
+def _hash(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def issue_code(session: Session, issuer: Person, issuer_scope: Scope, surveyor_id: int,
+               expires_in: dt.timedelta) -> tuple[str, EnrollmentCode]:
+    """Issue a one-time code for one surveyor in the issuer's area."""
+    surveyor = session.get(Person, surveyor_id)
+    if surveyor is None or surveyor.role not in SURVEYING_ROLES or not surveyor.active:
+        raise DomainError("request.invalid", errors=[FieldError("surveyor_id", "devices.not_a_surveyor",
+                                                                "no active surveyor or team leader with this id")])
+    villages = scope_of(session, surveyor).village_codes
+    if not villages or not all(issuer_scope.covers(v) for v in villages):
+        # Not in the issuer's area: answered like an unknown id.
+        raise DomainError("request.invalid", errors=[FieldError("surveyor_id", "devices.not_a_surveyor",
+                                                                "no active surveyor or team leader with this id")])
+    code = "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
+    now = session.scalar(select(func.now()))
+    row = EnrollmentCode(code_hash=_hash(normalize_code(code)), person_id=surveyor.id, issued_by=issuer.id,
+                         expires_at=now + expires_in)
+    session.add(row)
+    session.flush()
+    return code, row
+
+
+def normalize_code(code: str) -> str:
+    return code.strip().upper().replace("-", "").replace(" ", "")
+
+
+def code_matches(row: EnrollmentCode, code: str) -> bool:
+    return secrets.compare_digest(row.code_hash, _hash(normalize_code(code)))
+
+
+def enroll(session: Session, code: str, device_name: str, platform: str | None) -> tuple[Device, str]:
+    """Trade a valid code for a device id and token (once)."""
+    row = session.scalar(
+        select(EnrollmentCode).where(EnrollmentCode.code_hash == _hash(normalize_code(code))).with_for_update()
+    )
+    now = session.scalar(select(func.now()))
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        raise DomainError("devices.invalid_enrollment_code", "The enrollment code is unknown, used or expired.",
+                          [FieldError("enrollment_code", "devices.invalid_enrollment_code",
+                                      "ask your supervisor for a new code")], status=400)
+    token = secrets.token_urlsafe(32)
+    device = Device(id=uuid.uuid4(), person_id=row.person_id, name=device_name, platform=platform,
+                    token_hash=_hash(token))
+    session.add(device)
+    session.flush()
+    row.used_at = now
+    row.device_id = device.id
+    return device, token
+
+
+def device_for_token(session: Session, token: str) -> Device | None:
+    return session.scalar(select(Device).where(Device.token_hash == _hash(token)))
+
+
+def revoke(session: Session, device_id: uuid.UUID, by: Person) -> None:
+    session.execute(update(Device).where(Device.id == device_id, Device.revoked_at.is_(None))
+                    .values(revoked_at=func.now(), revoked_by=by.id))
+
+
+def devices_in_scope(session: Session, scope: Scope) -> list[tuple[Device, Person]]:
+    rows = session.execute(select(Device, Person).join(Person, Person.id == Device.person_id)
+                           .order_by(Device.enrolled_at.desc())).all()
+    return [(d, p) for d, p in rows if scope.everywhere or scope_of(session, p).village_codes <= scope.village_codes]

@@ -1,0 +1,1 @@
+"""The tablet sync contract on the server: manifest, changes, push, repair."""

@@ -1,0 +1,165 @@
+"""Every query of the sync layer. Rows of synced records are read as to_jsonb(t), the same form
+record_versions keeps, so current and earlier versions convert with the same code."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from server.sync.models import ChangeLogEntry, Conflict, FieldStates, Submission, Tombstone
+
+TABLES = {"household": "households", "child": "children", "visit": "visits"}
+
+
+def head_seq(session: Session) -> int:
+    return session.scalar(select(func.coalesce(func.max(ChangeLogEntry.seq), 0)))
+
+
+def change_page(session: Session, positions: dict[str, int], limit: int):
+    """The first `limit` changes after each village's position, in seq order.
+
+    One index range scan per village (ix_change_log_village_seq), merged by seq.
+    """
+    if not positions:
+        return []
+    parts, params = [], {"limit": limit}
+    for i, (village, after) in enumerate(sorted(positions.items())):
+        parts.append(
+            f"(SELECT record_type, record_id, village_code, seq, op, merged_into FROM change_log"  # noqa: S608 - values are bound
+            f" WHERE village_code = :v{i} AND seq > :s{i} ORDER BY seq LIMIT :limit)"
+        )
+        params[f"v{i}"], params[f"s{i}"] = village, after
+    sql = "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS page ORDER BY seq LIMIT :limit"  # noqa: S608
+    return session.execute(text(sql), params).all()
+
+
+def exit_page(session: Session, village: str, after: int, limit: int):
+    """Records of a village that left a device's scope, a page at a time, by seq."""
+    return session.execute(
+        select(ChangeLogEntry.record_type, ChangeLogEntry.record_id, ChangeLogEntry.seq)
+        .where(ChangeLogEntry.village_code == village, ChangeLogEntry.seq > after,
+               ChangeLogEntry.op.in_(("upsert", "exit")))
+        .order_by(ChangeLogEntry.seq).limit(limit)
+    ).all()
+
+
+def present_in(session: Session, keys: list[tuple[str, uuid.UUID]], villages: list[str]) -> set[tuple[str, uuid.UUID]]:
+    """Which of these records currently stand in one of these villages."""
+    if not keys or not villages:
+        return set()
+    rows = session.execute(
+        select(ChangeLogEntry.record_type, ChangeLogEntry.record_id)
+        .where(ChangeLogEntry.record_id.in_([k[1] for k in keys]), ChangeLogEntry.op == "upsert",
+               ChangeLogEntry.village_code.in_(villages))
+    ).all()
+    return {(r[0], r[1]) for r in rows}
+
+
+def rows_of(session: Session, record_type: str, ids, for_update: bool = False) -> dict[uuid.UUID, dict]:
+    """Current rows as JSON, by id. FOR UPDATE locks them in id order (no deadlocks)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    table = TABLES[record_type]
+    sql = f"SELECT id, to_jsonb(t) FROM {table} t WHERE id = ANY(:ids) ORDER BY id"  # noqa: S608 - table from TABLES
+    if for_update:
+        sql += " FOR UPDATE"
+    return {r[0]: r[1] for r in session.execute(text(sql), {"ids": ids})}
+
+
+def version_rows(session: Session, wanted: list[tuple[str, uuid.UUID, int]]) -> dict[tuple[str, uuid.UUID, int], dict]:
+    if not wanted:
+        return {}
+    rows = session.execute(
+        text("SELECT v.record_type, v.record_id, v.version, v.row FROM record_versions v"
+             " JOIN unnest(CAST(:types AS text[]), CAST(:ids AS uuid[]), CAST(:versions AS int[]))"
+             " AS w(record_type, record_id, version) USING (record_type, record_id, version)"),
+        {"types": [w[0] for w in wanted], "ids": [w[1] for w in wanted], "versions": [w[2] for w in wanted]},
+    )
+    return {(r[0], r[1], r[2]): r[3] for r in rows}
+
+
+def field_states(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], dict]:
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(FieldStates.record_type, FieldStates.record_id, FieldStates.states)
+        .where(FieldStates.record_id.in_([k[1] for k in keys]))
+    ).all()
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def save_field_states(session: Session, record_type: str, record_id: uuid.UUID, states: dict) -> None:
+    statement = insert(FieldStates).values(record_type=record_type, record_id=record_id, states=states)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[FieldStates.record_type, FieldStates.record_id], set_={"states": statement.excluded.states}))
+
+
+def submissions_by_id(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Submission]:
+    if not ids:
+        return {}
+    return {s.submission_id: s for s in session.scalars(select(Submission).where(Submission.submission_id.in_(ids)))}
+
+
+def insert_submission(session: Session, values: dict) -> bool:
+    """Store an accepted submission; False if another request stored the same id first."""
+    result = session.execute(insert(Submission).values(**values).on_conflict_do_nothing(
+        index_elements=[Submission.submission_id]).returning(Submission.submission_id))
+    return result.first() is not None
+
+
+def tombstones(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], Tombstone]:
+    if not keys:
+        return {}
+    rows = session.scalars(select(Tombstone).where(Tombstone.record_id.in_([k[1] for k in keys])))
+    return {(t.record_type, t.record_id): t for t in rows}
+
+
+def open_conflicts(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], list[Conflict]]:
+    if not keys:
+        return {}
+    out: dict[tuple[str, uuid.UUID], list[Conflict]] = {}
+    for c in session.scalars(select(Conflict).where(Conflict.record_id.in_([k[1] for k in keys]),
+                                                    Conflict.status == "open").order_by(Conflict.created_at)):
+        out.setdefault((c.record_type, c.record_id), []).append(c)
+    return out
+
+
+def open_conflict(session: Session, record_type: str, record_id: uuid.UUID, field: str) -> Conflict | None:
+    return session.scalar(select(Conflict).where(Conflict.record_type == record_type, Conflict.record_id == record_id,
+                                                 Conflict.field == field, Conflict.status == "open").with_for_update())
+
+
+def scope_versions(session: Session, villages: list[str]) -> list[tuple[str, uuid.UUID, int]]:
+    """(type, id, version) of every record in these villages: the scope hash's input."""
+    if not villages:
+        return []
+    sql = " UNION ALL ".join(
+        f"SELECT '{rtype}', id, version FROM {table} WHERE village_code = ANY(:villages)"  # noqa: S608 - constants
+        for rtype, table in TABLES.items()
+    )
+    return [(r[0], r[1], r[2]) for r in session.execute(text(sql), {"villages": villages})]
+
+
+def insert_row(session: Session, record_type: str, columns: dict) -> dict | None:
+    """Insert a new record; None if a concurrent request created the same id first."""
+    model = _model(record_type)
+    statement = insert(model).values(**columns).on_conflict_do_nothing(index_elements=["id"])
+    row = session.execute(statement.returning(text(f"to_jsonb({TABLES[record_type]})"))).first()
+    return row[0] if row else None
+
+
+def update_row(session: Session, record_type: str, record_id: uuid.UUID, columns: dict) -> dict:
+    model = _model(record_type)
+    statement = model.__table__.update().where(model.id == bindparam("_id")).values(**columns)
+    return session.execute(statement.returning(text(f"to_jsonb({TABLES[record_type]})")), {"_id": record_id}).scalar_one()
+
+
+def _model(record_type: str):
+    from server.people.models import Child, Household
+    from server.visits.models import Visit
+
+    return {"household": Household, "child": Child, "visit": Visit}[record_type]
