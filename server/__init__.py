@@ -61,12 +61,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from server import docs_assets
     from server.accounts.routes import blp as accounts_blp
     from server.campaigns.routes import blp as campaigns_blp
+    from server.devices.routes import blp as devices_blp
+    from server.forms.routes import blp as forms_blp
     from server.health.routes import blp as health_blp
     from server.imports.routes import blp as imports_blp
     from server.people.routes import blp as people_blp
     from server.places.routes import blp as places_blp
-    from server.devices.routes import blp as devices_blp
-    from server.forms.routes import blp as forms_blp
     from server.schools.routes import blp as schools_blp
     from server.sync.routes import blp as sync_blp
 
