@@ -6,8 +6,8 @@ import logging
 
 from flask import Flask
 
+from server import compression, http
 from server import config as config_module
-from server import http
 from server.db import Database
 from server.people.protection import IdNumberVault
 
@@ -48,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
 
     http.init_app(app)
+    compression.init_app(app)
     api = http.Api(
         app,
         spec_kwargs={
@@ -60,8 +61,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     from server import docs_assets
     from server.accounts.routes import blp as accounts_blp
+    from server.attachments.routes import blp as attachments_blp
     from server.campaigns.routes import blp as campaigns_blp
+    from server.conflicts.routes import blp as conflicts_blp
     from server.devices.routes import blp as devices_blp
+    from server.duplicates.routes import blp as duplicates_blp
     from server.forms.routes import blp as forms_blp
     from server.health.routes import blp as health_blp
     from server.imports.routes import blp as imports_blp
@@ -71,7 +75,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from server.sync.routes import blp as sync_blp
 
     for blueprint in (health_blp, accounts_blp, places_blp, people_blp, schools_blp, campaigns_blp,
-                      imports_blp, devices_blp, forms_blp, sync_blp):
+                      imports_blp, devices_blp, forms_blp, sync_blp, conflicts_blp, duplicates_blp,
+                      attachments_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     docs_assets.init_app(app)
     app.extensions["notoneless.api"] = api

@@ -1,0 +1,1 @@
+"""Content-addressed attachments (photos of certificates and visits)."""

@@ -1,0 +1,1 @@
+"""Sync conflicts in front of a supervisor: list and resolve."""

@@ -1,0 +1,115 @@
+"""Conflicts in front of a supervisor: list them in scope, resolve one with a value."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import survey_forms
+from server.accounts.models import Person
+from server.accounts.scope import Scope
+from server.audit import service as audit
+from server.errors import DomainError, FieldError, not_found
+from server.forms import queries as form_queries
+from server.forms import service as forms
+from server.people.protection import IdNumberVault
+from server.sync import queries as sync_queries
+from server.sync import records, states
+from server.sync.models import Conflict
+from sync import merge as merging
+
+REVIEWERS = ("city", "town_supervisor", "team_leader")
+
+
+def _label(session: Session, conflict: Conflict) -> str | None:
+    """Whom the conflict is about, for a supervisor's list (a name, never an ID number)."""
+    row = sync_queries.rows_of(session, conflict.record_type, [conflict.record_id]).get(conflict.record_id)
+    if row is None:
+        return None
+    if conflict.record_type == "child":
+        return row.get("name")
+    if conflict.record_type == "household":
+        return row.get("head_name")
+    return row.get("visit_date")
+
+
+def describe(session: Session, conflict: Conflict) -> dict:
+    return {
+        "conflict_id": str(conflict.id),
+        "record": {"type": conflict.record_type, "id": str(conflict.record_id), "village_code": conflict.village_code},
+        "record_label": _label(session, conflict),
+        "field": conflict.field,
+        "values": conflict.values,
+        "status": conflict.status,
+        "created_at": conflict.created_at,
+        "resolution": conflict.resolution,
+    }
+
+
+def list_conflicts(session: Session, scope: Scope, status: str | None, village: str | None, page: int,
+                   page_size: int) -> dict:
+    query = select(Conflict).where(scope.villages(Conflict.village_code))
+    if status:
+        query = query.where(Conflict.status == status)
+    if village:
+        query = query.where(Conflict.village_code == village)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Conflict.created_at, Conflict.id).offset((page - 1) * page_size)
+                           .limit(page_size)).all()
+    return {"items": [describe(session, c) for c in rows], "total": total, "page": page, "page_size": page_size}
+
+
+def _field_definition(session: Session, record_type: str, field: str) -> survey_forms.CompiledForm | None:
+    """The newest live form version that writes this field of this record type."""
+    candidates = [r for r in form_queries.all_versions(session)
+                  if r.record_type == record_type and r.retired_at is None]
+    for row in reversed(candidates):
+        form = forms.compiled(row)
+        if any(f.record_field == field for f in form.fields):
+            return form
+    return None
+
+
+def resolve(session: Session, scope: Scope, vault: IdNumberVault, person: Person, conflict_id: uuid.UUID,
+            value, note: str | None, remote_addr: str | None) -> dict:
+    """Decide a conflict: the value becomes the record's, in a new version that flows to tablets."""
+    conflict = session.scalar(select(Conflict).where(Conflict.id == conflict_id).with_for_update())
+    if conflict is None or not scope.covers(conflict.village_code):
+        raise not_found("conflict")
+    if conflict.status != "open":
+        raise DomainError("conflicts.already_resolved")
+    form = _field_definition(session, conflict.record_type, conflict.field)
+    if form is not None:
+        errors = survey_forms.validate_submission(form, {conflict.field: value}, partial=True)
+        if errors:
+            raise DomainError("request.invalid", errors=[FieldError("value", e.code, e.message) for e in errors])
+    current = sync_queries.rows_of(session, conflict.record_type, [conflict.record_id], for_update=True).get(
+        conflict.record_id)
+    if current is None:
+        raise not_found("record")
+    try:
+        columns = records.columns_for(conflict.record_type, {conflict.field: value}, vault)
+    except records.FieldValueError as exc:
+        raise DomainError("request.invalid", errors=[FieldError("value", exc.code, exc.message)]) from exc
+    version = current["version"] + 1
+    columns["version"] = version
+    row = sync_queries.update_row(session, conflict.record_type, conflict.record_id, columns)
+    # The supervisor's decision is a write by the server: a tablet that edits the field from
+    # an older version afterwards is concurrent with it, and conflicts again.
+    now = session.scalar(select(func.now()))
+    loaded = states.load(sync_queries.field_states(session, [(conflict.record_type, conflict.record_id)]).get(
+        (conflict.record_type, conflict.record_id)))
+    loaded.update(merging.server_write(loaded, {conflict.field: value}, row["version"], now))
+    sync_queries.save_field_states(session, conflict.record_type, conflict.record_id, states.dump(loaded))
+    conflict.status = "resolved"
+    conflict.resolved_at = now
+    conflict.resolved_by = person.id
+    conflict.resolution = {"value": value, "note": note, "resolved_by": person.id,
+                           "resolved_at": now.astimezone(dt.UTC).isoformat()}
+    audit.record(session, person.id, "change", conflict.record_type, str(conflict.record_id), remote_addr=remote_addr,
+                 field=conflict.field, conflict_id=str(conflict.id), version=row["version"])
+    session.flush()
+    return describe(session, conflict)

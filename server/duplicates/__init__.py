@@ -1,0 +1,1 @@
+"""Possible duplicate children: flagged on creation, merged or dismissed by a supervisor."""

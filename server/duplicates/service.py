@@ -1,0 +1,138 @@
+"""Merging two records of one child: the survivor keeps its values, takes the other's where it
+had none, and opens a conflict where both had different ones, so no value is lost. The other
+becomes a tombstone pointing at the survivor; tablets learn it as a delete with merged_into."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from server.accounts.models import Person
+from server.accounts.scope import Scope
+from server.audit import service as audit
+from server.errors import DomainError, FieldError, not_found
+from server.people.protection import IdNumberVault
+from server.sync import queries as sync_queries
+from server.sync import records
+from server.sync.models import Conflict, DuplicateCandidate, Tombstone
+from server.visits.models import Visit
+
+REVIEWERS = ("city", "town_supervisor", "team_leader")
+_EMPTY = (None, "", [])
+
+
+def _child_summary(row: dict | None, vault: IdNumberVault) -> dict | None:
+    if row is None:
+        return None
+    fields = records.fields_of("child", row, vault)
+    return {"id": str(row["id"]), "household_id": str(row["household_id"]), "village_code": row["village_code"],
+            "version": row["version"], "name": fields["name"], "gender": fields["gender"],
+            "birth_date": fields["birth_date"], "id_number": fields["id_number"],
+            "enrollment_status": fields["enrollment_status"]}
+
+
+def describe(session: Session, candidate: DuplicateCandidate, vault: IdNumberVault) -> dict:
+    rows = sync_queries.rows_of(session, "child", [candidate.child_a, candidate.child_b])
+    return {"id": candidate.id, "reason": candidate.reason, "status": candidate.status,
+            "outcome": candidate.outcome, "village_code": candidate.village_code, "created_at": candidate.created_at,
+            "children": [_child_summary(rows.get(candidate.child_a), vault),
+                         _child_summary(rows.get(candidate.child_b), vault)]}
+
+
+def list_candidates(session: Session, scope: Scope, vault: IdNumberVault, status: str | None, page: int,
+                    page_size: int) -> dict:
+    query = select(DuplicateCandidate).where(scope.villages(DuplicateCandidate.village_code))
+    if status:
+        query = query.where(DuplicateCandidate.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(DuplicateCandidate.created_at, DuplicateCandidate.id)
+                           .offset((page - 1) * page_size).limit(page_size)).all()
+    return {"items": [describe(session, c, vault) for c in rows], "total": total, "page": page,
+            "page_size": page_size}
+
+
+def _candidate(session: Session, scope: Scope, candidate_id: int) -> DuplicateCandidate:
+    candidate = session.scalar(select(DuplicateCandidate).where(DuplicateCandidate.id == candidate_id)
+                               .with_for_update())
+    if candidate is None or not scope.covers(candidate.village_code):
+        raise not_found("duplicate candidate")
+    if candidate.status != "open":
+        raise DomainError("duplicates.already_resolved", "This pair was already decided.", status=409)
+    return candidate
+
+
+def dismiss(session: Session, scope: Scope, vault: IdNumberVault, person: Person, candidate_id: int) -> dict:
+    """Two different children after all: keep both."""
+    candidate = _candidate(session, scope, candidate_id)
+    candidate.status, candidate.outcome = "resolved", "distinct"
+    candidate.resolved_by, candidate.resolved_at = person.id, func.now()
+    session.flush()
+    return describe(session, candidate, vault)
+
+
+def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, candidate_id: int,
+          survivor_id: uuid.UUID, remote_addr: str | None) -> dict:
+    candidate = _candidate(session, scope, candidate_id)
+    pair = {candidate.child_a, candidate.child_b}
+    if survivor_id not in pair:
+        raise DomainError("request.invalid", errors=[FieldError("survivor", "duplicates.not_in_pair",
+                                                                "the survivor must be one of the two children")])
+    loser_id = (pair - {survivor_id}).pop()
+    rows = sync_queries.rows_of(session, "child", pair, for_update=True)
+    survivor, loser = rows.get(survivor_id), rows.get(loser_id)
+    if survivor is None or loser is None:
+        raise not_found("child")
+    mine = records.fields_of("child", survivor, vault)
+    theirs = records.fields_of("child", loser, vault)
+    take: dict = {}
+    now = session.scalar(select(func.now()))
+    for name, value in theirs.items():
+        if value in _EMPTY or value == mine.get(name):
+            continue
+        if name == "id_number":
+            # Masked on both sides: copy the cipher itself when the survivor has none.
+            if mine.get(name) is None:
+                take["id_number_cipher"] = bytes.fromhex(loser["id_number_cipher"][2:])
+                take["id_number_lookup"] = bytes.fromhex(loser["id_number_lookup"][2:])
+            continue
+        if mine.get(name) in _EMPTY:
+            take[name] = value
+            continue
+        existing = session.scalar(select(Conflict).where(
+            Conflict.record_type == "child", Conflict.record_id == survivor_id, Conflict.field == name,
+            Conflict.status == "open"))
+        values = [{"value": mine[name], "device_id": None, "captured_at": now.isoformat()},
+                  {"value": value, "device_id": None, "captured_at": now.isoformat()}]
+        if existing is None:
+            session.add(Conflict(id=uuid.uuid4(), record_type="child", record_id=survivor_id,
+                                 village_code=survivor["village_code"], field=name, values=values))
+        else:
+            existing.values = existing.values + values[1:]
+    columns = records.columns_for("child", {k: v for k, v in take.items() if not k.startswith("id_number_")}, vault)
+    columns.update({k: v for k, v in take.items() if k.startswith("id_number_")})
+    if columns:
+        columns["version"] = survivor["version"] + 1
+        sync_queries.update_row(session, "child", survivor_id, columns)
+    session.execute(update(Visit).where(Visit.child_id == loser_id).values(child_id=survivor_id))
+    session.execute(update(Conflict).where(Conflict.record_type == "child", Conflict.record_id == loser_id,
+                                           Conflict.status == "open")
+                    .values(status="resolved", resolved_at=now, resolved_by=person.id,
+                            resolution={"value": None, "note": f"merged into {survivor_id}"}))
+    session.add(Tombstone(record_type="child", record_id=loser_id, village_code=loser["village_code"],
+                          merged_into=survivor_id, deleted_by=person.id))
+    session.flush()  # the delete trigger reads the tombstone for merged_into
+    session.execute(update(DuplicateCandidate).where(
+        or_(DuplicateCandidate.child_a == loser_id, DuplicateCandidate.child_b == loser_id),
+        DuplicateCandidate.id != candidate.id, DuplicateCandidate.status == "open",
+    ).values(status="resolved", outcome="merged", resolved_by=person.id, resolved_at=now))
+    from server.people.models import Child
+
+    session.execute(Child.__table__.delete().where(Child.id == loser_id))
+    candidate.status, candidate.outcome = "resolved", "merged"
+    candidate.resolved_by, candidate.resolved_at = person.id, now
+    audit.record(session, person.id, "change", "child", str(survivor_id), remote_addr=remote_addr,
+                 merged=str(loser_id), candidate=candidate.id)
+    session.flush()
+    return describe(session, candidate, vault)
