@@ -33,11 +33,14 @@ else
     log "the database already has a county; RELOAD_DEMO=1 reloads the demo"
 fi
 
+log "publishing the built-in survey forms"
+"$CLI" forms publish-builtin
+
 log "starting the worker and the server"
 nohup "$CLI" worker > var/log/worker.log 2>&1 &
 echo $! > var/run/worker.pid
 nohup .venv/bin/gunicorn --bind "0.0.0.0:$PORT" --workers 2 --threads 4 --timeout 120 \
-    --access-logfile var/log/access.log --error-logfile var/log/server.log \
+    --access-logfile var/log/access.log --error-logfile var/log/server.log --capture-output \
     --pid var/run/server.pid --daemon 'server:create_app()'
 
 for _ in $(seq 1 60); do
@@ -47,6 +50,16 @@ for _ in $(seq 1 60); do
 done
 curl -fsS "http://127.0.0.1:$PORT/api/v1/health"; echo
 HOST=$(hostname -I 2>/dev/null | awk '{print $1}'); HOST=${HOST:-127.0.0.1}
+# A fresh one-time code for the first demo surveyor's tablet, so a tablet can join right away.
+VILLAGE=$(.venv/bin/python - <<'PY'
+import os, psycopg
+with psycopg.connect(os.environ["DATABASE_URL"].replace("+psycopg", "")) as conn:
+    row = conn.execute("select min(v.code) from villages v join people p on p.town_code = v.town_code"
+                       " where p.username = 'town01'").fetchone()
+    print(row[0] or "")
+PY
+)
+CODE=$("$CLI" devices issue-code --surveyor t01g01.s1 --by town01 2>/dev/null || echo "(no demo surveyor t01g01.s1)")
 cat <<MSG
 
   Not One Less (一个都不少) is running.
@@ -55,6 +68,12 @@ cat <<MSG
     Log in:     POST /api/v1/auth/login {"username": "city", "password": "demo-password"}
                 other demo accounts: town01 .. town12 (town supervisors), t01g01.lead (a team
                 leader), t01g01.s1 (a surveyor), school000001 (a school)
-    Tablets:    the sync API for tablets (enrollment codes, push, pull) is being built (issue 5)
+    Tablets:    enroll with the one-time code $CODE
+                (POST http://$HOST:$PORT/api/v1/devices/enroll {"enrollment_code", "device_name"});
+                a supervisor issues more with POST /api/v1/devices/enrollment-codes (QR image
+                included) or: .venv/bin/notoneless devices issue-code --surveyor USER --by SUPERVISOR
+    Try a drill of 5 simulated tablets on one village:
+                .venv/bin/python -m mobile_contract.client.drill --server http://127.0.0.1:$PORT \\
+                  --username town01 --password demo-password --village $VILLAGE --tablets 5 --edits 20
     Logs:       var/log/   Stop: bash scripts/stop.sh
 MSG

@@ -44,6 +44,77 @@ def worker(queues, burst):
     w.work(burst=burst, with_scheduler=False)
 
 
+@main.command()
+@click.option("--write", "path", type=click.Path(dir_okay=False), default=None,
+              help="write to this file instead of printing (mobile_contract/openapi.json)")
+@with_appcontext
+def openapi(path):
+    """Print the OpenAPI document the app serves."""
+    import json
+
+    text = json.dumps(current_app.extensions["notoneless.api"].spec.to_dict(), ensure_ascii=False, indent=2,
+                      sort_keys=True) + "\n"
+    if path:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.group()
+def forms():
+    """Survey forms."""
+
+
+@forms.command("publish-builtin")
+@with_appcontext
+def forms_publish_builtin():
+    """Publish the built-in forms (idempotent) and use them in the active campaign."""
+    from server.db import database
+    from server.forms import service
+
+    with database().sessionmaker() as session:
+        rows = service.publish_builtin(session)
+        session.commit()
+        for row in rows:
+            click.echo(f"{row.form_id} {row.version} sha256:{row.sha256[:12]}…")
+
+
+@main.group()
+def devices():
+    """Tablets."""
+
+
+@devices.command("issue-code")
+@click.option("--surveyor", required=True, help="username of the surveyor or team leader the tablet is for")
+@click.option("--by", "issuer", required=True, help="username of the supervisor issuing it")
+@click.option("--hours", type=int, default=24, show_default=True)
+@with_appcontext
+def devices_issue_code(surveyor, issuer, hours):
+    """Issue a one-time enrollment code for a tablet (prints the code)."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from server.accounts.models import Person
+    from server.accounts.scope import scope_of
+    from server.db import database
+    from server.devices import service
+    from server.errors import DomainError
+
+    with database().sessionmaker() as session:
+        people = {p.username: p for p in session.scalars(select(Person).where(Person.username.in_([surveyor, issuer])))}
+        if surveyor not in people or issuer not in people:
+            raise click.ClickException("unknown username")
+        try:
+            code, row = service.issue_code(session, people[issuer], scope_of(session, people[issuer]),
+                                           people[surveyor].id, dt.timedelta(hours=hours))
+        except DomainError as exc:
+            raise click.ClickException(exc.errors[0].message if exc.errors else exc.message) from exc
+        session.commit()
+        click.echo(f"{code} (for {people[surveyor].full_name}, expires {row.expires_at:%Y-%m-%d %H:%M %Z})")
+
+
 @main.group()
 def demo():
     """The demo county."""
@@ -73,6 +144,10 @@ def demo_load(size, seed, school_year, password, replace, no_children):
                                  replace=replace, with_children=not no_children)
         except loader.NotEmptyError as exc:
             raise click.ClickException(str(exc)) from exc
+        # The built-in forms, for the demo campaign's tablets (a reload wipes them with the people).
+        from server.forms import service as forms_service
+
+        forms_service.publish_builtin(session)
         session.commit()
     done = time.monotonic()
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()))

@@ -87,6 +87,7 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
     mine = records.fields_of("child", survivor, vault)
     theirs = records.fields_of("child", loser, vault)
     take: dict = {}
+    conflicted = False
     now = session.scalar(select(func.now()))
     for name, value in theirs.items():
         if value in _EMPTY or value == mine.get(name):
@@ -105,6 +106,7 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
             Conflict.status == "open"))
         values = [{"value": mine[name], "device_id": None, "captured_at": now.isoformat()},
                   {"value": value, "device_id": None, "captured_at": now.isoformat()}]
+        conflicted = True
         if existing is None:
             session.add(Conflict(id=uuid.uuid4(), record_type="child", record_id=survivor_id,
                                  village_code=survivor["village_code"], field=name, values=values))
@@ -112,7 +114,7 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
             existing.values = existing.values + values[1:]
     columns = records.columns_for("child", {k: v for k, v in take.items() if not k.startswith("id_number_")}, vault)
     columns.update({k: v for k, v in take.items() if k.startswith("id_number_")})
-    if columns:
+    if columns or conflicted:  # a new conflict is a new version too: tablets show it on the record
         columns["version"] = survivor["version"] + 1
         sync_queries.update_row(session, "child", survivor_id, columns)
     session.execute(update(Visit).where(Visit.child_id == loser_id).values(child_id=survivor_id))

@@ -123,7 +123,8 @@ def open_conflicts(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[
         return {}
     out: dict[tuple[str, uuid.UUID], list[Conflict]] = {}
     for c in session.scalars(select(Conflict).where(Conflict.record_id.in_([k[1] for k in keys]),
-                                                    Conflict.status == "open").order_by(Conflict.created_at)):
+                                                    Conflict.status == "open")
+                       .order_by(Conflict.created_at, Conflict.field, Conflict.id)):
         out.setdefault((c.record_type, c.record_id), []).append(c)
     return out
 

@@ -19,8 +19,15 @@ from server.people import id_number
 from server.people.protection import IdNumberVault
 
 
-def _point(hex_ewkb: str | None) -> Point | None:
-    return wkb.loads(bytes.fromhex(hex_ewkb)) if hex_ewkb else None
+def _point(value) -> Point | None:
+    # to_jsonb renders a geometry as GeoJSON (PostGIS casts geometry to json); older rows kept
+    # as text are hex EWKB.
+    if not value:
+        return None
+    if isinstance(value, dict):
+        lon, lat = value["coordinates"][:2]
+        return Point(lon, lat)
+    return wkb.loads(bytes.fromhex(value))
 
 
 def _cipher(value: str | None) -> bytes | None:

@@ -472,7 +472,9 @@ def _merge_submission(ctx: PushContext, submission: dict, submission_id: uuid.UU
             columns["village_code"] = target_village
         if record_type == "child" and household_id and str(household_id) != str(current["household_id"]):
             columns.update(household_id=household_id, village_code=target_village)
-        if columns:
+        if columns or result.conflicts:
+            # A new or grown conflict changes what tablets must show on the record (they see
+            # open conflicts on it), so it is a new version even when no value changed.
             columns["version"] = result.version if result.changed else current["version"] + 1
             row = queries.update_row(ctx.session, record_type, record_id, columns)
         else:

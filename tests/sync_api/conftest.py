@@ -27,7 +27,11 @@ def area(make_town, make_village, make_household, make_child):
     town = make_town()
     a, b = make_village(town), make_village(town)
     c = make_village(make_town())
-    households = {v.code: [make_household(v) for _ in range(2)] for v in (a, b, c)}
+    # one household per village with a surveyed GPS point, one still at its village centroid
+    households = {v.code: [make_household(v, location="SRID=4326;POINT(120.4101 32.5102)", location_approximate=False,
+                                          location_accuracy_m=6.0),
+                           make_household(v, location="SRID=4326;POINT(120.41 32.51)")]
+                  for v in (a, b, c)}
     children = {v.code: [make_child(h, enrollment_status="suspected_out_of_school") for h in households[v.code]]
                 for v in (a, b, c)}
     return {"town": town, "a": a, "b": b, "c": c, "households": households, "children": children}

@@ -104,3 +104,38 @@ def test_bad_field_values_name_the_field(client, forms, area, enroll):
     assert receipt["status"] == "rejected"
     assert {(e["field"], e["code"]) for e in receipt["errors"]} >= {("survey_status", "form.choice"),
                                                                     ("colour", "form.unknown_field")}
+
+
+def test_household_points_travel_as_located_or_approximate(client, forms, area, enroll):
+    tablet = enroll([area["a"]])
+    changes, _, _ = tablet.pull_all()
+    households = {c["record"]["id"]: c["record"]["fields"] for c in changes if c["record"]["type"] == "household"}
+    surveyed, approximate = (households[str(h.id)] for h in area["households"][area["a"].code])
+    assert surveyed["location"] == {"lat": 32.5102, "lon": 120.4101, "accuracy_m": 6.0}
+    assert surveyed["approximate_location"] is None
+    assert approximate["location"] is None and approximate["approximate_location"]["lat"] == 32.51
+    household = area["households"][area["a"].code][1]
+    receipt, = tablet.push(tablet.submission("household", household.id, {
+        "location": {"lat": 32.5123, "lon": 120.4156, "accuracy_m": 4}, "survey_status": "visited"}, base_version=1))
+    assert receipt["status"] == "applied", receipt
+    record = next(c["record"] for c in tablet.pull_all()[0] if c["record"]["id"] == str(household.id))
+    assert record["fields"]["location"] == {"lat": 32.5123, "lon": 120.4156, "accuracy_m": 4}
+    assert record["fields"]["approximate_location"] is None
+
+
+def test_a_conflict_that_keeps_the_value_still_reaches_tablets_that_already_pulled(client, forms, area, enroll):
+    one, two = enroll([area["a"]]), enroll([area["a"]], line="school")
+    changes, _, _ = one.pull_all()
+    child = next(c["record"] for c in changes if c["record"]["type"] == "child")
+    common = {"base_version": child["version"], "household_id": child["household_id"],
+              "village_code": child["village_code"]}
+    early = "2020-01-01T08:00:00+08:00"  # captured before the first edit: `latest` keeps the first value
+    one.push(one.submission("child", child["id"], {"enrollment_status": "dropped_out"}, **common))
+    _, cursor, _ = one.pull_all()
+    receipt, = two.push(two.submission("child", child["id"], {"enrollment_status": "enrolled"}, **common,
+                                       captured_at=__import__("datetime").datetime.fromisoformat(early)))
+    assert receipt["status"] == "conflict"
+    later, _, _ = one.pull_all(cursor)
+    record = next(c["record"] for c in later if c["record"]["id"] == child["id"])
+    assert record["fields"]["enrollment_status"] == "dropped_out"
+    assert [c["field"] for c in record["conflicts"]] == ["enrollment_status"]
