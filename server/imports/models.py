@@ -115,8 +115,10 @@ class RosterEntry(Base):
 
     child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"),
                                                 primary_key=True)
-    first_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), nullable=False)
-    last_import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), nullable=False, index=True)
+    # Plain integers rather than foreign keys: every roster writes one entry per child, and two
+    # FK checks per row would cost a second per 100,000 rows; imports are never deleted.
+    first_import_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_import_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     last_line: Mapped[int] = mapped_column(Integer, nullable=False)
     # Set when a newer roster of the child's town no longer lists the child; never deleted.
     missing_since_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)

@@ -167,6 +167,13 @@ def _diff(pairs: list[tuple[str, str, str]], *, blank_clears: bool = False) -> s
     return f"jsonb_strip_nulls(jsonb_build_object({', '.join(parts)}))"
 
 
+def _differs(pairs: list[tuple[str, str, str]], *, blank_clears: bool = False) -> str:
+    """The condition under which `_diff` is not empty (to skip building JSON for the others)."""
+    given = "" if blank_clears else "{new} IS NOT NULL AND "
+    return "(" + " OR ".join(f"({given.format(new=new)}{old} IS DISTINCT FROM {new})"
+                             for _name, old, new in pairs) + ")"
+
+
 _HOUSEHOLD_FIELDS = [("group_name", "h.group_name", "i.group_name"), ("address", "h.address", "i.address"),
                      ("head_name", "h.head_name", "i.head_name")]
 
@@ -191,6 +198,7 @@ def merge_households(session: Session, import_id: int) -> dict:
                    i.group_name, i.address, i.head_name, i.phone
             FROM households h
             JOIN i ON h.village_code = i.village_code AND h.household_number = i.household_number
+            WHERE {_differs(_HOUSEHOLD_FIELDS)}
         ),
         real AS (SELECT * FROM changed WHERE diff <> '{{}}'::jsonb),
         history AS (
@@ -209,6 +217,8 @@ def merge_households(session: Session, import_id: int) -> dict:
         SELECT gen_random_uuid(), i.village_code, i.group_name, i.household_number, i.address,
                i.head_name, i.phone, v.centroid, true
         FROM ({numbered}) i JOIN villages v ON v.code = i.village_code
+        WHERE NOT EXISTS (SELECT 1 FROM households h WHERE h.village_code = i.village_code
+                                                      AND h.household_number = i.household_number)
         ON CONFLICT (village_code, household_number) WHERE household_number IS NOT NULL DO NOTHING
     """)).rowcount  # noqa: S608 - only this module's column lists are interpolated
     session.execute(text("""
@@ -293,6 +303,7 @@ def merge_children(session: Session, import_id: int) -> dict:
         WITH changed AS (
             SELECT c.id, {_diff(_CHILD_FIELDS)} AS diff
             FROM children c JOIN roster_stage s ON s.child_id = c.id
+            WHERE {_differs(_CHILD_FIELDS)}
         ),
         real AS (SELECT * FROM changed WHERE diff <> '{{}}'::jsonb),
         history AS (
@@ -457,6 +468,7 @@ def cross_match(session: Session, register_import_id: int | None, import_id: int
         ),
         changed AS (
             SELECT t.*, {diff} AS diff FROM t JOIN children c ON c.id = t.id
+            WHERE {_differs(_MATCH_FIELDS, blank_clears=True)}
         ),
         real AS (SELECT * FROM changed WHERE diff <> '{{}}'::jsonb),
         history AS (

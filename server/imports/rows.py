@@ -136,6 +136,15 @@ class _RowChecker:
             return None
         return cells[index]
 
+    def _text_cell(self, cells: list, name: str) -> str | None:
+        index = self.positions.get(name)
+        if index is None or index >= len(cells):
+            return None
+        raw = cells[index]
+        if type(raw) is str:
+            return raw.strip() or None
+        return values.text(raw)
+
     def header(self, name: str) -> str:
         return self.columns.headers.get(name, LABELS.get(name, name))
 
@@ -153,7 +162,7 @@ class _RowChecker:
     def texts(self, cells: list, line: int, problems: list, names: tuple[str, ...]) -> dict:
         out = {}
         for name in names:
-            value = values.text(self.cell(cells, name))
+            value = self._text_cell(cells, name)
             if value is None and name in self.required:
                 self.problem(problems, line, name, "row.missing_value", self.header(name))
             elif value is not None and len(value) > MAX_LENGTHS.get(name, 200):
@@ -219,6 +228,8 @@ class RosterParser(_RowChecker):
         self.places = places
         self.allowed_town = allowed_town
         self.seen: dict[str, int] = {}
+        # A county has a few hundred villages and a roster 100,000 rows: resolve each spelling once.
+        self._resolved: dict[tuple, tuple[str | None, tuple | None]] = {}
 
     def parse(self, line: int, cells: list) -> tuple[RosterRow | None, list[Problem]]:
         problems: list[Problem] = []
@@ -253,15 +264,24 @@ class RosterParser(_RowChecker):
         ), problems
 
     def _village(self, cells: list, line: int, problems: list) -> str | None:
-        code_cell = values.text(self.cell(cells, "village_code"))
-        village_cell = values.text(self.cell(cells, "village"))
-        town_cell = values.text(self.cell(cells, "town"))
+        key = (self._text_cell(cells, "town"), self._text_cell(cells, "village_code"),
+               self._text_cell(cells, "village"))
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            resolved = self._resolved[key] = self._resolve(*key)
+        found, problem = resolved
+        if problem is not None:
+            column, code, detail, raw = problem
+            self.problem(problems, line, column, code, detail, raw)
+        return found
+
+    def _resolve(self, town_cell, code_cell, village_cell) -> tuple[str | None, tuple | None]:
+        """(village code, None) or (None, (column, problem code, detail, value))."""
         town_code = None
         if town_cell is not None:
             town_code = self.places.town(town_cell)
             if town_code is None:
-                self.problem(problems, line, "town", "place.unknown_town", "", town_cell)
-                return None
+                return None, ("town", "place.unknown_town", "", town_cell)
         if code_cell is not None:
             found, code = self.places.village(town_code, code_cell)
             column, raw = "village_code", code_cell
@@ -269,15 +289,12 @@ class RosterParser(_RowChecker):
             found, code = self.places.village(town_code, village_cell)
             column, raw = "village", village_cell
         else:
-            self.problem(problems, line, "village", "row.missing_value", self.header("village"))
-            return None
+            return None, ("village", "row.missing_value", self.header("village"), None)
         if found is None:
-            self.problem(problems, line, column, code, "", raw)
-            return None
+            return None, (column, code, "", raw)
         if self.allowed_town is not None and self.places.village_town[found] != self.allowed_town:
-            self.problem(problems, line, column, "place.out_of_scope", "", raw)
-            return None
-        return found
+            return None, (column, "place.out_of_scope", "", raw)
+        return found, None
 
 
 @dataclass(frozen=True)

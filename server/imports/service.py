@@ -109,6 +109,19 @@ class Progress:
                   problems_preview=self.preview, rows_total=self.total)
 
 
+class Stopwatch:
+    """Seconds spent in each step of a job, kept in its summary (where imports get slow)."""
+
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(self.laps.get(name, 0.0) + now - self._last, 3)
+        self._last = now
+
+
 def problem_dict(p) -> dict:
     return {"line": p.line, "column": p.column, "header": p.header, "code": p.code, "message": p.message,
             "value": p.value}
@@ -143,13 +156,16 @@ def process_import(session: Session, vault: IdNumberVault, import_id: int, progr
     table = reading.read_table(imp.filename, content, imp.kind)
     columns = headers.map_columns(table.header, imp.kind)
     progress.total = table.total
+    watch = Stopwatch()
     if imp.kind == "roster":
-        summary, problems = _roster(session, vault, imp, table, columns, progress)
+        summary, problems = _roster(session, vault, imp, table, columns, progress, watch)
     else:
-        summary, problems = _register(session, vault, imp, table, columns, progress)
+        summary, problems = _register(session, vault, imp, table, columns, progress, watch)
     queries.add_problems(session, imp.id, problems)
     queries.erase_file(session, imp.id)
     same = queries.same_file_before(session, imp)
+    watch.lap("report")
+    summary["timings"] = watch.laps
     summary.update({
         "rows": progress.read, "rows_ok": progress.read - progress.bad, "rows_bad": progress.bad,
         "problems": len(problems), "unknown_columns": columns.unknown, "same_file_as_import_id": same,
@@ -180,10 +196,11 @@ def _read_rows(table: reading.Table, parser, progress: Progress) -> tuple[list, 
     return good, problems
 
 
-def _roster(session, vault, imp, table, columns, progress) -> tuple[dict, list[Problem]]:
+def _roster(session, vault, imp, table, columns, progress, watch) -> tuple[dict, list[Problem]]:
     places = PlaceIndex.build(queries.towns(session), queries.villages(session))
     parser = RosterParser(columns, places, imp.town_code)
     good, problems = _read_rows(table, parser, progress)
+    watch.lap("read_and_check")
     progress.phase("saving")
     lookup, encrypt = vault.lookup, vault.encrypt
     queries.stage_roster(session, (
@@ -192,10 +209,14 @@ def _roster(session, vault, imp, table, columns, progress) -> tuple[dict, list[P
          r.guardian_name, r.guardian_phone)
         for r in good
     ))
+    watch.lap("encrypt_and_copy")
     summary: dict = {"kind": "roster"}
     matched = queries.match_roster_children(session)
+    watch.lap("match_children")
     summary.update(queries.merge_households(session, imp.id))
+    watch.lap("households")
     summary.update(queries.merge_children(session, imp.id))
+    watch.lap("children")
     summary["children_unchanged"] = matched - summary["children_updated"]
     # A town's roster only speaks for its town: children elsewhere are not "missing" from it.
     towns = [imp.town_code] if imp.town_code else sorted(
@@ -203,14 +224,17 @@ def _roster(session, vault, imp, table, columns, progress) -> tuple[dict, list[P
     summary.update(queries.mark_roster_presence(session, imp.id, towns))
     summary["towns"] = towns
     queries.drop_roster_stage(session)
+    watch.lap("roster_presence")
     progress.phase("matching")
     summary.update(_cross_match(session, imp, queries.latest_register(session)))
+    watch.lap("cross_match")
     return summary, problems
 
 
-def _register(session, vault, imp, table, columns, progress) -> tuple[dict, list[Problem]]:
+def _register(session, vault, imp, table, columns, progress, watch) -> tuple[dict, list[Problem]]:
     parser = RegisterParser(columns)
     good, problems = _read_rows(table, parser, progress)
+    watch.lap("read_and_check")
     progress.phase("saving")
     lookup, encrypt = vault.lookup, vault.encrypt
     queries.store_register(session, (
@@ -219,9 +243,11 @@ def _register(session, vault, imp, table, columns, progress) -> tuple[dict, list
         for r in good
     ))
     queries.resolve_register_schools(session, imp.id)
+    watch.lap("encrypt_and_copy")
     summary: dict = {"kind": "register"}
     progress.phase("matching")
     summary.update(_cross_match(session, imp, imp.id))
+    watch.lap("cross_match")
     summary.update(queries.register_row_count(session, imp.id))
     summary["not_in_roster"] = summary["students"] - summary["in_roster"]
     previous = queries.previous_register(session, imp)
@@ -233,6 +259,7 @@ def _register(session, vault, imp, table, columns, progress) -> tuple[dict, list
         signals = queries.compare_registers(session, imp, previous, started)
         summary["school_year_started"] = started
         summary["suspected_dropouts"] = {k: signals.get(k, 0) for k in DROPOUT_SIGNALS}
+        watch.lap("compare_registers")
     return summary, problems
 
 

@@ -20,6 +20,8 @@ _DATE_PATTERNS = (
 
 def text(value: object) -> str | None:
     """A cell as trimmed text, None when blank; integral numbers lose their ".0"."""
+    if type(value) is str:  # the common case, first: this runs for every cell of every row
+        return value.strip() or None  # str.strip() also strips the ideographic space U+3000
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():

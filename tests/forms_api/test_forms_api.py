@@ -10,8 +10,12 @@ from sqlalchemy import select
 from server.sync.models import Submission
 from server.visits.models import Visit
 from survey_forms import builtin
-from tests.sync_api.conftest import Tablet  # noqa: F401 - the fixtures below come from there
-from tests.sync_api.conftest import area, enroll, forms  # noqa: F401
+from tests.sync_api.conftest import (  # noqa: F401
+    Tablet,  # noqa: F401 - the fixtures below come from there
+    area,
+    enroll,
+    forms,
+)
 
 
 def _upload(client, headers, data: bytes, name="form.xlsx"):
