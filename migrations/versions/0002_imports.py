@@ -114,8 +114,6 @@ def upgrade() -> None:
     sa.Column('last_line', sa.Integer(), nullable=False),
     sa.Column('missing_since_import_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['child_id'], ['children.id'], name=op.f('fk_roster_entries_child_id_children'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['first_import_id'], ['imports.id'], name=op.f('fk_roster_entries_first_import_id_imports')),
-    sa.ForeignKeyConstraint(['last_import_id'], ['imports.id'], name=op.f('fk_roster_entries_last_import_id_imports')),
     sa.ForeignKeyConstraint(['missing_since_import_id'], ['imports.id'], name=op.f('fk_roster_entries_missing_since_import_id_imports')),
     sa.PrimaryKeyConstraint('child_id', name=op.f('pk_roster_entries'))
     )
