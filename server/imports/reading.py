@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -108,7 +107,13 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     previous_end = 0
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field over csv's size limit: the file is not a roster
+            raise FileProblem("import.unreadable_file", f"Line {previous_end + 1}: {exc}") from exc
         # A record that spans lines (a quoted newline) is reported at its first line.
         yield previous_end + 1, cells
         previous_end = reader.line_num
@@ -116,6 +121,9 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
 
 def read_csv(content: bytes, kind: str) -> Table:
     text, encoding = decode(content)
+    # A NUL byte (a truncated export, a binary pasted into a cell) would stop Python's csv
+    # reader for the whole file; it carries nothing, so it goes.
+    text = text.replace("\x00", "")
     # Counting newlines is a cheap upper bound of the records (a quoted newline adds one).
     physical = text.count("\n") + (0 if text.endswith("\n") else 1)
     return _table(_csv_rows(text), kind, "csv", encoding, physical)
@@ -126,7 +134,7 @@ def read_xlsx(content: bytes, kind: str) -> Table:
 
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors alike: not a workbook
         raise FileProblem("import.unreadable_file", f"The workbook cannot be opened: {exc}") from exc
     sheet = workbook.worksheets[0] if workbook.worksheets else None
     if sheet is None:
@@ -135,9 +143,12 @@ def read_xlsx(content: bytes, kind: str) -> Table:
     physical = sheet.max_row if isinstance(sheet.max_row, int) and sheet.max_row > 1 else None
 
     def numbered() -> Iterator[tuple[int, list]]:
+        index = 0
         try:
             for index, row in enumerate(sheet.iter_rows(values_only=True), start=1):
                 yield index, list(row)
+        except Exception as exc:  # noqa: BLE001 - a sheet broken part-way (bad XML, bad cell)
+            raise FileProblem("import.unreadable_file", f"The sheet cannot be read after row {index}: {exc}") from exc
         finally:
             workbook.close()
 

@@ -204,3 +204,46 @@ def test_who_may_upload(county, client, upload, make_person, login):
                           content_type="multipart/form-data")
     assert no_file.status_code == 422 and no_file.json["code"] == "request.invalid"
     assert client.get("/api/v1/imports/999999", headers=login(make_person("city"))).status_code == 404
+
+
+def _broken_workbook(good: bytes) -> bytes:
+    """A real XLSX whose sheet XML is cut off half-way (a download that stopped)."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(good))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data[: len(data) // 2]
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+def test_damaged_files_are_refused_or_failed_with_a_code_never_a_server_error(county, upload, city, client,
+                                                                            session):
+    table = files.roster_table(county, bad_rows=False)
+    workbook = file_bytes(table.header, table.rows, "xlsx")
+    truncated_zip = upload(city, "roster", workbook[: len(workbook) // 2], filename="r.xlsx", expect=422)
+    assert truncated_zip["code"] == "import.unreadable_file"
+
+    broken_sheet = _broken_workbook(workbook)
+    answer = client.post("/api/v1/imports/roster", headers=city, content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(broken_sheet), "r.xlsx")})
+    if answer.status_code == 202:  # the header was readable: the job meets the damage and says so
+        shown = upload(city, "roster", broken_sheet, filename="r.xlsx")
+        assert shown["status"] == "failed" and shown["error"]["code"] == "import.unreadable_file"
+    else:
+        assert answer.status_code == 422 and answer.json["code"] == "import.unreadable_file"
+
+    # NUL bytes in a CSV (a truncated export) do not stop the other rows.
+    with_nul = file_bytes(table.header, table.rows).replace("\n".encode(), "\x00\n".encode(), 3)
+    shown = upload(city, "roster", with_nul)
+    assert shown["status"] == "done" and shown["progress"]["rows_ok"] == len(table.rows)
+
+    bad_date = client.post("/api/v1/imports/roster", headers=city, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(with_nul), "r.csv"), "as_of": "yesterday"})
+    assert bad_date.status_code == 422 and bad_date.json["code"] == "request.invalid"
+    bad_format = client.get("/api/v1/imports/1/report?format=pdf", headers=city)
+    assert bad_format.status_code == 422
