@@ -238,7 +238,7 @@ def test_damaged_files_are_refused_or_failed_with_a_code_never_a_server_error(co
         assert answer.status_code == 422 and answer.json["code"] == "import.unreadable_file"
 
     # NUL bytes in a CSV (a truncated export) do not stop the other rows.
-    with_nul = file_bytes(table.header, table.rows).replace("\n".encode(), "\x00\n".encode(), 3)
+    with_nul = file_bytes(table.header, table.rows).replace(b"\n", b"\x00\n", 3)
     shown = upload(city, "roster", with_nul)
     assert shown["status"] == "done" and shown["progress"]["rows_ok"] == len(table.rows)
 
