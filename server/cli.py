@@ -161,7 +161,9 @@ def demo_load(size, seed, school_year, password, replace, no_children):
 @click.option("--out", type=click.Path(file_okay=False), default="var/demo", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "gb18030", "xlsx", "all"]), default="csv",
               help="csv is UTF-8 with BOM; gb18030 is a CSV as Excel on Chinese Windows saves it")
-def demo_write_files(size, seed, school_year, out, fmt):
+@click.option("--later-register", is_flag=True,
+              help="also write the register a month later (a few students gone or not received)")
+def demo_write_files(size, seed, school_year, out, fmt, later_register):
     """Write the police roster and the school register of the demo county."""
     from pathlib import Path
 
@@ -171,6 +173,8 @@ def demo_write_files(size, seed, school_year, out, fmt):
     for one in (["csv", "gb18030", "xlsx"] if fmt == "all" else [fmt]):
         for path in files.write_all(county, Path(out), one):
             click.echo(path)
+        if later_register:
+            click.echo(files.write_later_register(county, Path(out), one))
 
 
 @main.group("import")

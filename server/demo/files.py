@@ -197,6 +197,55 @@ def _seed_register_mistakes(table: Table, rng: random.Random) -> None:
     _seed_duplicates(table, rng, picked, n)
 
 
+# A month later (学籍动态监控): of the students attending in the first export, these shares are
+# gone without a trace, marked 转出 with no school receiving them, or transferred for real.
+LATER_GONE_SHARE = 0.002
+LATER_UNRECEIVED_SHARE = 0.001
+LATER_TRANSFER_SHARE = 0.003
+
+
+@dataclass
+class LaterRegister(Table):
+    gone: list[str] = field(default_factory=list)  # ID numbers simply missing now
+    unreceived: list[str] = field(default_factory=list)  # 转出, in no other school's register
+    transferred: list[str] = field(default_factory=list)  # 转出 and 在读 at another school
+
+
+def later_register_table(county: DemoCounty, *, seed: int | None = None) -> LaterRegister:
+    """The register exported a month after `register_table` (same school year), clean rows."""
+    rng = random.Random((seed if seed is not None else county.seed) + 3)
+    first = register_table(county, seed=seed, bad_rows=False)
+    later = LaterRegister(list(REGISTER_HEADER))
+    attending = [i for i, row in enumerate(first.rows) if row[8] == "在读"]
+    n = len(attending)
+    picked = rng.sample(attending, min(n, int(n * (LATER_GONE_SHARE + LATER_UNRECEIVED_SHARE
+                                                   + LATER_TRANSFER_SHARE)) or 3))
+    n_gone = max(1, int(n * LATER_GONE_SHARE))
+    n_unreceived = max(1, int(n * LATER_UNRECEIVED_SHARE))
+    fate = {i: "gone" for i in picked[:n_gone]}
+    fate.update({i: "unreceived" for i in picked[n_gone:n_gone + n_unreceived]})
+    fate.update({i: "transferred" for i in picked[n_gone + n_unreceived:]})
+    by_stage = {}
+    for school in county.schools:
+        by_stage.setdefault(school.stage, []).append(school)
+    for index, row in enumerate(first.rows):
+        what = fate.get(index)
+        if what is None:
+            later.rows.append(list(row))
+        elif what == "gone":
+            later.gone.append(row[2])
+        else:
+            later.rows.append(row[:8] + ["转出"])
+            if what == "unreceived":
+                later.unreceived.append(row[2])
+            else:
+                stage = "junior" if row[6] in GRADE_NAMES[6:] else "primary"
+                other = rng.choice([s for s in by_stage[stage] if s.code != row[5]])
+                later.rows.append(row[:4] + [other.name, other.code, row[6], f"{rng.randint(1, 6)}班", "在读"])
+                later.transferred.append(row[2])
+    return later
+
+
 def write_table(path: Path, table_or_header, rows: Iterable[list] | None = None, fmt: str = "csv") -> Path:
     """Write a header and rows as CSV (UTF-8 with BOM, or GB18030) or XLSX."""
     if isinstance(table_or_header, Table):
@@ -238,3 +287,8 @@ def write_all(county: DemoCounty, out: Path, fmt: str = "csv") -> list[Path]:
         write_table(out / f"police_roster.{suffix}", roster_table(county), fmt=fmt),
         write_table(out / f"school_register.{suffix}", register_table(county), fmt=fmt),
     ]
+
+
+def write_later_register(county: DemoCounty, out: Path, fmt: str = "csv") -> Path:
+    """Write the register of a month later, to import after the first (学籍动态监控)."""
+    return write_table(out / f"school_register_later.{FORMATS[fmt][0]}", later_register_table(county), fmt=fmt)
