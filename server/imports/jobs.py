@@ -43,14 +43,16 @@ def _run(app, import_id: int) -> dict | None:
         session.rollback()
         _failed(engine, import_id, problem.code, problem.message)
         return None
-    except OperationalError:
-        # The database went away: leave the import queued-looking so that a retry picks it up.
-        session.rollback()
-        raise
     except Exception as exc:
         session.rollback()
         log.exception("import %s failed", import_id)
-        _failed(engine, import_id, "import.internal_error", f"{type(exc).__name__}: {exc}"[:500])
+        # Nothing of the import was kept (one transaction) and its file is still stored, so
+        # enqueuing the job again retries it from the start.
+        code = "db.unavailable" if isinstance(exc, OperationalError) else "import.internal_error"
+        try:
+            _failed(engine, import_id, code, f"{type(exc).__name__}: {exc}"[:500])
+        except OperationalError:
+            log.warning("could not mark import %s failed: the database is unreachable", import_id)
         raise
     finally:
         session.close()
