@@ -145,21 +145,13 @@ def scope_versions(session: Session, villages: list[str]) -> list[tuple[str, uui
     return [(r[0], r[1], r[2]) for r in session.execute(text(sql), {"villages": villages})]
 
 
-def insert_row(session: Session, record_type: str, columns: dict) -> dict | None:
-    """Insert a new record; None if a concurrent request created the same id first."""
-    model = _model(record_type)
-    statement = insert(model).values(**columns).on_conflict_do_nothing(index_elements=["id"])
-    row = session.execute(statement.returning(text(f"to_jsonb({TABLES[record_type]})"))).first()
-    return row[0] if row else None
-
-
 def update_row(session: Session, record_type: str, record_id: uuid.UUID, columns: dict) -> dict:
-    model = _model(record_type)
-    statement = model.__table__.update().where(model.id == bindparam("_id")).values(**columns)
+    table = model(record_type).__table__
+    statement = table.update().where(table.c.id == bindparam("_id")).values(**columns)
     return session.execute(statement.returning(text(f"to_jsonb({TABLES[record_type]})")), {"_id": record_id}).scalar_one()
 
 
-def _model(record_type: str):
+def model(record_type: str):
     from server.people.models import Child, Household
     from server.visits.models import Visit
 

@@ -171,3 +171,24 @@ def parse_uuid(value) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
         return None
+
+
+def _json_value(value):
+    """A column value as to_jsonb would render it (so cached rows read like fetched ones)."""
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith("SRID=4326;POINT("):
+        lon, lat = (float(x) for x in value[len("SRID=4326;POINT("):-1].split())
+        return {"type": "Point", "coordinates": [lon, lat]}
+    return value
+
+
+def row_after(row: dict, columns: dict) -> dict:
+    """The row (to_jsonb form) after an UPDATE or INSERT of `columns`, without asking the database."""
+    out = dict(row)
+    out.update({name: _json_value(value) for name, value in columns.items()})
+    return out

@@ -5,6 +5,7 @@ from flask.views import MethodView
 
 from server import db
 from server.http import Blueprint, current_device, current_scope
+from server.sync import push as pushing
 from server.sync import schemas, service
 
 blp = Blueprint("sync", __name__, description="The tablet sync contract (sync-contract.md)")
@@ -49,8 +50,8 @@ class Push(MethodView):
     def post(self, body):
         """Send offline submissions; get one receipt each, in order."""
         device = current_device()
-        receipts = service.push(db.session(), device, g.person, current_scope(), _vault(), body["submissions"],
-                                limits())
+        receipts = pushing.push(db.session(), device, g.person, current_scope(), _vault(), body["submissions"],
+                                limits().max_batch_submissions)
         return jsonify({"receipts": receipts})
 
 
