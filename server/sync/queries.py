@@ -104,6 +104,31 @@ def submissions_by_id(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID,
     return {s.submission_id: s for s in session.scalars(select(Submission).where(Submission.submission_id.in_(ids)))}
 
 
+def scope_seq(session: Session, villages: list[str]) -> int:
+    """The newest change seq in these villages: any change to their scope hash raises it."""
+    return session.scalar(text(
+        "SELECT coalesce(max((SELECT max(seq) FROM change_log c WHERE c.village_code = v)), 0)"
+        " FROM unnest(CAST(:villages AS varchar[])) AS v"), {"villages": villages})
+
+
+def scope_hash(session: Session, villages: list[str]) -> str:
+    """The contract's scope hash, computed by PostgreSQL (sha256 and XOR in C, no rows sent):
+    the first 16 bytes of sha256("<type>:<id>:<version>") of every record, XORed, as two
+    64-bit halves. sync.scope_hash is the reference; a test checks they agree."""
+    if not villages:
+        return "0" * 32
+    records = " UNION ALL ".join(
+        f"SELECT '{rtype}:' || id || ':' || version AS k FROM {table} WHERE village_code = ANY(:villages)"  # noqa: S608
+        for rtype, table in TABLES.items()
+    )
+    sql = ("SELECT bit_xor(('x' || substr(h, 1, 16))::bit(64)::bigint),"  # noqa: S608 - constants
+           " bit_xor(('x' || substr(h, 17, 16))::bit(64)::bigint)"
+           f" FROM (SELECT encode(sha256(convert_to(k, 'UTF8')), 'hex') AS h FROM ({records}) r) s")  # noqa: S608
+    row = session.execute(text(sql), {"villages": villages}).one()
+    mask = (1 << 64) - 1
+    return f"{(row[0] or 0) & mask:016x}{(row[1] or 0) & mask:016x}"
+
+
 def insert_submission(session: Session, values: dict) -> bool:
     """Store an accepted submission; False if another request stored the same id first."""
     result = session.execute(insert(Submission).values(**values).on_conflict_do_nothing(
@@ -156,3 +181,48 @@ def model(record_type: str):
     from server.visits.models import Visit
 
     return {"household": Household, "child": Child, "visit": Visit}[record_type]
+
+
+# The record envelope of the contract, built by PostgreSQL as JSON text: a pull of a big village
+# then costs no Python parsing or re-encoding per record. It must say exactly what
+# server.sync.records.envelope says from a to_jsonb row (a test compares the two); points go
+# through the same geometry-to-GeoJSON cast, so coordinates read alike in both.
+_CONFLICTS_JSON = """COALESCE((SELECT json_agg(json_build_object('conflict_id', c.id, 'field', c.field,
+    'values', c.values) ORDER BY c.created_at, c.field, c.id) FROM conflicts c
+    WHERE c.record_type = '{rtype}' AND c.record_id = t.id AND c.status = 'open'), '[]'::json)"""
+_POINT_JSON = """json_build_object('lat', t.location::json->'coordinates'->1, 'lon', t.location::json->'coordinates'->0,
+    'accuracy_m', t.location_accuracy_m)"""
+_FIELDS_JSON = {
+    "household": f"""json_build_object(
+        'head_name', t.head_name, 'phone', t.phone, 'address', t.address, 'group_name', t.group_name,
+        'household_number', t.household_number, 'survey_status', t.survey_status,
+        'vulnerable_family_types', t.vulnerable_family_types, 'notes', t.notes,
+        'location', CASE WHEN t.location IS NULL OR t.location_approximate THEN NULL ELSE {_POINT_JSON} END,
+        'approximate_location', CASE WHEN t.location IS NOT NULL AND t.location_approximate THEN {_POINT_JSON} END)""",
+    "child": """json_build_object(
+        'name', t.name, 'gender', t.gender, 'birth_date', t.birth_date, 'enrollment_status', t.enrollment_status,
+        'school_name', t.school_name, 'grade', t.grade, 'dropout_reason', t.dropout_reason,
+        'dropout_reason_note', t.dropout_reason_note, 'certificate_photo', t.certificate_photo,
+        'disability', t.disability, 'disability_type', t.disability_type, 'disability_level', t.disability_level,
+        'left_behind', t.left_behind, 'migrant', t.migrant, 'guardian_name', t.guardian_name,
+        'guardian_phone', t.guardian_phone, 'vulnerable_family_types', t.vulnerable_family_types,
+        'ethnicity', t.ethnicity, 'relation_to_head', t.relation_to_head, 'class_name', t.class_name)""",
+    "visit": """(t.answers || jsonb_build_object('visitors', t.visitors, 'visit_date', t.visit_date,
+        'outcome', t.outcome, 'next_step', t.next_step, 'deadline', t.deadline, 'note', t.note))::json""",
+}
+_EXTRA_JSON = {"household": "'household_id', NULL", "child": "'household_id', t.household_id",
+               "visit": "'household_id', t.household_id, 'child_id', t.child_id"}
+
+
+def envelopes(session: Session, record_type: str, ids) -> dict[uuid.UUID, tuple[str, bytes | None]]:
+    """{id: (the record envelope as JSON text, the ID number cipher for children)}."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    cipher = "t.id_number_cipher" if record_type == "child" else "NULL::bytea"
+    sql = f"""SELECT t.id, json_build_object('type', '{record_type}', 'id', t.id, 'version', t.version,
+                'village_code', t.village_code, {_EXTRA_JSON[record_type]}, 'updated_at', t.updated_at,
+                'fields', {_FIELDS_JSON[record_type]},
+                'conflicts', {_CONFLICTS_JSON.format(rtype=record_type)})::text, {cipher}
+              FROM {TABLES[record_type]} t WHERE t.id = ANY(:ids)"""  # noqa: S608 - constants only
+    return {r[0]: (r[1], r[2]) for r in session.execute(text(sql), {"ids": ids})}

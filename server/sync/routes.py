@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import current_app, g, jsonify
+from flask import Response, current_app, g, jsonify
 from flask.views import MethodView
 
 from server import db
@@ -38,8 +38,9 @@ class Changes(MethodView):
         """Page through the changes of this tablet's scope after a cursor."""
         db.begin_snapshot()  # before anything else reads: the page and the hash share a snapshot
         current_device()
-        return jsonify(service.changes(db.session(), _vault(), current_scope().village_codes, args["cursor"],
-                                       min(args["limit"], limits().max_page_size)))
+        body = service.changes(db.session(), _vault(), current_scope().village_codes, args["cursor"],
+                               min(args["limit"], limits().max_page_size))
+        return Response(service.dumps(body), mimetype="application/json")
 
 
 @blp.route("/sync/push")
@@ -64,4 +65,5 @@ class Repair(MethodView):
         """Get what makes this tablet's copy equal to the server's."""
         db.begin_snapshot()
         current_device()
-        return jsonify(service.repair(db.session(), _vault(), current_scope().village_codes, body["have"]))
+        answer = service.repair(db.session(), _vault(), current_scope().village_codes, body["have"])
+        return Response(service.dumps(answer), mimetype="application/json")

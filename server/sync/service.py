@@ -1,12 +1,13 @@
-"""The tablet contract's use cases: manifest, changes (pull), push and repair.
+"""The tablet contract's reads: manifest, changes (pull) and repair. Push is in push.py.
 
-Each function takes the request's session and never commits: the HTTP edge commits once, so a
-push's records, conflicts and verbatim submissions land together or not at all (guarantee 4).
+Each function takes the request's session and never commits: the HTTP edge commits once.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -17,13 +18,12 @@ from server.accounts.scope import Scope
 from server.devices.models import Device
 from server.errors import DomainError
 from server.forms import service as forms
+from server.people import id_number
 from server.people.protection import IdNumberVault
 from server.places.models import Town, Village
 from server.sync import queries, records
-from server.sync.models import Conflict
 from sync import cursor as cursors
 from sync.records import RECORD_TYPES
-from sync.scope_hash import scope_hash
 
 PROTOCOL_VERSION = 1
 
@@ -61,22 +61,63 @@ def manifest(session: Session, device: Device, person: Person, scope: Scope, lim
 
 # --- pull ----------------------------------------------------------------------------------------
 
-def _conflict_dict(c: Conflict) -> dict:
-    return {"conflict_id": str(c.id), "field": c.field, "values": c.values}
+class RawJson(str):
+    """JSON text made by the database, passed through without parsing."""
 
 
 def _upserts(session: Session, vault: IdNumberVault, keys: list[tuple[str, uuid.UUID]]) -> dict:
-    """Current records (envelopes) by key; keys whose record is gone are left out."""
+    """Current records as envelope JSON text, by key; keys whose record is gone are left out."""
     out = {}
-    conflicts = queries.open_conflicts(session, keys)
     for record_type in RECORD_TYPES:
         ids = [k[1] for k in keys if k[0] == record_type]
         if not ids or record_type not in queries.TABLES:
             continue
-        for record_id, row in queries.rows_of(session, record_type, ids).items():
-            out[(record_type, record_id)] = records.envelope(
-                record_type, row, vault, [_conflict_dict(c) for c in conflicts.get((record_type, record_id), [])])
+        for record_id, (text, cipher) in queries.envelopes(session, record_type, ids).items():
+            if record_type == "child":
+                # Tablets get the masked ID number only (least access); the key cannot leave
+                # this process, so the database leaves this one field to Python.
+                masked = f'"{id_number.mask(vault.decrypt(cipher))}"' if cipher else "null"
+                text = text.replace('"fields" : {', f'"fields" : {{"id_number" : {masked}, ', 1)
+            out[(record_type, record_id)] = RawJson(text)
     return out
+
+
+def _item(change: dict) -> str:
+    if change.get("op") == "upsert":
+        return '{"op":"upsert","record":' + change["record"] + "}"
+    return json.dumps(change, ensure_ascii=False)
+
+
+def dumps(body: dict) -> str:
+    """The changes or repair answer as JSON, with the records' database-made text spliced in."""
+    head = {k: v for k, v in body.items() if k != "changes"}
+    return ('{"changes":[' + ",".join(_item(c) for c in body["changes"]) + "],"
+            + json.dumps(head, ensure_ascii=False)[1:])
+
+
+_HASHES: OrderedDict[tuple, str] = OrderedDict()
+_HASH_CACHE_SIZE = 4096
+
+
+def _scope_hash(session: Session, scope_villages: frozenset[str]) -> str:
+    """The scope hash, remembered per (villages, newest change seq in them).
+
+    Every change to a record of these villages (a new version, a record entering, leaving or
+    deleted) writes a change-log row there with a higher seq, so an unchanged key means an
+    unchanged hash; a tablet polling with nothing new costs an index lookup, not a hash of
+    thousands of records.
+    """
+    villages = sorted(scope_villages)
+    key = (tuple(villages), queries.scope_seq(session, villages))
+    cached = _HASHES.get(key)
+    if cached is None:
+        cached = queries.scope_hash(session, villages)
+        _HASHES[key] = cached
+        if len(_HASHES) > _HASH_CACHE_SIZE:
+            _HASHES.popitem(last=False)
+    else:
+        _HASHES.move_to_end(key)
+    return cached
 
 
 def changes(session: Session, vault: IdNumberVault, scope_villages: frozenset[str], cursor_text: str | None,
@@ -132,8 +173,7 @@ def changes(session: Session, vault: IdNumberVault, scope_villages: frozenset[st
         "has_more": has_more,
         # As of this page's cursor: the pull reads one snapshot (REPEATABLE READ), in which
         # every change up to `head` is committed and nothing after it is visible.
-        "scope_hash": None if has_more else scope_hash(
-            (t, str(i), v) for t, i, v in queries.scope_versions(session, sorted(scope_villages))),
+        "scope_hash": None if has_more else _scope_hash(session, scope_villages),
     }
 
 
@@ -161,7 +201,7 @@ def repair(session: Session, vault: IdNumberVault, scope_villages: frozenset[str
     head = queries.head_seq(session)
     return {
         "changes": items,
-        "scope_hash": scope_hash((t, str(i), v) for (t, i), v in server.items()),
+        "scope_hash": _scope_hash(session, scope_villages),
         # Where to pull from next: the repaired copy is the server's as of this snapshot.
         "cursor": cursors.Cursor({v: head for v in scope_villages}).encode(),
     }

@@ -139,3 +139,36 @@ def test_a_conflict_that_keeps_the_value_still_reaches_tablets_that_already_pull
     record = next(c["record"] for c in later if c["record"]["id"] == child["id"])
     assert record["fields"]["enrollment_status"] == "dropped_out"
     assert [c["field"] for c in record["conflicts"]] == ["enrollment_status"]
+
+
+def test_the_database_made_envelope_says_what_the_python_one_says(client, session, vault, forms, area, enroll):
+    """Pulls build records in SQL for speed; merges read them in Python: both must agree."""
+    import json as _json
+
+    from server.sync import queries, records, service
+
+    tablet = enroll([area["a"]])
+    household = area["households"][area["a"].code][0]
+    child = area["children"][area["a"].code][0]
+    tablet.push(tablet.submission("household", household.id, {"vulnerable_family_types": ["poor"], "notes": "“引号”\n换行"},
+                                  base_version=1))
+    visit_id = uuid.uuid4()
+    tablet.push(tablet.submission("visit", visit_id, {"visitors": "王老师", "visit_date": "2026-06-12",
+                                                      "outcome": "refused", "next_step": "revisit",
+                                                      "visit_photo": "sha256:" + "b" * 64}, child_id=child.id))
+    for record_type, record_id in [("household", household.id), ("child", child.id), ("visit", visit_id),
+                                   ("household", area["households"][area["a"].code][1].id)]:
+        row = queries.rows_of(session, record_type, [record_id])[record_id]
+        python = records.envelope(record_type, row, vault, [])
+        made = _json.loads(service._upserts(session, vault, [(record_type, record_id)])[(record_type, record_id)])
+        assert made == _json.loads(_json.dumps(python)), record_type
+
+
+def test_the_database_computes_the_contract_scope_hash(session, area):
+    from server.sync import queries
+    from sync.scope_hash import scope_hash
+
+    villages = [area["a"].code, area["b"].code]
+    expected = scope_hash((t, str(i), v) for t, i, v in queries.scope_versions(session, villages))
+    assert queries.scope_hash(session, villages) == expected != "0" * 32
+    assert queries.scope_hash(session, []) == "0" * 32
