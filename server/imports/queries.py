@@ -38,6 +38,9 @@ STARTING_STATUSES = ("enrolled_unconfirmed", "suspended", "transferred_out", "su
 
 def lock_imports(session: Session) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _IMPORT_LOCK})
+    # Sorting and hashing 100,000 staged rows spills to disk with the default 4 MB; one import
+    # runs at a time (the lock above), so a larger budget for this transaction is safe.
+    session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def file_content(session: Session, import_id: int) -> bytes | None:
@@ -185,14 +188,18 @@ def merge_households(session: Session, import_id: int) -> dict:
     a GPS point. A changed household (new head, new address) is updated, its version bumped,
     and the change written to the history.
     """
-    numbered = """
+    # The roster's numbered households, once (the first row of each 户号 speaks for it).
+    session.execute(text("DROP TABLE IF EXISTS roster_households"))
+    session.execute(text("""
+        CREATE TEMP TABLE roster_households ON COMMIT DROP AS
         SELECT DISTINCT ON (village_code, household_number) village_code, household_number,
                group_name, address, head_name, guardian_phone AS phone
         FROM roster_stage WHERE household_number IS NOT NULL
         ORDER BY village_code, household_number, line
-    """
+    """))
+    session.execute(text("ANALYZE roster_households"))
     updated = session.execute(text(f"""
-        WITH i AS ({numbered}),
+        WITH i AS (SELECT * FROM roster_households),
         changed AS (
             SELECT h.id, {_diff(_HOUSEHOLD_FIELDS)} AS diff,
                    i.group_name, i.address, i.head_name, i.phone
@@ -211,16 +218,16 @@ def merge_households(session: Session, import_id: int) -> dict:
             version = h.version + 1, updated_at = clock_timestamp()
         FROM real r WHERE h.id = r.id
     """), {"import_id": import_id}).rowcount  # noqa: S608 - only this module's column lists are interpolated
-    created = session.execute(text(f"""
+    created = session.execute(text("""
         INSERT INTO households (id, village_code, group_name, household_number, address, head_name,
                                 phone, location, location_approximate)
         SELECT gen_random_uuid(), i.village_code, i.group_name, i.household_number, i.address,
                i.head_name, i.phone, v.centroid, true
-        FROM ({numbered}) i JOIN villages v ON v.code = i.village_code
+        FROM roster_households i JOIN villages v ON v.code = i.village_code
         WHERE NOT EXISTS (SELECT 1 FROM households h WHERE h.village_code = i.village_code
                                                       AND h.household_number = i.household_number)
         ON CONFLICT (village_code, household_number) WHERE household_number IS NOT NULL DO NOTHING
-    """)).rowcount  # noqa: S608 - only this module's column lists are interpolated
+    """)).rowcount
     session.execute(text("""
         UPDATE roster_stage s SET household_id = h.id FROM households h
         WHERE s.household_number IS NOT NULL AND h.village_code = s.village_code
@@ -368,6 +375,7 @@ def mark_roster_presence(session: Session, import_id: int, town_codes: list[str]
 
 def drop_roster_stage(session: Session) -> None:
     session.execute(text("DROP TABLE IF EXISTS roster_stage"))
+    session.execute(text("DROP TABLE IF EXISTS roster_households"))
 
 
 # --- register -----------------------------------------------------------------------------------

@@ -129,6 +129,7 @@ class _RowChecker:
     def __init__(self, columns: ColumnMap):
         self.columns = columns
         self.positions = columns.positions
+        self._plans: dict[tuple, list] = {}
 
     def cell(self, cells: list, name: str):
         index = self.positions.get(name)
@@ -160,14 +161,22 @@ class _RowChecker:
         problems.append(Problem(line, name, self.header(name) if name else None, code, message, shown))
 
     def texts(self, cells: list, line: int, problems: list, names: tuple[str, ...]) -> dict:
+        # This runs for every row of files of 100,000 rows: the column positions and limits
+        # are looked up once per parser, and the common case (a short string) stays inline.
+        plan = self._plans.get(names)
+        if plan is None:
+            plan = self._plans[names] = [(name, self.positions.get(name), MAX_LENGTHS.get(name, 200),
+                                          name in self.required) for name in names]
+        width = len(cells)
         out = {}
-        for name in names:
-            value = self._text_cell(cells, name)
-            if value is None and name in self.required:
-                self.problem(problems, line, name, "row.missing_value", self.header(name))
-            elif value is not None and len(value) > MAX_LENGTHS.get(name, 200):
-                self.problem(problems, line, name, "value.too_long",
-                             f"最多 {MAX_LENGTHS.get(name, 200)} 个字", value)
+        for name, index, limit, required in plan:
+            raw = cells[index] if index is not None and index < width else None
+            value = (raw.strip() or None) if type(raw) is str else values.text(raw)
+            if value is None:
+                if required:
+                    self.problem(problems, line, name, "row.missing_value", self.header(name))
+            elif len(value) > limit:
+                self.problem(problems, line, name, "value.too_long", f"最多 {limit} 个字", value)
                 value = None
             out[name] = value
         return out

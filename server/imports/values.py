@@ -11,6 +11,7 @@ import re
 
 # Excel's day zero for the 1900 date system (with its fictitious 29 Feb 1900 accounted for).
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
@@ -45,7 +46,12 @@ def date(value: object) -> dt.date:
     raw = text(value)
     if raw is None:
         raise ValueError("blank")
-    raw = raw.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":  # ISO, the common case: parsed in C
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            pass  # "2013-02-30" fails below too, with the patterns' message
+    raw = raw.translate(_FULL_WIDTH_DIGITS)
     for pattern in _DATE_PATTERNS:
         match = pattern.match(raw)
         if match:
