@@ -1,0 +1,1 @@
+"""Maps for supervisors (GeoJSON layers, vector tiles, the village choropleth) and visit lists."""

@@ -1,0 +1,356 @@
+"""Every query of the maps: household facts, GeoJSON layers, vector tiles, village counts.
+
+PostGIS does the heavy lifting: GeoJSON and MVT are built by the database and leave it as one
+value, so a layer never round-trips thousands of rows through Python.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSON
+from sqlalchemy.orm import Session
+
+from server.accounts.scope import Scope
+from server.people import statuses
+from server.people.models import Child, Household
+from server.places.models import Village
+from server.sync.models import RecordVersion
+
+OUT_OF_SCHOOL = tuple(statuses.OUT_OF_SCHOOL)
+ENROLLED = tuple(statuses.ENROLLED)
+# Households and children at zoom levels below this carry aggregates only (grid cells).
+DETAIL_ZOOM = 13
+# Grid cells per tile side for the aggregates of low zooms (256 px tiles -> 16 px cells).
+CELLS_PER_TILE = 16
+WEB_MERCATOR_WIDTH_M = 40075016.68557849
+
+# Priority of a household for the campaign, most urgent first; tasks and filters use the names.
+PRIORITIES = ("out_of_school", "priority_group", "unsurveyed", "none")
+
+
+def _children_of_household():
+    """Per household: its children's counts and flags (a LATERAL, evaluated per household)."""
+    campaign = Child.enrollment_status != "not_school_age"
+    return (
+        select(
+            func.count().filter(campaign).label("children"),
+            func.count().filter(Child.enrollment_status.in_(OUT_OF_SCHOOL)).label("out_of_school"),
+            func.coalesce(func.bool_or(Child.disability), False).label("disabled"),
+            func.coalesce(func.bool_or(Child.left_behind), False).label("left_behind"),
+            func.coalesce(func.bool_or(Child.migrant), False).label("migrant"),
+            func.coalesce(func.bool_or(func.cardinality(Child.vulnerable_family_types) > 0), False)
+            .label("vulnerable"),
+        )
+        .where(Child.household_id == Household.id)
+        .lateral("k")
+    )
+
+
+def household_facts(scope: Scope, *, village: str | None = None, survey_status: str | None = None,
+                    bbox: tuple[float, float, float, float] | None = None, envelope=None):
+    """Households in scope with their priority, as a select (filtered, not yet limited)."""
+    k = _children_of_household()
+    vulnerable = or_(func.cardinality(Household.vulnerable_family_types) > 0, k.c.vulnerable)
+    priority_group = or_(vulnerable, k.c.disabled, k.c.left_behind, k.c.migrant)
+    priority = case(
+        (k.c.out_of_school > 0, literal("out_of_school")),
+        (priority_group, literal("priority_group")),
+        (Household.survey_status == "not_visited", literal("unsurveyed")),
+        else_=literal("none"),
+    )
+    query = (
+        select(
+            Household.id, Household.village_code, Household.head_name, Household.survey_status,
+            Household.location, Household.location_approximate,
+            k.c.children, k.c.out_of_school, k.c.disabled, k.c.left_behind, k.c.migrant,
+            vulnerable.label("vulnerable"), priority.label("priority"),
+        )
+        .select_from(Household)
+        .join(k, true())
+        .where(scope.villages(Household.village_code), Household.location.is_not(None))
+    )
+    if village is not None:
+        query = query.where(Household.village_code == village)
+    if survey_status is not None:
+        query = query.where(Household.survey_status == survey_status)
+    if bbox is not None:
+        query = query.where(Household.location.op("&&")(func.ST_MakeEnvelope(*bbox, 4326)))
+    if envelope is not None:
+        query = query.where(Household.location.op("&&")(envelope))
+    return query
+
+
+def households_geojson(session: Session, scope: Scope, *, village=None, survey_status=None, priority=None,
+                       bbox=None, limit: int = 10000) -> str:
+    """A FeatureCollection of households: head's name and counts, never ID numbers."""
+    facts = household_facts(scope, village=village, survey_status=survey_status, bbox=bbox)
+    f = facts.subquery("f")
+    rows = select(f).order_by(f.c.village_code, f.c.id)
+    if priority is not None:
+        rows = rows.where(f.c.priority == priority)
+    r = rows.limit(limit).subquery("r")
+    feature = func.json_build_object(
+        "type", "Feature", "id", r.c.id,
+        "geometry", cast(func.ST_AsGeoJSON(r.c.location, 6), JSON),
+        "properties", func.json_build_object(
+            "id", r.c.id, "village_code", r.c.village_code, "head_name", r.c.head_name,
+            "survey_status", r.c.survey_status, "priority", r.c.priority,
+            "location_approximate", r.c.location_approximate, "children", r.c.children,
+            "out_of_school", r.c.out_of_school, "disabled", r.c.disabled, "left_behind", r.c.left_behind,
+            "migrant", r.c.migrant, "vulnerable", r.c.vulnerable,
+        ),
+    )
+    collection = func.json_build_object(
+        "type", "FeatureCollection",
+        "features", func.coalesce(func.json_agg(feature), cast("[]", JSON)),
+    )
+    return session.scalar(select(cast(collection, String)).select_from(r))
+
+
+def _child_status_filter(status: str | None):
+    groups = {"out_of_school": statuses.OUT_OF_SCHOOL, "enrolled": statuses.ENROLLED,
+              "legitimately_not_enrolled": statuses.LEGITIMATELY_NOT_ENROLLED,
+              "unresolved": statuses.UNRESOLVED}
+    if status is None:
+        return Child.enrollment_status != "not_school_age"
+    if status in groups:
+        return Child.enrollment_status.in_(tuple(groups[status]))
+    return Child.enrollment_status == status
+
+
+def _child_priority_filter(priority: str | None):
+    return {
+        None: true(),
+        "disabled": Child.disability,
+        "left_behind": Child.left_behind,
+        "migrant": Child.migrant,
+        "vulnerable": func.cardinality(Child.vulnerable_family_types) > 0,
+    }[priority]
+
+
+def children_geojson(session: Session, scope: Scope, *, village=None, status=None, priority=None, bbox=None,
+                     limit: int = 10000) -> str:
+    """A FeatureCollection of children at their household's point: name and status, no ID number."""
+    query = (
+        select(Child.id, Child.household_id, Child.village_code, Child.name, Child.gender, Child.birth_date,
+               Child.enrollment_status, Child.disability, Child.left_behind, Child.migrant,
+               Child.grade, Child.school_name, Household.location)
+        .join(Household, Household.id == Child.household_id)
+        .where(scope.villages(Child.village_code), Household.location.is_not(None),
+               _child_status_filter(status), _child_priority_filter(priority))
+        .order_by(Child.village_code, Child.id)
+        .limit(limit)
+    )
+    if village is not None:
+        query = query.where(Child.village_code == village)
+    if bbox is not None:
+        query = query.where(Household.location.op("&&")(func.ST_MakeEnvelope(*bbox, 4326)))
+    r = query.subquery("r")
+    feature = func.json_build_object(
+        "type", "Feature", "id", r.c.id,
+        "geometry", cast(func.ST_AsGeoJSON(r.c.location, 6), JSON),
+        "properties", func.json_build_object(
+            "id", r.c.id, "household_id", r.c.household_id, "village_code", r.c.village_code,
+            "name", r.c.name, "gender", r.c.gender, "birth_date", r.c.birth_date,
+            "enrollment_status", r.c.enrollment_status, "disability", r.c.disability,
+            "left_behind", r.c.left_behind, "migrant", r.c.migrant, "grade", r.c.grade,
+            "school_name", r.c.school_name,
+        ),
+    )
+    collection = func.json_build_object(
+        "type", "FeatureCollection",
+        "features", func.coalesce(func.json_agg(feature), cast("[]", JSON)),
+    )
+    return session.scalar(select(cast(collection, String)).select_from(r))
+
+
+# --- vector tiles -------------------------------------------------------------------------------
+
+def _tile_rows(scope: Scope, layer: str, z: int, x: int, y: int):
+    """The rows of one tile layer, each with an MVT `geom` and properties that name no one."""
+    env = func.ST_TileEnvelope(z, x, y)
+    env4326 = func.ST_Transform(env, 4326)
+
+    def mvt_geom(geom):
+        return func.ST_AsMVTGeom(func.ST_Transform(geom, 3857), env, 4096, 64, True).label("geom")
+
+    if layer == "villages":
+        counts = village_counts_select(scope).subquery("c")
+        return (
+            select(mvt_geom(Village.boundary), Village.code.label("village_code"), counts.c.households,
+                   counts.c.surveyed, counts.c.children, counts.c.out_of_school, counts.c.returned)
+            .join(counts, counts.c.code == Village.code)
+            .where(Village.boundary.op("&&")(env4326))
+        )
+    if layer == "households":
+        f = household_facts(scope, envelope=env4326).subquery("f")
+        if z >= DETAIL_ZOOM:
+            return select(mvt_geom(f.c.location), cast(f.c.id, String).label("id"), f.c.village_code,
+                          f.c.survey_status, f.c.priority, f.c.children, f.c.out_of_school,
+                          f.c.location_approximate)
+        cell = func.ST_SnapToGrid(func.ST_Transform(f.c.location, 3857), _cell_size(z))
+        return (
+            select(
+                func.ST_AsMVTGeom(func.ST_Centroid(func.ST_Collect(func.ST_Transform(f.c.location, 3857))),
+                                  env, 4096, 64, True).label("geom"),
+                cast(func.count(), Integer).label("households"),
+                cast(func.count().filter(f.c.out_of_school > 0), Integer).label("out_of_school_households"),
+                cast(func.sum(f.c.out_of_school), Integer).label("out_of_school"),
+                cast(func.count().filter(f.c.survey_status == "not_visited"), Integer).label("unsurveyed"),
+            )
+            .group_by(cell)
+        )
+    if layer == "children":
+        base = (
+            select(Child.household_id, Child.enrollment_status, Child.disability, Child.left_behind,
+                   Child.migrant, Household.location)
+            .join(Household, Household.id == Child.household_id)
+            .where(scope.villages(Child.village_code), Household.location.op("&&")(env4326),
+                   Child.enrollment_status != "not_school_age")
+        ).subquery("b")
+        if z >= DETAIL_ZOOM:
+            return select(mvt_geom(base.c.location), cast(base.c.household_id, String).label("household_id"),
+                          base.c.enrollment_status, base.c.disability, base.c.left_behind, base.c.migrant)
+        cell = func.ST_SnapToGrid(func.ST_Transform(base.c.location, 3857), _cell_size(z))
+        return (
+            select(
+                func.ST_AsMVTGeom(func.ST_Centroid(func.ST_Collect(func.ST_Transform(base.c.location, 3857))),
+                                  env, 4096, 64, True).label("geom"),
+                cast(func.count(), Integer).label("children"),
+                cast(func.count().filter(base.c.enrollment_status.in_(OUT_OF_SCHOOL)), Integer)
+                .label("out_of_school"),
+            )
+            .group_by(cell)
+        )
+    raise ValueError(layer)
+
+
+def _cell_size(z: int) -> float:
+    return WEB_MERCATOR_WIDTH_M / (2 ** z) / CELLS_PER_TILE
+
+
+TILE_LAYERS = ("households", "children", "villages")
+
+
+def tile(session: Session, scope: Scope, layer: str, z: int, x: int, y: int) -> bytes:
+    """One Mapbox Vector Tile of `layer` (ST_AsMVT), empty bytes when nothing is in it."""
+    rows = _tile_rows(scope, layer, z, x, y).subquery("t")
+    data = session.scalar(
+        select(func.ST_AsMVT(literal_column("t"), layer, 4096, "geom")).select_from(rows)
+        .where(rows.c.geom.is_not(None))
+    )
+    return bytes(data or b"")
+
+
+# --- villages -----------------------------------------------------------------------------------
+
+def village_counts_select(scope: Scope):
+    """Per village in scope: households, surveyed, school-age children, out of school, returned.
+
+    "Returned" (复学) counts children enrolled now whose history (record_versions) shows them
+    out of school at some earlier version: the persuasion that worked.
+    """
+    h = (
+        select(Household.village_code, func.count().label("households"),
+               func.count().filter(Household.survey_status != "not_visited").label("surveyed"))
+        .where(scope.villages(Household.village_code))
+        .group_by(Household.village_code)
+        .subquery("h")
+    )
+    was_out = exists().where(
+        RecordVersion.record_type == "child", RecordVersion.record_id == Child.id,
+        RecordVersion.row["enrollment_status"].astext.in_(OUT_OF_SCHOOL),
+    )
+    c = (
+        select(Child.village_code,
+               func.count().filter(Child.enrollment_status != "not_school_age").label("children"),
+               func.count().filter(Child.enrollment_status.in_(OUT_OF_SCHOOL)).label("out_of_school"),
+               func.count().filter(and_(Child.enrollment_status.in_(ENROLLED), was_out)).label("returned"))
+        .where(scope.villages(Child.village_code))
+        .group_by(Child.village_code)
+        .subquery("ch")
+    )
+    return (
+        select(Village.code,
+               cast(func.coalesce(h.c.households, 0), Integer).label("households"),
+               cast(func.coalesce(h.c.surveyed, 0), Integer).label("surveyed"),
+               cast(func.coalesce(c.c.children, 0), Integer).label("children"),
+               cast(func.coalesce(c.c.out_of_school, 0), Integer).label("out_of_school"),
+               cast(func.coalesce(c.c.returned, 0), Integer).label("returned"))
+        .outerjoin(h, h.c.village_code == Village.code)
+        .outerjoin(c, c.c.village_code == Village.code)
+        .where(scope.villages(Village.code))
+    )
+
+
+def village_choropleth(session: Session, scope: Scope, town: str | None = None):
+    counts = village_counts_select(scope).subquery("c")
+    query = (
+        select(Village.code, Village.name, Village.town_code, counts.c.households, counts.c.surveyed,
+               counts.c.children, counts.c.out_of_school, counts.c.returned,
+               func.ST_AsGeoJSON(Village.boundary, 6).label("boundary"),
+               func.ST_X(Village.centroid).label("lon"), func.ST_Y(Village.centroid).label("lat"))
+        .join(counts, counts.c.code == Village.code)
+        .order_by(Village.code)
+    )
+    if town is not None:
+        query = query.where(Village.town_code == town)
+    return session.execute(query).all()
+
+
+def households_outside_village(session: Session, scope: Scope, min_distance_m: float, village: str | None = None):
+    """Surveyed points (not import centroids) outside their village's polygon, farthest first."""
+    inside = Village.__table__.alias("inside")
+    distance = func.ST_Distance(func.geography(Household.location), func.geography(Village.boundary))
+    query = (
+        select(Household.id, Household.village_code, Village.name.label("village_name"),
+               Household.head_name, Household.survey_status,
+               func.ST_X(Household.location).label("lon"), func.ST_Y(Household.location).label("lat"),
+               cast(distance, Float).label("distance_m"),
+               select(inside.c.code).where(func.ST_Contains(inside.c.boundary, Household.location))
+               .limit(1).scalar_subquery().label("point_in_village"))
+        .join(Village, Village.code == Household.village_code)
+        .where(scope.villages(Household.village_code), Household.location.is_not(None),
+               Household.location_approximate.is_(False), Village.boundary.is_not(None),
+               ~func.ST_Contains(Village.boundary, Household.location),
+               distance >= min_distance_m)
+        .order_by(distance.desc())
+    )
+    if village is not None:
+        query = query.where(Household.village_code == village)
+    return session.execute(query).all()
+
+
+def household_in_scope(session: Session, scope: Scope, household_id: uuid.UUID):
+    facts = household_facts(scope).where(Household.id == household_id).subquery("f")
+    return session.execute(
+        select(facts.c.id, facts.c.village_code, facts.c.head_name, facts.c.survey_status, facts.c.priority,
+               facts.c.location_approximate, func.ST_X(facts.c.location).label("lon"),
+               func.ST_Y(facts.c.location).label("lat"), Household.address, Village.name.label("village_name"))
+        .join(Household, Household.id == facts.c.id).join(Village, Village.code == facts.c.village_code)
+    ).first()
+
+
+def children_of(session: Session, household_id: uuid.UUID):
+    return session.execute(
+        select(Child.id, Child.name, Child.gender, Child.birth_date, Child.enrollment_status, Child.school_name,
+               Child.grade, Child.disability, Child.left_behind, Child.migrant, Child.dropout_reason,
+               Child.id_number_cipher)
+        .where(Child.household_id == household_id).order_by(Child.birth_date)
+    ).all()

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+
+from server import db
+from server.http import Blueprint, current_scope
+from server.maps import schemas, service
+
+blp = Blueprint("maps", __name__, description="Map layers, vector tiles and the village choropleth")
+
+GEOJSON = "application/geo+json"
+
+
+def _geojson(text: str) -> Response:
+    response = Response(text, mimetype=GEOJSON)
+    # Layers depend on who asks (scope): never shared by caches between people.
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@blp.route("/maps/households")
+class HouseholdLayer(MethodView):
+    @blp.login_required()
+    @blp.arguments(schemas.HouseholdLayerArgsSchema, location="query")
+    @blp.alt_response(200, description="GeoJSON FeatureCollection of households", content_type=GEOJSON,
+                      success=True)
+    def get(self, args):
+        """Map the households you may see, by survey status, priority group, village and bbox."""
+        return _geojson(service.households_layer(db.session(), current_scope(), args))
+
+
+@blp.route("/maps/children")
+class ChildLayer(MethodView):
+    @blp.login_required()
+    @blp.arguments(schemas.ChildLayerArgsSchema, location="query")
+    @blp.alt_response(200, description="GeoJSON FeatureCollection of children", content_type=GEOJSON,
+                      success=True)
+    def get(self, args):
+        """Map the children you may see at their household's point, by status and priority group."""
+        return _geojson(service.children_layer(db.session(), current_scope(), args))
+
+
+@blp.route("/maps/villages")
+class VillageChoropleth(MethodView):
+    @blp.login_required()
+    @blp.arguments(schemas.ChoroplethArgsSchema, location="query")
+    @blp.alt_response(200, description="GeoJSON FeatureCollection of villages with counts and rates",
+                      content_type=GEOJSON, success=True)
+    def get(self, args):
+        """Count households surveyed and children out of school or returned, per village."""
+        import json
+
+        return _geojson(json.dumps(service.choropleth(db.session(), current_scope(), args.get("town")),
+                                   ensure_ascii=False))
+
+
+@blp.route("/maps/households/outside")
+class OutsideVillage(MethodView):
+    @blp.login_required()
+    @blp.arguments(schemas.OutsideArgsSchema, location="query")
+    @blp.response(200, schemas.OutsideHouseholdSchema(many=True))
+    def get(self, args):
+        """List surveyed points outside their village's polygon (farthest first), for review."""
+        return service.outside_village(db.session(), current_scope(), args["min_distance_m"], args.get("village"))
+
+
+@blp.route("/maps/households/<uuid:household_id>")
+class MapHousehold(MethodView):
+    @blp.login_required()
+    @blp.response(200, schemas.MapHouseholdSchema)
+    def get(self, household_id: uuid.UUID):
+        """Show a household of the map with its children (ID numbers masked)."""
+        return service.household(db.session(), current_scope(), current_app.extensions["notoneless.vault"],
+                                 household_id)
+
+
+@blp.route("/tiles/<layer>/<int:z>/<int:x>/<int:y>.mvt")
+class Tile(MethodView):
+    @blp.login_required()
+    @blp.alt_response(200, description="A Mapbox Vector Tile", content_type="application/vnd.mapbox-vector-tile",
+                      success=True)
+    @blp.alt_response(304, description="Not modified (If-None-Match)", success=True)
+    def get(self, layer: str, z: int, x: int, y: int):
+        """Get a vector tile (households, children, villages); below zoom 13 only aggregates."""
+        data, etag = service.tile(db.session(), current_scope(), layer, z, x, y)
+        if etag in request.if_none_match:
+            response = Response(status=304)
+        else:
+            response = Response(data, mimetype="application/vnd.mapbox-vector-tile")
+        response.set_etag(etag)
+        # Scoped data: private caches only, revalidated with the ETag after a minute.
+        response.headers["Cache-Control"] = "private, max-age=60, must-revalidate"
+        response.headers["Vary"] = "Authorization"
+        return response

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from server.maps import queries
+from server.people import statuses
+
+
+class BBox(ma.fields.Field):
+    """`minlon,minlat,maxlon,maxlat` in WGS84."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            parts = tuple(float(p) for p in str(value).split(","))
+        except ValueError as exc:
+            raise ma.ValidationError("bbox is minlon,minlat,maxlon,maxlat") from exc
+        if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
+            raise ma.ValidationError("bbox is minlon,minlat,maxlon,maxlat")
+        return parts
+
+
+VILLAGE_CODE = ma.validate.Regexp(r"^\d{12}$")
+CHILD_STATUS_CHOICES = ["out_of_school", "enrolled", "legitimately_not_enrolled", "unresolved",
+                        *statuses.ENROLLMENT_STATUSES]
+
+
+class LayerArgsSchema(ma.Schema):
+    village = ma.fields.String(validate=VILLAGE_CODE)
+    bbox = BBox(metadata={"description": "minlon,minlat,maxlon,maxlat (WGS84)", "type": "string"})
+    limit = ma.fields.Integer(load_default=10000, validate=ma.validate.Range(1, 50000))
+
+
+class HouseholdLayerArgsSchema(LayerArgsSchema):
+    status = ma.fields.String(validate=ma.validate.OneOf(list(statuses.SURVEY_STATUSES)),
+                              metadata={"description": "survey status"})
+    priority = ma.fields.String(validate=ma.validate.OneOf(list(queries.PRIORITIES)))
+
+
+class ChildLayerArgsSchema(LayerArgsSchema):
+    status = ma.fields.String(validate=ma.validate.OneOf(CHILD_STATUS_CHOICES),
+                              metadata={"description": "an enrollment status or a group of them"})
+    priority = ma.fields.String(validate=ma.validate.OneOf(["disabled", "left_behind", "migrant", "vulnerable"]))
+
+
+class ChoroplethArgsSchema(ma.Schema):
+    town = ma.fields.String(validate=VILLAGE_CODE)
+
+
+class OutsideArgsSchema(ma.Schema):
+    village = ma.fields.String(validate=VILLAGE_CODE)
+    min_distance_m = ma.fields.Float(load_default=0, validate=ma.validate.Range(0, 100000))
+
+
+class OutsideHouseholdSchema(ma.Schema):
+    id = ma.fields.String()
+    village_code = ma.fields.String()
+    village_name = ma.fields.String()
+    head_name = ma.fields.String(allow_none=True)
+    survey_status = ma.fields.String()
+    lon = ma.fields.Float()
+    lat = ma.fields.Float()
+    distance_m = ma.fields.Float(metadata={"description": "metres from the village polygon"})
+    point_in_village = ma.fields.String(allow_none=True, metadata={"description": "the village the point is in"})
+
+
+class MapChildSchema(ma.Schema):
+    id = ma.fields.String()
+    name = ma.fields.String()
+    gender = ma.fields.String()
+    birth_date = ma.fields.Date()
+    id_number = ma.fields.String(allow_none=True, metadata={"description": "masked"})
+    enrollment_status = ma.fields.String()
+    school_name = ma.fields.String(allow_none=True)
+    grade = ma.fields.Integer(allow_none=True)
+    disability = ma.fields.Boolean()
+    left_behind = ma.fields.Boolean()
+    migrant = ma.fields.Boolean()
+    dropout_reason = ma.fields.String(allow_none=True)
+
+
+class MapHouseholdSchema(ma.Schema):
+    id = ma.fields.String()
+    village_code = ma.fields.String()
+    village_name = ma.fields.String()
+    head_name = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    survey_status = ma.fields.String()
+    priority = ma.fields.String()
+    location_approximate = ma.fields.Boolean()
+    lon = ma.fields.Float()
+    lat = ma.fields.Float()
+    children = ma.fields.List(ma.fields.Nested(MapChildSchema))

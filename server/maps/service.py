@@ -1,0 +1,85 @@
+"""Use cases of the maps: layers, tiles, the village choropleth, points to review."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+from sqlalchemy.orm import Session
+
+from server.accounts.scope import Scope
+from server.errors import DomainError
+from server.maps import queries
+from server.people import id_number
+from server.people.protection import IdNumberVault
+
+MAX_ZOOM = 22
+
+
+def households_layer(session: Session, scope: Scope, args: dict) -> str:
+    return queries.households_geojson(session, scope, village=args.get("village"),
+                                      survey_status=args.get("status"), priority=args.get("priority"),
+                                      bbox=args.get("bbox"), limit=args["limit"])
+
+
+def children_layer(session: Session, scope: Scope, args: dict) -> str:
+    return queries.children_geojson(session, scope, village=args.get("village"), status=args.get("status"),
+                                    priority=args.get("priority"), bbox=args.get("bbox"), limit=args["limit"])
+
+
+def tile(session: Session, scope: Scope, layer: str, z: int, x: int, y: int) -> tuple[bytes, str]:
+    """The tile's bytes and its ETag (a hash of the bytes: the same scope and data, the same tag)."""
+    if layer not in queries.TILE_LAYERS:
+        raise DomainError("maps.unknown_layer")
+    if not (0 <= z <= MAX_ZOOM and 0 <= x < 2 ** z and 0 <= y < 2 ** z):
+        raise DomainError("maps.invalid_tile")
+    data = queries.tile(session, scope, layer, z, x, y)
+    return data, hashlib.sha256(data).hexdigest()[:32]
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def choropleth(session: Session, scope: Scope, town: str | None) -> dict:
+    """Villages as a FeatureCollection with counts and rates, for the choropleth and progress."""
+    features = []
+    for row in queries.village_choropleth(session, scope, town):
+        ever_out = row.out_of_school + row.returned
+        features.append({
+            "type": "Feature", "id": row.code,
+            "geometry": json.loads(row.boundary) if row.boundary else None,
+            "properties": {
+                "code": row.code, "name": row.name, "town_code": row.town_code,
+                "lon": row.lon, "lat": row.lat,
+                "households": row.households, "surveyed": row.surveyed,
+                "surveyed_share": _rate(row.surveyed, row.households),
+                "children": row.children, "out_of_school": row.out_of_school,
+                "out_of_school_rate": _rate(row.out_of_school, row.children),
+                "returned": row.returned, "returned_share": _rate(row.returned, ever_out),
+            },
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def outside_village(session: Session, scope: Scope, min_distance_m: float, village: str | None) -> list[dict]:
+    """Households whose surveyed point lies outside their village's polygon, for review."""
+    return [
+        {**row._asdict(), "id": str(row.id), "distance_m": round(row.distance_m, 1)}
+        for row in queries.households_outside_village(session, scope, min_distance_m, village)
+    ]
+
+
+def household(session: Session, scope: Scope, vault: IdNumberVault, household_id: uuid.UUID) -> dict:
+    """One household of the map with its children; ID numbers masked."""
+    row = queries.household_in_scope(session, scope, household_id)
+    if row is None:
+        raise DomainError("request.not_found")
+    children = []
+    for c in queries.children_of(session, household_id):
+        child = c._asdict()
+        cipher = child.pop("id_number_cipher")
+        child["id_number"] = id_number.mask(vault.decrypt(cipher)) if cipher is not None else None
+        children.append(child)
+    return {**row._asdict(), "children": children}
