@@ -67,6 +67,8 @@ if [ -z "$PYTHON" ]; then
 fi
 "$PYTHON" -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+# A TrueType CJK font reportlab can embed in the notices (Noto CJK is CFF, which it cannot).
+apt_install fonts-wqy-zenhei
 # psycopg's binary wheel brings libpq; gcc is only needed if a wheel is missing for this platform.
 
 # --- configuration -----------------------------------------------------------------------------

@@ -46,6 +46,12 @@ CODES: dict[str, tuple[int, str]] = {
     # Maps (server/maps)
     "maps.unknown_layer": (404, "No such map layer."),
     "maps.invalid_tile": (400, "The tile address is outside the zoom's grid."),
+    # Cases (server/cases): the field-level reasons (cases.evidence_required …) are in `errors`.
+    "cases.transition_not_allowed": (409, "The case cannot move to that status from where it is."),
+    "cases.missing_details": (422, "This step needs more details; see errors."),
+    "cases.closed": (409, "The case is closed."),
+    "notices.not_ready": (409, "The notice's PDF is still being generated; try again shortly."),
+    "reports.not_ready": (409, "The export is still being generated; try again shortly."),
 }
 
 

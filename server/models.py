@@ -3,6 +3,7 @@
 from server.accounts.models import AccessToken, Person, Team, team_members, team_villages  # noqa: F401
 from server.audit.models import AuditEvent  # noqa: F401
 from server.campaigns.models import Campaign  # noqa: F401
+from server.cases.models import Case, CaseEvent, Notice, NoticeCounter, ReportExport, SupportPlan  # noqa: F401
 from server.db import Base  # noqa: F401
 from server.devices.models import Device, EnrollmentCode  # noqa: F401
 from server.forms.models import CampaignForm, FormVersion  # noqa: F401

@@ -1,0 +1,153 @@
+"""Every query of the cases domain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import and_, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from server.accounts.scope import Scope
+from server.cases import machine
+from server.cases.models import Case, CaseEvent, Notice, NoticeCounter, SupportPlan
+from server.people.models import Child
+from server.places.models import Town, Village
+from server.visits.models import Visit
+
+# A field survey (or an import) that sets one of these on a child confirms it out of school.
+# "suspected_out_of_school" is only the cross-match's guess: a case waits for a visit to confirm.
+OPENING_STATUSES = ("dropped_out", "never_enrolled")
+
+
+def open_missing_cases(session: Session, scope: Scope, campaign_id: int | None,
+                       due: dt.date | None) -> list[int]:
+    """Open a case for every out-of-school child in scope without an open one; the new ids.
+
+    ON CONFLICT on the partial unique index (one open case per child) makes a second run, or two
+    concurrent ones, open nothing more.
+    """
+    open_case = select(Case.id).where(Case.child_id == Child.id, Case.closed_at.is_(None)).exists()
+    source = (
+        select(Child.id, Child.village_code, literal(campaign_id), literal("identified"),
+               Child.enrollment_status, literal(due))
+        .where(Child.enrollment_status.in_(OPENING_STATUSES), ~open_case, scope.villages(Child.village_code))
+    )
+    stmt = (
+        insert(Case)
+        .from_select(["child_id", "village_code", "campaign_id", "status", "opened_from", "due_on"], source)
+        .on_conflict_do_nothing(index_elements=["child_id"], index_where=Case.closed_at.is_(None))
+        .returning(Case.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def add_events(session: Session, rows: list[dict]) -> None:
+    if rows:
+        session.execute(insert(CaseEvent), rows)
+
+
+def _filters(scope: Scope, today: dt.date, *, status=None, overdue=None, village_code=None,
+             town_code=None, child_id=None):
+    conds = [scope.villages(Case.village_code)]
+    if status:
+        conds.append(Case.status.in_(status))
+    if overdue is True:
+        conds.append(and_(Case.closed_at.is_(None), Case.due_on < today))
+    elif overdue is False:
+        conds.append(or_(Case.closed_at.is_not(None), Case.due_on.is_(None), Case.due_on >= today))
+    if village_code:
+        conds.append(Case.village_code == village_code)
+    if town_code:
+        conds.append(Village.town_code == town_code)
+    if child_id:
+        conds.append(Case.child_id == child_id)
+    return conds
+
+
+def cases_page(session: Session, scope: Scope, today: dt.date, offset: int, limit: int, **filters):
+    conds = _filters(scope, today, **filters)
+    base = select(Case).join(Village, Village.code == Case.village_code).where(*conds)
+    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = session.execute(
+        select(Case, Child.name, Child.birth_date, Child.gender, Village.name, Village.town_code, Town.name)
+        .join(Child, Child.id == Case.child_id)
+        .join(Village, Village.code == Case.village_code)
+        .join(Town, Town.code == Village.town_code)
+        .where(*conds)
+        # Overdue first, then the soonest due: the order a supervisor works through them.
+        .order_by(Case.closed_at.is_not(None), Case.due_on.asc().nulls_last(), Case.id)
+        .offset(offset).limit(limit)
+    ).all()
+    return total, rows
+
+
+def case_in_scope(session: Session, scope: Scope, case_id: int, *, lock: bool = False) -> Case | None:
+    stmt = select(Case).where(Case.id == case_id, scope.villages(Case.village_code))
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def events(session: Session, case_id: int) -> list[CaseEvent]:
+    return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+
+
+def visits_of_child(session: Session, child_id: uuid.UUID) -> list[Visit]:
+    return list(session.scalars(
+        select(Visit).where(Visit.child_id == child_id)
+        .order_by(Visit.visit_date.asc().nulls_last(), Visit.created_at)
+    ))
+
+
+def notices_of_case(session: Session, case_id: int) -> list[Notice]:
+    return list(session.scalars(select(Notice).where(Notice.case_id == case_id).order_by(Notice.id)))
+
+
+def plans_of_case(session: Session, case_id: int) -> list[SupportPlan]:
+    return list(session.scalars(select(SupportPlan).where(SupportPlan.case_id == case_id).order_by(SupportPlan.id)))
+
+
+def child_context(session: Session, child_id: uuid.UUID):
+    """The child with its village and town names (for notices)."""
+    return session.execute(
+        select(Child, Village.name, Village.town_code, Town.name)
+        .join(Village, Village.code == Child.village_code).join(Town, Town.code == Village.town_code)
+        .where(Child.id == child_id)
+    ).one()
+
+
+def next_notice_number(session: Session, year: int) -> int:
+    """The next number of `year`: one upsert, so two supervisors never get the same number."""
+    stmt = (
+        insert(NoticeCounter).values(year=year, last_number=1)
+        .on_conflict_do_update(index_elements=["year"], set_={"last_number": NoticeCounter.last_number + 1})
+        .returning(NoticeCounter.last_number)
+    )
+    return session.scalar(stmt)
+
+
+def notices_in_scope(session: Session, scope: Scope, *, town_code=None, kind=None, ids=None) -> list[Notice]:
+    stmt = (select(Notice).join(Case, Case.id == Notice.case_id).join(Village, Village.code == Case.village_code)
+            .where(scope.villages(Case.village_code)))
+    if town_code:
+        stmt = stmt.where(Village.town_code == town_code)
+    if kind:
+        stmt = stmt.where(Notice.kind == kind)
+    if ids:
+        stmt = stmt.where(Notice.id.in_(ids))
+    return list(session.scalars(stmt.order_by(Notice.year, Notice.number)))
+
+
+def notice_in_scope(session: Session, scope: Scope, notice_id: int) -> Notice | None:
+    return session.scalar(select(Notice).join(Case, Case.id == Notice.case_id)
+                          .where(Notice.id == notice_id, scope.villages(Case.village_code)))
+
+
+def mark_notice_rendered(session: Session, notice_id: int, pdf: bytes) -> None:
+    session.execute(update(Notice).where(Notice.id == notice_id)
+                    .values(pdf=pdf, status="done", rendered_at=func.now()))
+
+
+CLOSED = machine.CLOSED_STATUSES

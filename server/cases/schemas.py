@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from server.cases import machine
+from server.cases.models import NOTICE_KINDS
+
+
+class CaseQuerySchema(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    page_size = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+    status = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(machine.STATUSES))),
+                            metadata={"description": "repeat to ask for several statuses"})
+    overdue = ma.fields.Boolean(metadata={"description": "only cases past their due date (or only those not)"})
+    village = ma.fields.String(validate=ma.validate.Regexp(r"^\d{12}$"))
+    town = ma.fields.String(validate=ma.validate.Regexp(r"^\d{12}$"))
+
+
+class CaseSchema(ma.Schema):
+    id = ma.fields.Integer()
+    child_id = ma.fields.UUID()
+    child_name = ma.fields.String(allow_none=True)
+    gender = ma.fields.String(allow_none=True)
+    birth_date = ma.fields.Date(allow_none=True)
+    village_code = ma.fields.String()
+    village_name = ma.fields.String(allow_none=True)
+    town_code = ma.fields.String(allow_none=True)
+    town_name = ma.fields.String(allow_none=True)
+    status = ma.fields.String()
+    status_label = ma.fields.String()
+    opened_at = ma.fields.DateTime()
+    due_on = ma.fields.Date(allow_none=True, metadata={"description": "phase end or the town's 限期"})
+    deadline = ma.fields.Date(allow_none=True, metadata={"description": "限期 set on escalation"})
+    overdue = ma.fields.Boolean()
+    closed_at = ma.fields.DateTime(allow_none=True)
+    return_school_id = ma.fields.Integer(allow_none=True)
+    return_school_name = ma.fields.String(allow_none=True)
+    return_date = ma.fields.Date(allow_none=True)
+    exemption_reason = ma.fields.String(allow_none=True)
+
+
+class CasePageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CaseSchema))
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    page_size = ma.fields.Integer()
+
+
+class CaseEventSchema(ma.Schema):
+    id = ma.fields.Integer()
+    from_status = ma.fields.String(allow_none=True)
+    to_status = ma.fields.String()
+    at = ma.fields.DateTime()
+    person_id = ma.fields.Integer(allow_none=True)
+    note = ma.fields.String(allow_none=True)
+    detail = ma.fields.Dict()
+
+
+class CaseVisitSchema(ma.Schema):
+    id = ma.fields.UUID()
+    visit_date = ma.fields.Date(allow_none=True)
+    visitors = ma.fields.String(allow_none=True)
+    outcome = ma.fields.String(allow_none=True)
+    next_step = ma.fields.String(allow_none=True)
+    deadline = ma.fields.Date(allow_none=True)
+    note = ma.fields.String(allow_none=True)
+
+
+class NoticeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    case_id = ma.fields.Integer()
+    kind = ma.fields.String()
+    kind_label = ma.fields.String()
+    number = ma.fields.String(metadata={"description": "e.g. 海安教通〔2027〕0001号"})
+    issued_on = ma.fields.Date()
+    deadline = ma.fields.Date(allow_none=True)
+    status = ma.fields.String(metadata={"description": "queued until the PDF is rendered, then done"})
+    created_at = ma.fields.DateTime()
+    rendered_at = ma.fields.DateTime(allow_none=True)
+
+
+class SupportPlanSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    case_id = ma.fields.Integer(dump_only=True)
+    measures = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=200)), required=True,
+                              validate=ma.validate.Length(min=1))
+    responsible_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=50))
+    responsible_phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=30))
+    review_on = ma.fields.Date(allow_none=True)
+    note = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class CaseDetailSchema(CaseSchema):
+    events = ma.fields.List(ma.fields.Nested(CaseEventSchema))
+    visits = ma.fields.List(ma.fields.Nested(CaseVisitSchema))
+    notices = ma.fields.List(ma.fields.Nested(NoticeSchema))
+    support_plans = ma.fields.List(ma.fields.Nested(SupportPlanSchema))
+    allowed_next = ma.fields.List(ma.fields.String(), metadata={"description": "steps your role may take now"})
+
+
+class TransitionSchema(ma.Schema):
+    to = ma.fields.String(required=True, validate=ma.validate.OneOf(list(machine.STATUSES)))
+    note = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
+    school_id = ma.fields.Integer(allow_none=True, metadata={"description": "returned: the school"})
+    school_name = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=100))
+    return_date = ma.fields.Date(allow_none=True)
+    reason = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(list(machine.EXEMPTION_REASONS)))
+    evidence = ma.fields.String(allow_none=True, metadata={"description": "sha256:<hex> of the certificate or receipt"})
+    deadline = ma.fields.Date(allow_none=True, metadata={"description": "escalated: the 限期"})
+
+
+class OpenResultSchema(ma.Schema):
+    opened = ma.fields.Integer()
+    case_ids = ma.fields.List(ma.fields.Integer())
+
+
+class NoticeRequestSchema(ma.Schema):
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(list(NOTICE_KINDS)))
+    deadline = ma.fields.Date(allow_none=True)
+
+
+class NoticeBatchQuerySchema(ma.Schema):
+    town = ma.fields.String(validate=ma.validate.Regexp(r"^\d{12}$"))
+    kind = ma.fields.String(validate=ma.validate.OneOf(list(NOTICE_KINDS)))

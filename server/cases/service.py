@@ -1,0 +1,221 @@
+"""Use cases of out-of-school cases: open, list, read, move along, notices, support plans.
+
+Services take a session, flush, raise DomainError and never commit (the HTTP edge does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy.orm import Session
+
+from server.accounts.models import Person
+from server.accounts.scope import Scope
+from server.campaigns import queries as campaign_queries
+from server.cases import deadlines, machine, queries
+from server.cases.models import NOTICE_KINDS, Case, Notice, SupportPlan
+from server.errors import DomainError, FieldError, not_found
+from server.jobs import enqueue_after_commit
+from server.people.models import Child
+
+# What closing a case says about the child: the child's record follows the case, so that the
+# counts of the reports and the tablets agree with the case's outcome.
+_EXEMPTION_STATUS = {"illness": "sick_deferral", "moved_away": "moved_out", "deceased": "deceased"}
+
+
+def phases_of(campaign) -> deadlines.Phases | None:
+    if campaign is None:
+        return None
+    return deadlines.Phases(campaign.persuasion_start, campaign.enforcement_start, campaign.enforcement_end)
+
+
+def open_cases(session: Session, scope: Scope, person: Person | None) -> dict:
+    """Open a case for each confirmed out-of-school child in scope that has none open."""
+    campaign = campaign_queries.active(session)
+    due = deadlines.due_on("identified", phases_of(campaign), None)
+    ids = queries.open_missing_cases(session, scope, campaign.id if campaign else None, due)
+    queries.add_events(session, [{"case_id": i, "from_status": None, "to_status": "identified",
+                                  "person_id": person.id if person else None,
+                                  "note": "opened: the child is confirmed out of school", "detail": {}}
+                                 for i in ids])
+    session.flush()
+    return {"opened": len(ids), "case_ids": ids}
+
+
+def _row(case: Case, today: dt.date, child_name=None, birth_date=None, gender=None, village_name=None,
+         town_code=None, town_name=None) -> dict:
+    return {
+        "id": case.id, "child_id": case.child_id, "child_name": child_name, "gender": gender,
+        "birth_date": birth_date, "village_code": case.village_code, "village_name": village_name,
+        "town_code": town_code, "town_name": town_name, "status": case.status,
+        "status_label": machine.STATUSES[case.status], "opened_at": case.opened_at, "due_on": case.due_on,
+        "deadline": case.deadline,
+        "overdue": case.closed_at is None and deadlines.is_overdue(case.due_on, today),
+        "closed_at": case.closed_at, "return_school_id": case.return_school_id,
+        "return_school_name": case.return_school_name, "return_date": case.return_date,
+        "exemption_reason": case.exemption_reason,
+    }
+
+
+def list_cases(session: Session, scope: Scope, today: dt.date, page: int, page_size: int, **filters) -> dict:
+    total, rows = queries.cases_page(session, scope, today, (page - 1) * page_size, page_size, **filters)
+    return {"items": [_row(case, today, *rest) for case, *rest in rows], "total": total,
+            "page": page, "page_size": page_size}
+
+
+def get_case(session: Session, scope: Scope, person: Person, case_id: int, today: dt.date) -> dict:
+    case = queries.case_in_scope(session, scope, case_id)
+    if case is None:
+        raise not_found("case")
+    child, village_name, town_code, town_name = queries.child_context(session, case.child_id)
+    out = _row(case, today, child.name, child.birth_date, child.gender, village_name, town_code, town_name)
+    out["events"] = [{"id": e.id, "from_status": e.from_status, "to_status": e.to_status, "at": e.at,
+                      "person_id": e.person_id, "note": e.note, "detail": e.detail}
+                     for e in queries.events(session, case.id)]
+    out["visits"] = [{"id": v.id, "visit_date": v.visit_date, "visitors": v.visitors, "outcome": v.outcome,
+                      "next_step": v.next_step, "deadline": v.deadline, "note": v.note}
+                     for v in queries.visits_of_child(session, case.child_id)]
+    out["notices"] = [_notice(n) for n in queries.notices_of_case(session, case.id)]
+    out["support_plans"] = [_plan(p) for p in queries.plans_of_case(session, case.id)]
+    out["allowed_next"] = machine.allowed_next(case.status, person.role)
+    return out
+
+
+def transition(session: Session, scope: Scope, person: Person, case_id: int, body: dict,
+               today: dt.date) -> dict:
+    """Move a case one step, if the table allows it for this person; record who and when."""
+    case = queries.case_in_scope(session, scope, case_id, lock=True)
+    if case is None:
+        raise not_found("case")
+    request = machine.Request(
+        to=body["to"], role=person.role, today=today, school_id=body.get("school_id"),
+        school_name=body.get("school_name"), return_date=body.get("return_date"),
+        own_school_id=person.school_id, reason=body.get("reason"), evidence=body.get("evidence"),
+        deadline=body.get("deadline"),
+    )
+    decision = machine.decide(case.status, request)
+    if not decision.allowed:
+        raise DomainError(decision.code, None, [FieldError(p.field, p.code, p.message) for p in decision.problems])
+    before = case.status
+    case.status = request.to
+    child = session.get(Child, case.child_id)
+    if request.to == "escalated":
+        case.deadline = request.deadline
+    elif request.to == "returned":
+        school_name = request.school_name
+        if request.school_id is not None:
+            from server.schools.models import School
+            school = session.get(School, request.school_id)
+            if school is None:
+                raise DomainError("request.invalid", None, [FieldError("school_id", "cases.unknown_school",
+                                                                       "no such school")])
+            school_name = school.name
+        case.return_school_id, case.return_school_name = request.school_id, school_name
+        case.return_date = request.return_date
+        child.enrollment_status, child.school_id, child.school_name = "enrolled", request.school_id, school_name
+    elif request.to == "exempted":
+        case.exemption_reason, case.evidence = request.reason, request.evidence
+        child.enrollment_status = _EXEMPTION_STATUS[request.reason]
+        if request.reason == "illness":
+            child.certificate_photo = request.evidence
+    if request.to in machine.CLOSED_STATUSES:
+        case.closed_at = dt.datetime.now(dt.UTC)
+    case.due_on = deadlines.due_on(case.status, phases_of(campaign_queries.active(session)), case.deadline)
+    case.updated_at = dt.datetime.now(dt.UTC)
+    detail = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in body.items()
+              if k not in ("to", "note") and v is not None}
+    queries.add_events(session, [{"case_id": case.id, "from_status": before, "to_status": case.status,
+                                  "person_id": person.id, "note": body.get("note"), "detail": detail}])
+    session.flush()
+    return get_case(session, scope, person, case.id, today)
+
+
+# --- notices ----------------------------------------------------------------------------------
+
+def format_number(prefix: str, year: int, number: int) -> str:
+    """海安教通〔2027〕0001号: the issuer's prefix, the year in 〔〕, four digits."""
+    return f"{prefix}〔{year}〕{number:04d}号"
+
+
+def _notice(n: Notice) -> dict:
+    return {"id": n.id, "case_id": n.case_id, "kind": n.kind, "kind_label": NOTICE_KINDS[n.kind],
+            "number": n.number_text, "issued_on": n.issued_on, "deadline": n.deadline, "status": n.status,
+            "created_at": n.created_at, "rendered_at": n.rendered_at}
+
+
+def issue_notice(session: Session, scope: Scope, person: Person, case_id: int, kind: str,
+                 deadline: dt.date | None, today: dt.date, prefix: str) -> dict:
+    """Number a notice for a case and have its PDF rendered once the transaction commits."""
+    case = queries.case_in_scope(session, scope, case_id, lock=True)
+    if case is None:
+        raise not_found("case")
+    if case.closed_at is not None:
+        raise DomainError("cases.closed")
+    number = queries.next_notice_number(session, today.year)
+    notice = Notice(case_id=case.id, kind=kind, year=today.year, number=number,
+                    number_text=format_number(prefix, today.year, number), issued_on=today,
+                    deadline=deadline or case.deadline, created_by=person.id)
+    session.add(notice)
+    session.flush()
+    queries.add_events(session, [{"case_id": case.id, "from_status": case.status, "to_status": case.status,
+                                  "person_id": person.id, "note": f"{NOTICE_KINDS[kind]} {notice.number_text}",
+                                  "detail": {"notice_id": notice.id, "kind": kind}}])
+    session.flush()
+    from server.cases import jobs
+
+    enqueue_after_commit(session, "reports", jobs.render_notice, notice.id)
+    return _notice(notice)
+
+
+def notice_pdf(session: Session, scope: Scope, person: Person, notice_id: int, remote_addr: str | None):
+    from server.audit import service as audit
+
+    notice = queries.notice_in_scope(session, scope, notice_id)
+    if notice is None:
+        raise not_found("notice")
+    if notice.pdf is None:
+        raise DomainError("notices.not_ready")
+    audit.record(session, person.id, "export", "notice", str(notice.id), remote_addr=remote_addr,
+                 number=notice.number_text)
+    return notice
+
+
+def notices_batch(session: Session, scope: Scope, person: Person, town_code: str | None, kind: str | None,
+                  remote_addr: str | None) -> list[Notice]:
+    """The rendered notices of a town (in scope), for one zip; the export is audited."""
+    from server.audit import service as audit
+
+    rows = [n for n in queries.notices_in_scope(session, scope, town_code=town_code, kind=kind) if n.pdf]
+    audit.record(session, person.id, "export", "notice_batch", town_code or "all", remote_addr=remote_addr,
+                 kind=kind, numbers=[n.number_text for n in rows])
+    return rows
+
+
+# --- support plans (一生一案) -------------------------------------------------------------------
+
+def _plan(p: SupportPlan) -> dict:
+    return {"id": p.id, "case_id": p.case_id, "measures": p.measures, "responsible_name": p.responsible_name,
+            "responsible_phone": p.responsible_phone, "review_on": p.review_on, "note": p.note,
+            "created_at": p.created_at}
+
+
+def add_support_plan(session: Session, scope: Scope, person: Person, case_id: int, body: dict) -> dict:
+    case = queries.case_in_scope(session, scope, case_id)
+    if case is None:
+        raise not_found("case")
+    plan = SupportPlan(case_id=case.id, measures=body["measures"], responsible_name=body["responsible_name"],
+                       responsible_phone=body.get("responsible_phone"), review_on=body.get("review_on"),
+                       note=body.get("note"), created_by=person.id)
+    session.add(plan)
+    session.flush()
+    queries.add_events(session, [{"case_id": case.id, "from_status": case.status, "to_status": case.status,
+                                  "person_id": person.id, "note": "support plan (一生一案)",
+                                  "detail": {"support_plan_id": plan.id}}])
+    session.flush()
+    return _plan(plan)
+
+
+def case_for_child(session: Session, scope: Scope, child_id: uuid.UUID, today: dt.date) -> dict | None:
+    total, rows = queries.cases_page(session, scope, today, 0, 1, child_id=child_id)
+    return _row(rows[0][0], today, *rows[0][1:]) if rows else None
