@@ -1,0 +1,119 @@
+"""Notices: numbered per year, rendered to a Chinese PDF by a job, downloadable and audited."""
+
+import io
+import zipfile
+
+from pypdf import PdfReader
+from rq import SimpleWorker
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
+
+from server.audit.models import AuditEvent
+from server.cases import jobs
+from server.cases.models import Case, CaseEvent, Notice, NoticeCounter
+from server.jobs import queue
+
+
+def _pdf_text(data: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def _case_of(client, headers, name):
+    return next(c for c in client.get("/api/v1/cases", headers=headers).json["items"] if c["child_name"] == name)
+
+
+def test_a_notice_is_numbered_rendered_and_downloaded(app, client, login, town_cases, session, redis_conn):
+    app.config["NOTICE_NUMBER_PREFIX"] = "海安教通"
+    try:
+        headers = login(town_cases["people"]["supervisor"])
+        client.post("/api/v1/cases/open", headers=headers)
+        case = _case_of(client, headers, "王小明")
+        first = client.post(f"/api/v1/cases/{case['id']}/notices", json={"kind": "return", "deadline": "2027-07-09"},
+                            headers=headers)
+        assert first.status_code == 202, first.json
+        second = client.post(f"/api/v1/cases/{case['id']}/notices", json={"kind": "deadline"}, headers=headers)
+    finally:
+        app.config.pop("NOTICE_NUMBER_PREFIX")
+    n1, n2 = first.json["number"], second.json["number"]
+    assert n1.startswith("海安教通〔2027〕") and n1.endswith("号")
+    assert int(n2[-5:-1]) == int(n1[-5:-1]) + 1  # one counter per year
+    assert first.json["status"] == "queued"
+    not_ready = client.get(f"/api/v1/notices/{first.json['id']}/pdf", headers=headers)
+    assert not_ready.status_code == 409 and not_ready.json["code"] == "notices.not_ready"
+
+    # The job, within the test's transaction (the worker test below runs it for real); twice.
+    assert jobs.render_notice_in(session, first.json["id"], "海安市教育体育局") == "done"
+    assert jobs.render_notice_in(session, first.json["id"], "海安市教育体育局") == "done"
+    pdf = client.get(f"/api/v1/notices/{first.json['id']}/pdf", headers=headers)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    content = _pdf_text(pdf.data)
+    assert "王小明" in content and n1 in content and "劝返复学通知书" in content and "王大明" in content
+    jobs.render_notice_in(session, second.json["id"], "海安市教育体育局")
+
+    batch = client.get(f"/api/v1/notices/batch?town={town_cases['town'].code}", headers=headers)
+    assert batch.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(batch.data)) as archive:
+        assert len(archive.namelist()) == 2
+        assert "限期入学通知书" in _pdf_text(archive.read(sorted(archive.namelist())[1]))
+    audited = session.scalars(select(AuditEvent.subject_type).where(AuditEvent.action == "export")).all()
+    assert {"notice", "notice_batch"} <= set(audited)
+    # The leader of the team may not issue or download notices: the town government does.
+    leader = login(town_cases["people"]["leader"])
+    assert client.get(f"/api/v1/notices/{first.json['id']}/pdf", headers=leader).status_code == 403
+
+
+def test_a_real_worker_renders_a_committed_notice(app, committed_engine, redis_conn):
+    """The job as the worker runs it: its own app context and session, committed data."""
+    with Session(committed_engine) as s:
+        row = s.execute(text(
+            "select c.id from children c where c.enrollment_status in ('dropped_out', 'never_enrolled') limit 1"
+        )).first()
+    created: dict = {}
+    with Session(committed_engine) as s:
+        if row is None:
+            town = s.execute(text("insert into towns(code, name) values ('320685999000', '工作测试镇') returning code")).scalar()
+            s.execute(text("insert into villages(code, town_code, name) values ('320685999201', :t, '工作测试村')"),
+                      {"t": town})
+            hh = s.execute(text("insert into households(id, village_code) values (gen_random_uuid(), '320685999201')"
+                                " returning id")).scalar()
+            child_id = s.execute(text(
+                "insert into children(id, household_id, village_code, name, gender, birth_date, enrollment_status)"
+                " values (gen_random_uuid(), :h, '320685999201', '赵工作', 'M', '2014-05-01', 'dropped_out')"
+                " returning id"), {"h": hh}).scalar()
+            created.update(town=town, household=hh, child=child_id)
+        else:
+            child_id = s.execute(text("select c.id from children c where c.enrollment_status = 'dropped_out'"
+                                      " or c.enrollment_status = 'never_enrolled' limit 1")).scalar()
+        village = s.execute(text("select village_code from children where id = :c"), {"c": child_id}).scalar()
+        case = Case(child_id=child_id, village_code=village, status="escalated", opened_from="dropped_out",
+                    closed_at=None)
+        s.add(case)
+        s.flush()
+        notice = Notice(case_id=case.id, kind="violation", year=2099, number=1, number_text="测试〔2099〕0001号",
+                        issued_on=__import__("datetime").date(2099, 7, 1))
+        s.add(notice)
+        s.commit()
+        case_id, notice_id = case.id, notice.id
+    try:
+        with app.app_context():
+            q = queue("reports")
+            q.enqueue(jobs.render_notice, notice_id)
+            q.enqueue(jobs.render_notice, notice_id)  # a duplicate enqueue is harmless
+            SimpleWorker([q], connection=q.connection).work(burst=True)
+        with Session(committed_engine) as s:
+            stored = s.get(Notice, notice_id)
+            assert stored.status == "done"
+            assert "测试〔2099〕0001号" in _pdf_text(stored.pdf)
+            assert "违反义务教育法告知书" in _pdf_text(stored.pdf)
+    finally:
+        with Session(committed_engine) as s:
+            s.execute(delete(Notice).where(Notice.id == notice_id))
+            s.execute(delete(CaseEvent).where(CaseEvent.case_id == case_id))
+            s.execute(delete(Case).where(Case.id == case_id))
+            s.execute(delete(NoticeCounter).where(NoticeCounter.year == 2099))
+            if created:
+                s.execute(text("delete from children where id = :c"), {"c": created["child"]})
+                s.execute(text("delete from households where id = :h"), {"h": created["household"]})
+                s.execute(text("delete from villages where code = '320685999201'"))
+                s.execute(text("delete from towns where code = :t"), {"t": created["town"]})
+            s.commit()
