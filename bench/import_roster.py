@@ -133,9 +133,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="runs of each CSV measurement; the best is reported (a shared machine is noisy)")
     args = parser.parse_args()
 
-    print(f"cores: {os.cpu_count()}; rows: {args.rows}")
+    print(f"cores: {os.cpu_count()}; rows: {args.rows}; load average before: {os.getloadavg()[0]:.2f}")
     url = _fresh_database()
     app = create_app({**_env_keys(), "DATABASE_URL": url, "RQ_QUEUE_PREFIX": "bench:"})
     engine = app.extensions["notoneless.db"].engine
@@ -150,24 +152,31 @@ def main() -> None:
     print(f"files: {csv_path} ({csv_path.stat().st_size / 1e6:.1f} MB), "
           f"{xlsx_path} ({xlsx_path.stat().st_size / 1e6:.1f} MB)")
 
-    results = {}
-    copy_seconds = bare_copy(app, county, table)
-    results["bare COPY into children"] = copy_seconds
-    _reset(engine)
-    csv_seconds, summary = end_to_end(app, csv_path)
-    assert summary["children_created"] == args.rows, summary
-    results["end to end, CSV (new children)"] = csv_seconds
-    print("CSV steps:", summary["timings"])
-    again_seconds, summary = end_to_end(app, csv_path)
-    assert summary["children_unchanged"] == args.rows, summary
-    results["end to end, CSV again (nothing changes)"] = again_seconds
-    print("CSV again steps:", summary["timings"])
+    results: dict[str, float] = {}
+
+    def best(label: str, seconds: float) -> None:
+        results[label] = min(seconds, results.get(label, seconds))
+
+    for _ in range(max(1, args.repeat)):
+        _reset(engine)
+        best("bare COPY into children", bare_copy(app, county, table))
+        _reset(engine)
+        csv_seconds, summary = end_to_end(app, csv_path)
+        assert summary["children_created"] == args.rows, summary
+        best("end to end, CSV (new children)", csv_seconds)
+        print(f"CSV steps ({csv_seconds:.1f} s):", summary["timings"])
+        again_seconds, summary = end_to_end(app, csv_path)
+        assert summary["children_unchanged"] == args.rows, summary
+        best("end to end, CSV again (nothing changes)", again_seconds)
+        print(f"CSV again steps ({again_seconds:.1f} s):", summary["timings"])
+    copy_seconds = results["bare COPY into children"]
     _reset(engine)
     xlsx_seconds, summary = end_to_end(app, xlsx_path)
     assert summary["children_created"] == args.rows, summary
     results["end to end, XLSX (new children)"] = xlsx_seconds
     print("XLSX steps:", summary["timings"])
 
+    print(f"load average after: {os.getloadavg()[0]:.2f}; best of {args.repeat} for CSV and COPY, XLSX once")
     print(f"{'':42} {'seconds':>8} {'rows/s':>9} {'x COPY':>7}")
     for label, seconds in results.items():
         print(f"{label:42} {seconds:8.2f} {args.rows / seconds:9.0f} {seconds / copy_seconds:7.1f}")
