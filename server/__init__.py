@@ -73,12 +73,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from server.maps.routes import blp as maps_blp
     from server.people.routes import blp as people_blp
     from server.places.routes import blp as places_blp
+    from server.reports.routes import blp as reports_blp
     from server.schools.routes import blp as schools_blp
     from server.sync.routes import blp as sync_blp
 
     for blueprint in (health_blp, accounts_blp, places_blp, people_blp, schools_blp, campaigns_blp,
                       imports_blp, devices_blp, forms_blp, sync_blp, conflicts_blp, duplicates_blp,
-                      attachments_blp, maps_blp, cases_blp):
+                      attachments_blp, maps_blp, cases_blp, reports_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     docs_assets.init_app(app)
     app.extensions["notoneless.api"] = api

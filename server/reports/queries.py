@@ -1,0 +1,120 @@
+"""Every query of the reports domain: counts grouped by village, town, school or the city."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, exists, func, literal, select
+from sqlalchemy.orm import Session
+
+from server.accounts.scope import Scope
+from server.cases.models import Case
+from server.imports.models import SuspectedDropout
+from server.people import statuses
+from server.people.models import Child
+from server.places.models import Town, Village
+from server.schools.models import School
+
+GROUPS = ("village", "town", "school", "city")
+
+
+def _count(cond):
+    return func.count().filter(cond)
+
+
+def counts(session: Session, scope: Scope, born_from: dt.date, born_to: dt.date, by: str,
+           town_code: str | None = None) -> list[dict]:
+    """One row per group: the counts campaign.md's rates need, over school-age children in scope."""
+    returned = exists().where(Case.child_id == Child.id, Case.status == "returned")
+    dropped = (Child.enrollment_status == "dropped_out") | exists().where(
+        Case.child_id == Child.id, Case.opened_from == "dropped_out")
+    enrolled = Child.enrollment_status.in_(list(statuses.ENROLLED))
+    legit = Child.enrollment_status.in_(list(statuses.LEGITIMATELY_NOT_ENROLLED))
+    columns = [
+        func.count().label("school_age"),
+        _count(enrolled).label("enrolled"),
+        _count(legit).label("legitimately_absent"),
+        _count(Child.enrollment_status.in_(list(statuses.OUT_OF_SCHOOL))).label("out_of_school"),
+        _count(returned).label("returned"),
+        _count(dropped).label("dropped_out"),
+        _count(Child.disability).label("disabled_school_age"),
+        _count(and_(Child.disability, enrolled)).label("disabled_enrolled"),
+        _count(and_(Child.disability, legit)).label("disabled_legitimately_absent"),
+    ]
+    if by == "village":
+        keys = [Village.code.label("code"), Village.name.label("name")]
+    elif by == "town":
+        keys = [Town.code.label("code"), Town.name.label("name")]
+    elif by == "school":
+        keys = [func.coalesce(School.code, literal("")).label("code"),
+                func.coalesce(School.name, literal("（未在本市学校）")).label("name")]
+    else:
+        keys = [literal("city").label("code"), literal("全市").label("name")]
+    stmt = (
+        select(*keys, *columns)
+        .select_from(Child)
+        .join(Village, Village.code == Child.village_code)
+        .join(Town, Town.code == Village.town_code)
+        .outerjoin(School, School.id == Child.school_id)
+        .where(scope.villages(Child.village_code), Child.birth_date.between(born_from, born_to),
+               Child.enrollment_status != "not_school_age")
+        .group_by(*keys)
+        .order_by(keys[0])
+    )
+    if town_code:
+        stmt = stmt.where(Village.town_code == town_code)
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+def monthly_dropouts(session: Session, scope: Scope, year: int) -> list[dict]:
+    """月辍学报告: register-monitoring signals and dropout cases opened, per month and town."""
+    month = func.extract("month", SuspectedDropout.detected_on).label("month")
+    signals = session.execute(
+        select(month, Village.town_code, SuspectedDropout.kind, func.count())
+        .join(Village, Village.code == SuspectedDropout.village_code)
+        .where(scope.villages(SuspectedDropout.village_code),
+               func.extract("year", SuspectedDropout.detected_on) == year)
+        .group_by(month, Village.town_code, SuspectedDropout.kind)
+    ).all()
+    opened_month = func.extract("month", Case.opened_at).label("month")
+    cases = session.execute(
+        select(opened_month, Village.town_code, func.count(),
+               func.count().filter(Case.status == "returned"))
+        .join(Village, Village.code == Case.village_code)
+        .where(scope.villages(Case.village_code), Case.opened_from == "dropped_out",
+               func.extract("year", Case.opened_at) == year)
+        .group_by(opened_month, Village.town_code)
+    ).all()
+    rows: dict[tuple[int, str], dict] = {}
+    for m, town, kind, n in signals:
+        row = rows.setdefault((int(m), town), {"month": int(m), "town_code": town, "signals": {},
+                                               "cases_opened": 0, "returned": 0})
+        row["signals"][kind] = n
+    for m, town, n, back in cases:
+        row = rows.setdefault((int(m), town), {"month": int(m), "town_code": town, "signals": {},
+                                               "cases_opened": 0, "returned": 0})
+        row["cases_opened"], row["returned"] = n, back
+    return [rows[k] for k in sorted(rows)]
+
+
+def semester_check(session: Session, scope: Scope, start: dt.date, days: int = 7) -> list[SuspectedDropout]:
+    """开学一周内未报到: the students register monitoring found missing in the first week."""
+    return list(session.scalars(
+        select(SuspectedDropout)
+        .where(scope.villages(SuspectedDropout.village_code),
+               SuspectedDropout.detected_on.between(start, start + dt.timedelta(days=days)))
+        .order_by(SuspectedDropout.village_code, SuspectedDropout.name)
+    ))
+
+
+def case_status_counts(session: Session, scope: Scope, today: dt.date) -> dict:
+    """Open, overdue and closed cases in scope, for the supervisor page's header."""
+    row = session.execute(
+        select(func.count().filter(Case.closed_at.is_(None)),
+               func.count().filter(and_(Case.closed_at.is_(None), Case.due_on < today)),
+               func.count().filter(Case.status == "returned"),
+               func.count().filter(Case.status == "exempted"))
+        .where(scope.villages(Case.village_code))
+    ).one()
+    return dict(zip(("open", "overdue", "returned", "exempted"), row, strict=True))
+

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import io
+
+from flask import request, send_file
+from flask.views import MethodView
+
+from server import db
+from server.cases.routes import today
+from server.http import Blueprint, current_person, current_scope
+from server.reports import schemas, service
+
+blp = Blueprint("reports", __name__, description="Rates, the monthly dropout report and XLSX exports")
+
+READERS = ("city", "town_supervisor", "team_leader")
+
+
+@blp.route("/reports/rates")
+class Rates(MethodView):
+    @blp.login_required(*READERS)
+    @blp.arguments(schemas.RatesQuerySchema, location="query")
+    @blp.response(200, schemas.RatesReportSchema)
+    def get(self, args):
+        """Counts and the three rates by village, town, school or city, against the targets."""
+        return service.rates_report(db.session(), current_scope(), args["by"], today(), args.get("town"))
+
+
+@blp.route("/reports/monthly-dropouts")
+class MonthlyDropouts(MethodView):
+    @blp.login_required(*READERS)
+    @blp.arguments(schemas.MonthlyQuerySchema, location="query")
+    @blp.response(200, schemas.MonthlyReportSchema)
+    def get(self, args):
+        """The monthly dropout report (月辍学报告): register signals and cases per month and town."""
+        return service.monthly_dropouts(db.session(), current_scope(), args["year"])
+
+
+@blp.route("/reports/semester-check")
+class SemesterCheck(MethodView):
+    @blp.login_required(*READERS)
+    @blp.arguments(schemas.SemesterQuerySchema, location="query")
+    @blp.response(200, schemas.SemesterReportSchema)
+    def get(self, args):
+        """Students missing from the registers within a week of the semester's start."""
+        return service.semester_check(db.session(), current_scope(), args["start"])
+
+
+@blp.route("/reports/exports")
+class Exports(MethodView):
+    @blp.login_required(*READERS)
+    @blp.arguments(schemas.ExportRequestSchema)
+    @blp.response(202, schemas.ExportSchema)
+    def post(self, body):
+        """Ask for an XLSX of the rates; it is built in the background."""
+        return service.request_export(db.session(), current_person(), body["by"], body.get("town"))
+
+
+@blp.route("/reports/exports/<int:export_id>")
+class ExportDetail(MethodView):
+    @blp.login_required(*READERS)
+    @blp.response(200, schemas.ExportSchema)
+    def get(self, export_id: int):
+        """Show an export's status."""
+        return service.export_in_scope(db.session(), current_person(), export_id)
+
+
+@blp.route("/reports/exports/<int:export_id>/xlsx")
+class ExportFile(MethodView):
+    @blp.login_required(*READERS)
+    @blp.response(200, description="The report as XLSX",
+                  content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    def get(self, export_id: int):
+        """Download an export (recorded in the audit trail)."""
+        export = service.download_export(db.session(), current_person(), export_id, request.remote_addr)
+        return send_file(io.BytesIO(export.content), as_attachment=True, download_name=f"report-{export.id}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

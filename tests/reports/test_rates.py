@@ -1,0 +1,101 @@
+"""The three rates: formulas on hand-computed numbers, then the same through SQL and XLSX."""
+
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from server.reports import jobs, rates
+
+
+def test_rates_by_hand():
+    c = rates.Counts(school_age=10, enrolled=7, legitimately_absent=2, out_of_school=1, returned=1, dropped_out=2,
+                     disabled_school_age=2, disabled_enrolled=1, disabled_legitimately_absent=0)
+    values = rates.rates(c)
+    assert values["enrollment_rate"] == pytest.approx(7 / 8)  # 7 / (10 − 2)
+    assert rates.enrolled_at_start(c) == 8  # 7 now − 1 brought back + 2 who left
+    assert values["retention_rate"] == pytest.approx(0.75)  # 1 − 2 / 8
+    assert values["disabled_enrollment_rate"] == pytest.approx(0.5)
+    assert rates.meets_targets(values) == {"enrollment_rate": False, "retention_rate": False,
+                                           "disabled_enrollment_rate": False}
+    full = rates.rates(rates.Counts(school_age=3, enrolled=3))
+    assert rates.meets_targets(full) == {"enrollment_rate": True, "retention_rate": True,
+                                         "disabled_enrollment_rate": None}
+    assert rates.enrollment_rate(0, 2, 2) is None  # nobody expected: no rate, not 0% or 100%
+
+
+@pytest.fixture
+def county(make_town, make_village, make_household, make_child, make_school, make_person, campaign, pinned_today):
+    town = make_town()
+    village = make_village(town)
+    school = make_school(town)
+    home = make_household(village)
+    for _ in range(2):
+        make_child(home, enrollment_status="enrolled", school_id=school.id)
+    make_child(home, enrollment_status="enrolled", school_id=school.id, disability=True)
+    make_child(home, enrollment_status="home_teaching", disability=True)  # 送教上门 counts as enrolled
+    make_child(home, enrollment_status="sick_deferral")
+    dropout = make_child(home, name="辍学生", enrollment_status="dropped_out")
+    make_child(home, enrollment_status="never_enrolled")
+    make_child(home, enrollment_status="suspended")  # unresolved: expected in school, not counted in it
+    make_child(home, enrollment_status="not_school_age")
+    make_child(home, enrollment_status="enrolled", birth_date=dt.date(2005, 1, 1))  # too old
+    make_child(make_household(make_village(make_town())), enrollment_status="dropped_out")  # another town
+    return {"town": town, "school": school, "dropout": dropout,
+            "supervisor": make_person("town_supervisor", town=town), "school_account": make_person("school", school=school)}
+
+
+def test_the_town_report_by_hand(client, login, county, session):
+    headers = login(county["supervisor"])
+    report = client.get("/api/v1/reports/rates?by=town", headers=headers).json
+    assert report["school_year"] == 2027
+    [row] = report["rows"]
+    assert {k: row[k] for k in ("school_age", "enrolled", "legitimately_absent", "out_of_school", "returned",
+                                "dropped_out", "disabled_school_age", "disabled_enrolled")} == {
+        "school_age": 8, "enrolled": 4, "legitimately_absent": 1, "out_of_school": 2, "returned": 0,
+        "dropped_out": 1, "disabled_school_age": 2, "disabled_enrolled": 2}
+    assert row["enrollment_rate"] == pytest.approx(4 / 7)
+    assert row["retention_rate"] == pytest.approx(1 - 1 / 5)
+    assert row["disabled_enrollment_rate"] == 1.0
+    assert row["meets_targets"]["disabled_enrollment_rate"] is True
+
+    # The dropout is persuaded back: enrolled and returned go up, the year's dropout stays counted.
+    client.post("/api/v1/cases/open", headers=headers)
+    assert report["cases"]["open"] == 0
+    cases = client.get("/api/v1/cases", headers=headers).json["items"]
+    case = next(c for c in cases if c["child_name"] == "辍学生")
+    back = client.post(f"/api/v1/cases/{case['id']}/transitions", headers=login(county["school_account"]),
+                       json={"to": "returned", "school_id": county["school"].id, "return_date": "2027-07-01"})
+    assert back.status_code == 200, back.json
+    after = client.get("/api/v1/reports/rates?by=city", headers=headers).json
+    assert (after["total"]["enrolled"], after["total"]["returned"], after["total"]["dropped_out"]) == (5, 1, 1)
+    assert after["total"]["enrollment_rate"] == pytest.approx(5 / 7)
+    assert after["total"]["retention_rate"] == pytest.approx(0.8)
+    assert after["cases"] == {"open": 1, "overdue": 1, "returned": 1, "exempted": 0}
+
+    by_school = client.get("/api/v1/reports/rates?by=school", headers=headers).json
+    assert sum(r["school_age"] for r in by_school["rows"]) == 8
+    assert next(r for r in by_school["rows"] if r["code"] == county["school"].code)["enrolled"] == 4
+
+
+def test_an_xlsx_export_shows_the_totals(client, login, county, session):
+    headers = login(county["supervisor"])
+    asked = client.post("/api/v1/reports/exports", json={"by": "village"}, headers=headers)
+    assert asked.status_code == 202 and asked.json["status"] == "queued"
+    url = f"/api/v1/reports/exports/{asked.json['id']}/xlsx"
+    assert client.get(url, headers=headers).json["code"] == "reports.not_ready"
+    assert jobs.build_export_in(session, asked.json["id"], dt.date(2027, 7, 2)) == "done"
+    assert jobs.build_export_in(session, asked.json["id"], dt.date(2027, 7, 2)) == "done"  # twice: no change
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    header = [c.value for c in sheet[1]]
+    assert header[:3] == ["代码", "名称", "适龄儿童少年"]
+    total = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "total")
+    values = dict(zip(header, total, strict=True))
+    assert (values["适龄儿童少年"], values["在读（含送教上门）"], values["依规未入学"]) == (8, 4, 1)
+    assert values["入学率"] == pytest.approx(4 / 7)
+    # Another person cannot fetch someone's export.
+    other = client.get(url, headers=login(county["school_account"]))
+    assert other.status_code == 403
