@@ -11,7 +11,9 @@ RUN useradd --create-home --uid 10001 notoneless
 WORKDIR /app
 COPY pyproject.toml ./
 COPY server ./server
+COPY sync ./sync
 COPY survey_forms ./survey_forms
+COPY mobile_contract ./mobile_contract
 RUN pip install .
 COPY alembic.ini ./
 COPY migrations ./migrations
