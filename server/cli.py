@@ -201,6 +201,10 @@ def _import_command(kind: str):
 import_roster = _import_command("roster")
 import_register = _import_command("register")
 
+from server.cases.cli import cases as cases_commands  # noqa: E402 - the group lives with its domain
+
+main.add_command(cases_commands)
+
 
 if __name__ == "__main__":
     main()

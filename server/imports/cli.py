@@ -17,6 +17,10 @@ from server.imports import jobs as import_jobs
 from server.imports import service
 from server.imports.models import Import
 
+SUMMARY_ORDER = ("rows", "rows_ok", "rows_bad", "seconds", "children_created", "children_updated",
+                 "children_unchanged", "children_missing", "children_back", "households_created",
+                 "households_updated", "students", "in_roster", "not_in_roster", "statuses_changed")
+
 
 def run(kind: str, path: str, as_of: dt.date | None, now: bool) -> None:
     app = current_app._get_current_object()
@@ -70,7 +74,9 @@ def run(kind: str, path: str, as_of: dt.date | None, now: bool) -> None:
         reason = imp.error_code or (type(failure[0]).__name__ if failure else "unknown")
         raise click.ClickException(f"import {import_id} failed: {reason} {imp.error_message or ''}".strip())
     summary = imp.summary
-    click.echo(" ".join(f"{k}={v}" for k, v in summary.items() if not isinstance(v, list | dict)))
+    first = [k for k in SUMMARY_ORDER if k in summary]
+    rest = sorted(k for k in summary if k not in SUMMARY_ORDER and not isinstance(summary[k], list | dict))
+    click.echo(" ".join(f"{k}={summary[k]}" for k in first + rest))
     for key in ("suspected_dropouts",):
         if summary.get(key):
             click.echo(f"{key}: " + ", ".join(f"{k}={v}" for k, v in summary[key].items()))

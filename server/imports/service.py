@@ -246,7 +246,9 @@ def _register(session, vault, imp, table, columns, progress, watch) -> tuple[dic
     watch.lap("encrypt_and_copy")
     summary: dict = {"kind": "register"}
     progress.phase("matching")
-    summary.update(_cross_match(session, imp, imp.id))
+    # Statuses follow the newest register: an older export imported late is kept (and
+    # compared) but does not move children back to what they were then.
+    summary.update(_cross_match(session, imp, queries.latest_register(session, including=imp.id)))
     watch.lap("cross_match")
     summary.update(queries.register_row_count(session, imp.id))
     summary["not_in_roster"] = summary["students"] - summary["in_roster"]

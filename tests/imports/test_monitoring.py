@@ -99,3 +99,17 @@ def test_grade_six_graduates_in_no_junior_register_after_september_are_not_hande
     assert found[g2["name"]]["evidence"]["previous_status"] == "graduated"
     assert found[g2["name"]]["evidence"]["school_year_started"] is True
     assert signals(client, city, kind="not_handed_over", detected_from="2027-09-01").keys() == {g2["name"]}
+
+
+def test_an_older_register_imported_late_does_not_move_statuses_back(schools, upload, city, session, vault):
+    town, village, _other, primary, _second, _junior = schools
+    kid = person("午", dt.date(2016, 3, 1), 51)
+    upload(city, "roster", file_bytes(ROSTER, [[kid["name"], kid["gender"], kid["id"], kid["birth"].isoformat(),
+                                                 town.name, village.name, "H9", "户主"]]))
+    upload(city, "register", file_bytes(REGISTER, [row(kid, primary, 4, "在读")]), as_of=dt.date(2027, 5, 1))
+    late_old = upload(city, "register", file_bytes(REGISTER, [row(kid, primary, 4, "休学")]),
+                      as_of=dt.date(2027, 3, 1))
+
+    assert late_old["summary"]["matched_with_register_import_id"] != late_old["id"]
+    child = session.scalar(select(Child).where(Child.id_number_lookup == vault.lookup(kid["id"])))
+    assert child.enrollment_status == "enrolled_unconfirmed"
