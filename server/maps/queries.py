@@ -63,7 +63,7 @@ def _children_of_household():
 
 
 def household_facts(scope: Scope, *, village: str | None = None, survey_status: str | None = None,
-                    bbox: tuple[float, float, float, float] | None = None, envelope=None):
+                    bbox: tuple[float, float, float, float] | None = None, envelope=None, located: bool = True):
     """Households in scope with their priority, as a select (filtered, not yet limited)."""
     k = _children_of_household()
     vulnerable = or_(func.cardinality(Household.vulnerable_family_types) > 0, k.c.vulnerable)
@@ -83,8 +83,10 @@ def household_facts(scope: Scope, *, village: str | None = None, survey_status: 
         )
         .select_from(Household)
         .join(k, true())
-        .where(scope.villages(Household.village_code), Household.location.is_not(None))
+        .where(scope.villages(Household.village_code))
     )
+    if located:
+        query = query.where(Household.location.is_not(None))
     if village is not None:
         query = query.where(Household.village_code == village)
     if survey_status is not None:
@@ -354,3 +356,79 @@ def children_of(session: Session, household_id: uuid.UUID):
                Child.id_number_cipher)
         .where(Child.household_id == household_id).order_by(Child.birth_date)
     ).all()
+
+
+# --- visit lists (tasks) ------------------------------------------------------------------------
+
+def team(session: Session, team_id: int):
+    from server.accounts.models import Team, team_villages
+
+    row = session.get(Team, team_id)
+    if row is None:
+        return None, []
+    codes = sorted(session.scalars(select(team_villages.c.village_code).where(team_villages.c.team_id == team_id)))
+    return row, codes
+
+
+def visit_candidates(session: Session, scope: Scope, village_codes: list[str]):
+    """Households of these villages that need a visit, with the flags that say why."""
+    f = household_facts(scope, located=False).where(Household.village_code.in_(village_codes)).subquery("f")
+    return session.execute(
+        select(f.c.id, f.c.village_code, f.c.head_name, f.c.priority, f.c.out_of_school, f.c.disabled,
+               f.c.left_behind, f.c.migrant, f.c.vulnerable,
+               func.ST_X(f.c.location).label("lon"), func.ST_Y(f.c.location).label("lat"))
+        .where(f.c.priority != "none")
+        .order_by(f.c.village_code, f.c.id)
+    ).all()
+
+
+def village_centroid(session: Session, code: str):
+    return session.execute(select(func.ST_X(Village.centroid), func.ST_Y(Village.centroid))
+                           .where(Village.code == code)).first()
+
+
+def save_tasks(session: Session, team_id: int, tasks: list[dict]) -> None:
+    """Upsert the team's open tasks and drop the open ones no longer on the list.
+
+    A done task stays done: the visit happened, and the list does not send the team back
+    to the same door because it was regenerated the same afternoon.
+    """
+    from sqlalchemy.dialects.postgresql import insert
+
+    from server.maps.models import Task
+
+    if tasks:
+        statement = insert(Task).values([{**t, "team_id": team_id} for t in tasks])
+        statement = statement.on_conflict_do_update(
+            index_elements=[Task.team_id, Task.household_id],
+            set_={"priority": statement.excluded.priority, "reason": statement.excluded.reason,
+                  "route_order": statement.excluded.route_order, "village_code": statement.excluded.village_code},
+            where=and_(Task.status == "open", or_(
+                Task.priority != statement.excluded.priority, Task.reason != statement.excluded.reason,
+                Task.route_order != statement.excluded.route_order,
+                Task.village_code != statement.excluded.village_code)),
+        )
+        session.execute(statement)
+    keep = [t["household_id"] for t in tasks]
+    session.execute(
+        Task.__table__.delete().where(Task.team_id == team_id, Task.status == "open",
+                                      ~Task.household_id.in_(keep) if keep else true())
+    )
+
+
+def tasks_of_team(session: Session, team_id: int, status: str | None = None):
+    from server.maps.models import Task
+
+    query = (
+        select(Task.id, Task.village_code, Task.household_id, Task.team_id, Task.priority, Task.reason,
+               Task.route_order, Task.status, Task.version, Task.updated_at, Household.head_name,
+               Household.address, Village.name.label("village_name"),
+               func.ST_X(Household.location).label("lon"), func.ST_Y(Household.location).label("lat"))
+        .join(Household, Household.id == Task.household_id)
+        .join(Village, Village.code == Task.village_code)
+        .where(Task.team_id == team_id)
+        .order_by(Task.route_order)
+    )
+    if status is not None:
+        query = query.where(Task.status == status)
+    return session.execute(query).all()

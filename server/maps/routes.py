@@ -6,8 +6,8 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 
 from server import db
-from server.http import Blueprint, current_scope
-from server.maps import schemas, service
+from server.http import Blueprint, current_person, current_scope
+from server.maps import schemas, service, tasks
 
 blp = Blueprint("maps", __name__, description="Map layers, vector tiles and the village choropleth")
 
@@ -94,4 +94,41 @@ class Tile(MethodView):
         # Scoped data: private caches only, revalidated with the ETag after a minute.
         response.headers["Cache-Control"] = "private, max-age=60, must-revalidate"
         response.headers["Vary"] = "Authorization"
+        return response
+
+
+TASK_MANAGERS = ("city", "town_supervisor", "team_leader")
+
+
+@blp.route("/teams/<int:team_id>/tasks")
+class TeamTasks(MethodView):
+    @blp.login_required()
+    @blp.arguments(schemas.TaskQuerySchema, location="query")
+    @blp.response(200, schemas.TaskSchema(many=True))
+    def get(self, args, team_id: int):
+        """List a team's visit list in walking order."""
+        return tasks.list_tasks(db.session(), current_scope(), team_id, args.get("status"))
+
+
+@blp.route("/teams/<int:team_id>/tasks/generate")
+class GenerateTasks(MethodView):
+    @blp.login_required(*TASK_MANAGERS)
+    @blp.arguments(schemas.GenerateTasksSchema)
+    @blp.response(200, schemas.TaskSchema(many=True))
+    def post(self, body, team_id: int):
+        """Rebuild a team's visit list: out of school first, then priority groups, then unsurveyed."""
+        return tasks.generate(db.session(), current_scope(), team_id, body.get("start"))
+
+
+@blp.route("/teams/<int:team_id>/tasks.<any(gpx, kml):fmt>")
+class ExportTasks(MethodView):
+    @blp.login_required()
+    @blp.alt_response(200, description="GPX 1.1 or KML 2.2 of the open tasks in route order", success=True,
+                      content_type="application/xml")
+    def get(self, team_id: int, fmt: str):
+        """Export a team's open visit list as GPX or KML for a phone's map app."""
+        body, mimetype = tasks.export(db.session(), current_scope(), current_person(), team_id, fmt,
+                                      request.remote_addr)
+        response = Response(body, mimetype=mimetype)
+        response.headers["Content-Disposition"] = f'attachment; filename="team-{team_id}-tasks.{fmt}"'
         return response

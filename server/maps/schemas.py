@@ -90,3 +90,34 @@ class MapHouseholdSchema(ma.Schema):
     lon = ma.fields.Float()
     lat = ma.fields.Float()
     children = ma.fields.List(ma.fields.Nested(MapChildSchema))
+
+
+class StartSchema(ma.Schema):
+    lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
+    lon = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180))
+
+
+class GenerateTasksSchema(ma.Schema):
+    start = ma.fields.Nested(StartSchema, load_default=None, allow_none=True,
+                             metadata={"description": "where the walk starts (default: the first village's centre)"})
+
+
+class TaskQuerySchema(ma.Schema):
+    status = ma.fields.String(validate=ma.validate.OneOf(["open", "done"]))
+
+
+class TaskSchema(ma.Schema):
+    id = ma.fields.String()
+    village_code = ma.fields.String()
+    village_name = ma.fields.String()
+    household_id = ma.fields.String()
+    team_id = ma.fields.Integer()
+    priority = ma.fields.Integer(metadata={"description": "1 out of school, 2 priority group, 3 not surveyed"})
+    reason = ma.fields.String()
+    route_order = ma.fields.Integer()
+    status = ma.fields.String()
+    version = ma.fields.Integer()
+    head_name = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    lon = ma.fields.Float(allow_none=True)
+    lat = ma.fields.Float(allow_none=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.sync.models import ChangeLogEntry, Conflict, FieldStates, Submission, Tombstone
 
-TABLES = {"household": "households", "child": "children", "visit": "visits"}
+TABLES = {"household": "households", "child": "children", "visit": "visits", "task": "tasks"}
 
 
 def head_seq(session: Session) -> int:
@@ -177,10 +177,11 @@ def update_row(session: Session, record_type: str, record_id: uuid.UUID, columns
 
 
 def model(record_type: str):
+    from server.maps.models import Task
     from server.people.models import Child, Household
     from server.visits.models import Visit
 
-    return {"household": Household, "child": Child, "visit": Visit}[record_type]
+    return {"household": Household, "child": Child, "visit": Visit, "task": Task}[record_type]
 
 
 # The record envelope of the contract, built by PostgreSQL as JSON text: a pull of a big village
@@ -209,9 +210,12 @@ _FIELDS_JSON = {
         'ethnicity', t.ethnicity, 'relation_to_head', t.relation_to_head, 'class_name', t.class_name)""",
     "visit": """(t.answers || jsonb_build_object('visitors', t.visitors, 'visit_date', t.visit_date,
         'outcome', t.outcome, 'next_step', t.next_step, 'deadline', t.deadline, 'note', t.note))::json""",
+    "task": """json_build_object('team_id', t.team_id, 'priority', t.priority, 'reason', t.reason,
+        'route_order', t.route_order, 'status', t.status)""",
 }
 _EXTRA_JSON = {"household": "'household_id', NULL", "child": "'household_id', t.household_id",
-               "visit": "'household_id', t.household_id, 'child_id', t.child_id"}
+               "visit": "'household_id', t.household_id, 'child_id', t.child_id",
+               "task": "'household_id', t.household_id"}
 
 
 def envelopes(session: Session, record_type: str, ids) -> dict[uuid.UUID, tuple[str, bytes | None]]:

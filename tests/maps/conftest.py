@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.sync_api.conftest import enroll, forms  # noqa: F401 - the tablet fixtures
+
 SQUARE = "MULTIPOLYGON((({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0})))"
 
 
