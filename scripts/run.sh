@@ -28,6 +28,8 @@ if [ "$loaded" = 0 ] || [ "${RELOAD_DEMO:-0}" = 1 ]; then
     log "loading the $DEMO_SIZE demo county (Hai'an-like; every account's password is demo-password)"
     start=$(date +%s)
     "$CLI" demo load --size "$DEMO_SIZE" --replace
+    # What the tablets would confirm in the field, so that cases, overdue ones and rates show.
+    "$CLI" cases open-all --demo-field-results
     echo "demo county ready in $(( $(date +%s) - start )) s"
 else
     log "the database already has a county; RELOAD_DEMO=1 reloads the demo"

@@ -1,0 +1,56 @@
+"""Field results for the demo county, so that a fresh demo shows cases, overdue ones and rates.
+
+The demo loads children as the cross-match leaves them (enrolled to confirm, or suspected out of
+school); a real county's tablets then confirm. This plays that part: a deterministic third of the
+suspected children are confirmed out of school, cases open, and some move up the ladder with a
+town deadline that has already passed, as a county a few weeks into 督察整改 would look.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.accounts.scope import Scope
+from server.cases import queries, service
+from server.cases.models import Case
+from server.people.models import Child
+
+
+def field_results(session: Session, today: dt.date) -> dict:
+    if session.scalar(select(Case.id).limit(1)) is not None:
+        # The field already spoke on an earlier run: only open what is missing.
+        return {"cases_opened": service.open_cases(session, Scope(True), None)["opened"]}
+    suspected = session.execute(
+        select(Child.id, Child.birth_date).where(Child.enrollment_status == "suspected_out_of_school")
+        .order_by(Child.id)
+    ).all()
+    confirmed = suspected[::3]  # every third, in id order: the same ones on every run
+    for cid, born in confirmed:
+        # Older children had been in school once (dropped out); the youngest never started.
+        status = "dropped_out" if (today - born).days > 8 * 365 else "never_enrolled"
+        session.execute(update(Child).where(Child.id == cid).values(enrollment_status=status))
+    opened = service.open_cases(session, Scope(True), None)["case_ids"]
+    escalated = 0
+    for n, case_id in enumerate(opened):
+        if n % 4 != 0:
+            continue
+        case = session.get(Case, case_id)
+        started = today - dt.timedelta(days=30)
+        rows = [{"case_id": case_id, "from_status": "identified", "to_status": "persuading", "person_id": None,
+                 "note": "demo: 第一次劝返走访", "detail": {}, "at": started}]
+        case.status = "persuading"
+        if n % 8 == 0:
+            # A 限期 set three weeks ago that ran out ten days ago: the case is overdue.
+            case.status, case.deadline = "escalated", today - dt.timedelta(days=10)
+            case.due_on = case.deadline
+            escalated += 1
+            rows.append({"case_id": case_id, "from_status": "persuading", "to_status": "escalated",
+                         "person_id": None, "note": "demo: 报区镇政府，限期入学", "at": started + dt.timedelta(days=9),
+                         "detail": {"deadline": case.deadline.isoformat()}})
+        queries.add_events(session, rows)
+    session.flush()
+    return {"confirmed_out_of_school": len(confirmed), "cases_opened": len(opened),
+            "escalated_overdue": escalated}
