@@ -750,6 +750,7 @@ class TabletClient:
                     # (content-addressed), so a stale list in a stored receipt sent back for a
                     # re-send can never keep a submission in the outbox.
                     db.execute("delete from outbox where submission_id = ?", (sid,))
+                    self._show_settled(receipt.get("record") or {})
                     if status == "conflict":
                         result.conflicts.extend(receipt.get("conflicts") or [])
                     continue
@@ -773,6 +774,25 @@ class TabletClient:
                            "where submission_id = ?", (dumps(errors), sid))
                 result.held.append({"submission_id": sid, "errors": errors, "missing_attachments": missing})
         return again
+
+    def _show_settled(self, record: dict) -> None:
+        """Show the server's value again where a settled edit did not change the record.
+
+        Scenario: a tablet holds a household "confirmed", and "visited" is entered on it (an
+        old paper form copied in, or an edit queued before the confirmation was pulled).
+        `monotonic` keeps "confirmed" and the record's version does not move, so no pull will
+        ever bring the record back: without this the tablet would show "visited" for good.
+        When the tablet already holds the receipt's version (or a newer one), its server copy
+        is what the server has, so it shows that plus what is still queued; otherwise the next
+        pull brings the new version and rebuilds it then.
+        """
+        version = record.get("version")
+        if not isinstance(version, int) or record.get("type") is None or record.get("id") is None:
+            return
+        row = self.store.db.execute("select version from records where type = ? and id = ?",
+                                    (record["type"], record["id"])).fetchone()
+        if row is not None and row["version"] is not None and row["version"] >= version:
+            self._rebuild(record["type"], record["id"])
 
     def _request_files(self, refs: list[str], at: str, result: PushResult) -> list[str]:
         """Mark files the server asked for, to upload; return those not on this tablet."""
