@@ -15,6 +15,41 @@ branch_labels = None
 depends_on = None
 
 
+# A case opens by itself when a child becomes confirmed out of school, whoever writes the status
+# (a tablet's survey through sync, a register import, a supervisor, psql): the database does it
+# rather than each writer remembering to. The due date is the end of the active campaign's
+# 劝返复学 phase, as server/cases/deadlines.py computes for a new case (the day before 督察整改);
+# `notoneless cases open-all` and POST /api/v1/cases/open do the same for rows older than this.
+OPEN_CASE_TRIGGER = [
+    """
+    CREATE FUNCTION open_case_for_out_of_school_child() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        new_case integer;
+    BEGIN
+        INSERT INTO cases (child_id, village_code, campaign_id, status, opened_from, due_on)
+        SELECT NEW.id, NEW.village_code, c.id, 'identified', NEW.enrollment_status, c.enforcement_start - 1
+        FROM (SELECT 1) AS one LEFT JOIN campaigns c ON c.active
+        ON CONFLICT (child_id) WHERE closed_at IS NULL DO NOTHING
+        RETURNING id INTO new_case;
+        IF new_case IS NOT NULL THEN
+            INSERT INTO case_events (case_id, from_status, to_status, note)
+            VALUES (new_case, NULL, 'identified', 'opened: the child is confirmed out of school');
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER children_open_case AFTER INSERT OR UPDATE OF enrollment_status ON children
+    FOR EACH ROW WHEN (NEW.enrollment_status IN ('dropped_out', 'never_enrolled'))
+    EXECUTE FUNCTION open_case_for_out_of_school_child()
+    """,
+]
+DROP_OPEN_CASE_TRIGGER = [
+    "DROP TRIGGER IF EXISTS children_open_case ON children",
+    "DROP FUNCTION IF EXISTS open_case_for_out_of_school_child()",
+]
+
+
 def upgrade() -> None:
     op.create_table('notice_counters',
     sa.Column('year', sa.SmallInteger(), nullable=False),
@@ -116,9 +151,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_support_plans'))
     )
     op.create_index(op.f('ix_support_plans_case_id'), 'support_plans', ['case_id'], unique=False)
+    for statement in OPEN_CASE_TRIGGER:
+        op.execute(statement)
 
 
 def downgrade() -> None:
+    for statement in DROP_OPEN_CASE_TRIGGER:
+        op.execute(statement)
     op.drop_index(op.f('ix_support_plans_case_id'), table_name='support_plans')
     op.drop_table('support_plans')
     op.drop_index('uq_notices_year_number', table_name='notices')

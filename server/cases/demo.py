@@ -32,7 +32,10 @@ def field_results(session: Session, today: dt.date) -> dict:
         # Older children had been in school once (dropped out); the youngest never started.
         status = "dropped_out" if (today - born).days > 8 * 365 else "never_enrolled"
         session.execute(update(Child).where(Child.id == cid).values(enrollment_status=status))
-    opened = service.open_cases(session, Scope(True), None)["case_ids"]
+    # The database opened their cases as the statuses changed (the children_open_case trigger);
+    # the service call catches any child confirmed before that trigger existed.
+    service.open_cases(session, Scope(True), None)
+    opened = list(session.scalars(select(Case.id).where(Case.closed_at.is_(None)).order_by(Case.id)))
     escalated = 0
     for n, case_id in enumerate(opened):
         if n % 4 != 0:

@@ -2,7 +2,10 @@
 
 import datetime as dt
 
+from sqlalchemy import text
+
 from server.cases.models import CaseEvent
+from server.people.models import Household
 from server.visits.models import Visit
 
 SHA = "sha256:" + "b" * 64
@@ -14,10 +17,9 @@ def _open(client, login, person):
     return response.json
 
 
-def test_opening_is_idempotent_and_scoped(client, login, town_cases):
+def test_cases_open_as_children_are_confirmed_out_of_school(client, login, town_cases):
     supervisor = town_cases["people"]["supervisor"]
-    first = _open(client, login, supervisor)
-    assert first["opened"] == 2  # the dropout and the never-enrolled child of this town only
+    # The database opened them when the statuses were written: the service finds nothing to do.
     assert _open(client, login, supervisor)["opened"] == 0
     listed = client.get("/api/v1/cases", headers=login(supervisor)).json
     names = {c["child_name"] for c in listed["items"]}
@@ -27,9 +29,24 @@ def test_opening_is_idempotent_and_scoped(client, login, town_cases):
     assert all(c["overdue"] for c in listed["items"])
     # A team leader sees the same village's cases; the city sees the other town's too.
     assert client.get("/api/v1/cases", headers=login(town_cases["people"]["leader"])).json["total"] == 2
-    # The city's run opens the other town's case and nothing twice.
-    assert _open(client, login, town_cases["people"]["city"])["opened"] >= 1
-    assert _open(client, login, town_cases["people"]["city"])["opened"] == 0
+    assert client.get("/api/v1/cases", headers=login(town_cases["people"]["city"])).json["total"] >= 3
+
+
+def test_opening_by_the_service_is_idempotent_and_scoped(client, login, town_cases, session, make_child):
+    """For children confirmed before the trigger existed (an upgraded database)."""
+    session.execute(text("ALTER TABLE children DISABLE TRIGGER children_open_case"))
+    make_child(name="旧数据", enrollment_status="dropped_out")  # a village of another town
+    late = make_child(session.get(Household, town_cases["kids"]["enrolled"].household_id), name="后确认", enrollment_status="never_enrolled")
+    session.execute(text("ALTER TABLE children ENABLE TRIGGER children_open_case"))
+    supervisor = town_cases["people"]["supervisor"]
+    first = _open(client, login, supervisor)
+    assert first["opened"] == 1  # only the one in this town
+    assert _open(client, login, supervisor)["opened"] == 0
+    detail = client.get(f"/api/v1/cases/{first['case_ids'][0]}", headers=login(supervisor)).json
+    assert detail["child_id"] == str(late.id) and detail["events"][0]["to_status"] == "identified"
+    city = town_cases["people"]["city"]
+    assert _open(client, login, city)["opened"] == 1
+    assert _open(client, login, city)["opened"] == 0
 
 
 def test_the_ladder_with_events_and_overdue_filter(client, login, town_cases, session):
