@@ -69,6 +69,9 @@ fi
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 # A TrueType CJK font reportlab can embed in the notices (Noto CJK is CFF, which it cannot).
 apt_install fonts-wqy-zenhei
+# Headless Chromium for the supervisor page's browser test (Playwright drives Debian's
+# package; it never downloads a browser).
+apt_install chromium
 # psycopg's binary wheel brings libpq; gcc is only needed if a wheel is missing for this platform.
 
 # --- configuration -----------------------------------------------------------------------------

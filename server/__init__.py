@@ -82,5 +82,8 @@ def create_app(overrides: dict | None = None) -> Flask:
                       attachments_blp, maps_blp, cases_blp, reports_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     docs_assets.init_app(app)
+    from server.maps import web as supervisor_web
+
+    supervisor_web.init_app(app)
     app.extensions["notoneless.api"] = api
     return app

@@ -40,6 +40,9 @@ DETAIL_ZOOM = 13
 CELLS_PER_TILE = 16
 WEB_MERCATOR_WIDTH_M = 40075016.68557849
 
+# A literal, not a bound parameter: a bound '[]' of type JSON would be serialised as the string "[]".
+EMPTY_JSON_ARRAY = literal_column("'[]'::json")
+
 # Priority of a household for the campaign, most urgent first; tasks and filters use the names.
 PRIORITIES = ("out_of_school", "priority_group", "unsurveyed", "none")
 
@@ -120,7 +123,7 @@ def households_geojson(session: Session, scope: Scope, *, village=None, survey_s
     )
     collection = func.json_build_object(
         "type", "FeatureCollection",
-        "features", func.coalesce(func.json_agg(feature), cast("[]", JSON)),
+        "features", func.coalesce(func.json_agg(feature), EMPTY_JSON_ARRAY),
     )
     return session.scalar(select(cast(collection, String)).select_from(r))
 
@@ -177,7 +180,7 @@ def children_geojson(session: Session, scope: Scope, *, village=None, status=Non
     )
     collection = func.json_build_object(
         "type", "FeatureCollection",
-        "features", func.coalesce(func.json_agg(feature), cast("[]", JSON)),
+        "features", func.coalesce(func.json_agg(feature), EMPTY_JSON_ARRAY),
     )
     return session.scalar(select(cast(collection, String)).select_from(r))
 
