@@ -85,5 +85,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from server.maps import web as supervisor_web
 
     supervisor_web.init_app(app)
+    from server.cases import web as cases_web
+
+    cases_web.init_app(app)
     app.extensions["notoneless.api"] = api
     return app
