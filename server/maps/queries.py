@@ -21,8 +21,10 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     true,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Session
 
@@ -253,14 +255,88 @@ def _cell_size(z: int) -> float:
 TILE_LAYERS = ("households", "children", "villages")
 
 
+def _sql_list(values) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def _scope_sql(scope: Scope, column: str) -> str:
+    """Scope.villages() on a column of the SQL text below, its codes inlined (12 digits each,
+    checked by the villages table), so each tile is one fixed statement plus this filter."""
+    return str(scope.villages(literal_column(column)).compile(
+        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+# Tiles are the hottest path of the map (a viewport asks for a dozen at once), so their SQL is
+# written out as text: building and caching the equivalent Core construct (GeoAlchemy2 functions,
+# a LATERAL, a CASE) cost more per tile than PostgreSQL took to answer it.
+_ENV = "ST_TileEnvelope(:z, :x, :y)"
+_HOUSEHOLD_DETAIL = f"""
+SELECT ST_AsMVT(t, 'households', 4096, 'geom') FROM (
+  SELECT ST_AsMVTGeom(ST_Transform(h.location, 3857), {_ENV}, 4096, 64, true) AS geom,
+         h.id::text AS id, h.village_code, h.survey_status,
+         CASE WHEN k.out_of_school > 0 THEN 'out_of_school'
+              WHEN cardinality(h.vulnerable_family_types) > 0 OR k.flagged THEN 'priority_group'
+              WHEN h.survey_status = 'not_visited' THEN 'unsurveyed' ELSE 'none' END AS priority,
+         k.children, k.out_of_school, h.location_approximate
+    FROM households h
+    CROSS JOIN LATERAL (
+      SELECT count(*) FILTER (WHERE c.enrollment_status <> 'not_school_age')::int AS children,
+             count(*) FILTER (WHERE c.enrollment_status IN {_sql_list(OUT_OF_SCHOOL)})::int AS out_of_school,
+             coalesce(bool_or(c.disability OR c.left_behind OR c.migrant
+                              OR cardinality(c.vulnerable_family_types) > 0), false) AS flagged
+        FROM children c WHERE c.household_id = h.id) k
+   WHERE h.location && ST_Transform({_ENV}, 4326) AND {{scope}}
+) t WHERE t.geom IS NOT NULL"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
+_HOUSEHOLD_CELLS = f"""
+SELECT ST_AsMVT(t, 'households', 4096, 'geom') FROM (
+  SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect(s.g)), {_ENV}, 4096, 64, true) AS geom,
+         count(*)::int AS households,
+         count(*) FILTER (WHERE s.oos > 0)::int AS out_of_school_households,
+         coalesce(sum(s.oos), 0)::int AS out_of_school,
+         count(*) FILTER (WHERE s.survey_status = 'not_visited')::int AS unsurveyed
+    FROM (SELECT ST_Transform(h.location, 3857) AS g, h.survey_status, coalesce(o.n, 0) AS oos
+            FROM households h
+            LEFT JOIN (SELECT c.household_id, count(*) AS n FROM children c
+                        WHERE c.enrollment_status IN {_sql_list(OUT_OF_SCHOOL)} AND {{child_scope}}
+                        GROUP BY c.household_id) o ON o.household_id = h.id
+           WHERE h.location && ST_Transform({_ENV}, 4326) AND {{scope}}) s
+   GROUP BY ST_SnapToGrid(s.g, :cell)
+) t WHERE t.geom IS NOT NULL"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
+_CHILD_DETAIL = f"""
+SELECT ST_AsMVT(t, 'children', 4096, 'geom') FROM (
+  SELECT ST_AsMVTGeom(ST_Transform(h.location, 3857), {_ENV}, 4096, 64, true) AS geom,
+         c.household_id::text AS household_id, c.enrollment_status, c.disability, c.left_behind, c.migrant
+    FROM children c JOIN households h ON h.id = c.household_id
+   WHERE h.location && ST_Transform({_ENV}, 4326) AND c.enrollment_status <> 'not_school_age' AND {{child_scope}}
+) t WHERE t.geom IS NOT NULL"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
+_CHILD_CELLS = f"""
+SELECT ST_AsMVT(t, 'children', 4096, 'geom') FROM (
+  SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect(s.g)), {_ENV}, 4096, 64, true) AS geom,
+         count(*)::int AS children,
+         count(*) FILTER (WHERE s.enrollment_status IN {_sql_list(OUT_OF_SCHOOL)})::int AS out_of_school
+    FROM (SELECT ST_Transform(h.location, 3857) AS g, c.enrollment_status
+            FROM children c JOIN households h ON h.id = c.household_id
+           WHERE h.location && ST_Transform({_ENV}, 4326) AND c.enrollment_status <> 'not_school_age'
+             AND {{child_scope}}) s
+   GROUP BY ST_SnapToGrid(s.g, :cell)
+) t WHERE t.geom IS NOT NULL"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
+
+
 def tile(session: Session, scope: Scope, layer: str, z: int, x: int, y: int) -> bytes:
     """One Mapbox Vector Tile of `layer` (ST_AsMVT), empty bytes when nothing is in it."""
-    rows = _tile_rows(scope, layer, z, x, y).subquery("t")
-    data = session.scalar(
-        select(func.ST_AsMVT(literal_column("t"), layer, 4096, "geom")).select_from(rows)
-        .where(rows.c.geom.is_not(None))
-    )
-    return bytes(data or b"")
+    if layer == "villages":
+        rows = _tile_rows(scope, layer, z, x, y).subquery("t")
+        data = session.scalar(
+            select(func.ST_AsMVT(literal_column("t"), layer, 4096, "geom")).select_from(rows)
+            .where(rows.c.geom.is_not(None))
+        )
+        return bytes(data or b"")
+    detail = z >= DETAIL_ZOOM
+    template = {("households", True): _HOUSEHOLD_DETAIL, ("households", False): _HOUSEHOLD_CELLS,
+                ("children", True): _CHILD_DETAIL, ("children", False): _CHILD_CELLS}[(layer, detail)]
+    sql = template.format(scope=_scope_sql(scope, "h.village_code"), child_scope=_scope_sql(scope, "c.village_code"))
+    params = {"z": z, "x": x, "y": y} | ({} if detail else {"cell": _cell_size(z)})
+    return bytes(session.execute(text(sql), params).scalar() or b"")
 
 
 # --- villages -----------------------------------------------------------------------------------
