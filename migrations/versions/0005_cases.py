@@ -44,7 +44,51 @@ OPEN_CASE_TRIGGER = [
     EXECUTE FUNCTION open_case_for_out_of_school_child()
     """,
 ]
+# A child record merged into another (duplicates review: a tombstone with merged_into, then the
+# delete) hands its cases to the survivor, so that the history of visits and steps is not lost
+# and the delete is not refused by the foreign key. When both had an open case, the loser's
+# events, notices and plans join the survivor's, with one more event saying so. A child deleted
+# without a survivor takes its cases with it.
+OPEN_CASE_TRIGGER += [
+    """
+    CREATE FUNCTION move_cases_of_deleted_child() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        survivor uuid;
+        keep integer;
+        gone integer;
+    BEGIN
+        SELECT merged_into INTO survivor FROM tombstones
+        WHERE record_type = 'child' AND record_id = OLD.id AND merged_into IS NOT NULL;
+        IF survivor IS NULL THEN
+            DELETE FROM cases WHERE child_id = OLD.id;
+            RETURN OLD;
+        END IF;
+        SELECT id INTO keep FROM cases WHERE child_id = survivor AND closed_at IS NULL;
+        SELECT id INTO gone FROM cases WHERE child_id = OLD.id AND closed_at IS NULL;
+        IF keep IS NOT NULL AND gone IS NOT NULL THEN
+            UPDATE case_events SET case_id = keep WHERE case_id = gone;
+            UPDATE notices SET case_id = keep WHERE case_id = gone;
+            UPDATE support_plans SET case_id = keep WHERE case_id = gone;
+            INSERT INTO case_events (case_id, from_status, to_status, note, detail)
+            SELECT keep, g.status, k.status, 'merged: the case of a duplicate record of the child',
+                   jsonb_build_object('merged_case', gone, 'merged_child', OLD.id)
+            FROM cases g, cases k WHERE g.id = gone AND k.id = keep;
+            DELETE FROM cases WHERE id = gone;
+        END IF;
+        UPDATE cases SET child_id = survivor,
+                         village_code = (SELECT village_code FROM children WHERE id = survivor)
+        WHERE child_id = OLD.id;
+        RETURN OLD;
+    END $$
+    """,
+    """
+    CREATE TRIGGER children_move_cases BEFORE DELETE ON children
+    FOR EACH ROW EXECUTE FUNCTION move_cases_of_deleted_child()
+    """,
+]
 DROP_OPEN_CASE_TRIGGER = [
+    "DROP TRIGGER IF EXISTS children_move_cases ON children",
+    "DROP FUNCTION IF EXISTS move_cases_of_deleted_child()",
     "DROP TRIGGER IF EXISTS children_open_case ON children",
     "DROP FUNCTION IF EXISTS open_case_for_out_of_school_child()",
 ]
