@@ -204,6 +204,7 @@ def _tile_rows(scope: Scope, layer: str, z: int, x: int, y: int):
                    counts.c.surveyed, counts.c.children, counts.c.out_of_school, counts.c.returned)
             .join(counts, counts.c.code == Village.code)
             .where(Village.boundary.op("&&")(env4326))
+            .order_by(Village.code)  # a stable tile for a stable ETag
         )
     if layer == "households":
         f = household_facts(scope, envelope=env4326).subquery("f")
@@ -266,12 +267,16 @@ def _scope_sql(scope: Scope, column: str) -> str:
         dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
 
+# Features in a fixed order: the ETag hashes the bytes, so the same data must give the same tile
+# whichever plan or worker answered.
+# ST_AsMVT skips rows whose geometry ST_AsMVTGeom clipped away (NULL): no outer filter, which
+# PostgreSQL would otherwise evaluate by running ST_AsMVTGeom a second time per row.
 # Tiles are the hottest path of the map (a viewport asks for a dozen at once), so their SQL is
 # written out as text: building and caching the equivalent Core construct (GeoAlchemy2 functions,
 # a LATERAL, a CASE) cost more per tile than PostgreSQL took to answer it.
 _ENV = "ST_TileEnvelope(:z, :x, :y)"
 _HOUSEHOLD_DETAIL = f"""
-SELECT ST_AsMVT(t, 'households', 4096, 'geom') FROM (
+SELECT ST_AsMVT(t, 'households', 4096, 'geom' ORDER BY t.id) FROM (
   SELECT ST_AsMVTGeom(ST_Transform(h.location, 3857), {_ENV}, 4096, 64, true) AS geom,
          h.id::text AS id, h.village_code, h.survey_status,
          CASE WHEN k.out_of_school > 0 THEN 'out_of_school'
@@ -286,9 +291,9 @@ SELECT ST_AsMVT(t, 'households', 4096, 'geom') FROM (
                               OR cardinality(c.vulnerable_family_types) > 0), false) AS flagged
         FROM children c WHERE c.household_id = h.id) k
    WHERE h.location && ST_Transform({_ENV}, 4326) AND {{scope}}
-) t WHERE t.geom IS NOT NULL"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
+) t"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
 _HOUSEHOLD_CELLS = f"""
-SELECT ST_AsMVT(t, 'households', 4096, 'geom') FROM (
+SELECT ST_AsMVT(t, 'households', 4096, 'geom' ORDER BY t.geom) FROM (
   SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect(s.g)), {_ENV}, 4096, 64, true) AS geom,
          count(*)::int AS households,
          count(*) FILTER (WHERE s.oos > 0)::int AS out_of_school_households,
@@ -301,16 +306,17 @@ SELECT ST_AsMVT(t, 'households', 4096, 'geom') FROM (
                         GROUP BY c.household_id) o ON o.household_id = h.id
            WHERE h.location && ST_Transform({_ENV}, 4326) AND {{scope}}) s
    GROUP BY ST_SnapToGrid(s.g, :cell)
-) t WHERE t.geom IS NOT NULL"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
+) t"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
 _CHILD_DETAIL = f"""
-SELECT ST_AsMVT(t, 'children', 4096, 'geom') FROM (
+SELECT ST_AsMVT(t, 'children', 4096, 'geom'
+                ORDER BY t.household_id, t.enrollment_status, t.disability, t.left_behind, t.migrant) FROM (
   SELECT ST_AsMVTGeom(ST_Transform(h.location, 3857), {_ENV}, 4096, 64, true) AS geom,
          c.household_id::text AS household_id, c.enrollment_status, c.disability, c.left_behind, c.migrant
     FROM children c JOIN households h ON h.id = c.household_id
    WHERE h.location && ST_Transform({_ENV}, 4326) AND c.enrollment_status <> 'not_school_age' AND {{child_scope}}
-) t WHERE t.geom IS NOT NULL"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
+) t"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
 _CHILD_CELLS = f"""
-SELECT ST_AsMVT(t, 'children', 4096, 'geom') FROM (
+SELECT ST_AsMVT(t, 'children', 4096, 'geom' ORDER BY t.geom) FROM (
   SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect(s.g)), {_ENV}, 4096, 64, true) AS geom,
          count(*)::int AS children,
          count(*) FILTER (WHERE s.enrollment_status IN {_sql_list(OUT_OF_SCHOOL)})::int AS out_of_school
@@ -319,7 +325,7 @@ SELECT ST_AsMVT(t, 'children', 4096, 'geom') FROM (
            WHERE h.location && ST_Transform({_ENV}, 4326) AND c.enrollment_status <> 'not_school_age'
              AND {{child_scope}}) s
    GROUP BY ST_SnapToGrid(s.g, :cell)
-) t WHERE t.geom IS NOT NULL"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
+) t"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
 
 
 def tile(session: Session, scope: Scope, layer: str, z: int, x: int, y: int) -> bytes:
