@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, exists, func, literal, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from server.accounts.scope import Scope
@@ -25,9 +25,18 @@ def _count(cond):
 def counts(session: Session, scope: Scope, born_from: dt.date, born_to: dt.date, by: str,
            town_code: str | None = None) -> list[dict]:
     """One row per group: the counts campaign.md's rates need, over school-age children in scope."""
-    returned = exists().where(Case.child_id == Child.id, Case.status == "returned")
-    dropped = (Child.enrollment_status == "dropped_out") | exists().where(
-        Case.child_id == Child.id, Case.opened_from == "dropped_out")
+    # What each child's cases say, aggregated once and hash-joined: correlated EXISTS per child
+    # cost 80,000 index probes on the full county and pushed the plan's cost over PostgreSQL's
+    # JIT threshold, whose compilation alone took longer than the query (full demo county, city
+    # scope: 0.72 s → 0.10 s, the same counts).
+    per_child = (
+        select(Case.child_id,
+               func.bool_or(Case.status == "returned").label("returned"),
+               func.bool_or(Case.opened_from == "dropped_out").label("dropped_case"))
+        .group_by(Case.child_id).subquery()
+    )
+    returned = func.coalesce(per_child.c.returned, False)
+    dropped = (Child.enrollment_status == "dropped_out") | func.coalesce(per_child.c.dropped_case, False)
     enrolled = Child.enrollment_status.in_(list(statuses.ENROLLED))
     legit = Child.enrollment_status.in_(list(statuses.LEGITIMATELY_NOT_ENROLLED))
     columns = [
@@ -56,6 +65,7 @@ def counts(session: Session, scope: Scope, born_from: dt.date, born_to: dt.date,
         .join(Village, Village.code == Child.village_code)
         .join(Town, Town.code == Village.town_code)
         .outerjoin(School, School.id == Child.school_id)
+        .outerjoin(per_child, per_child.c.child_id == Child.id)
         .where(scope.villages(Child.village_code), Child.birth_date.between(born_from, born_to),
                Child.enrollment_status != "not_school_age")
         .group_by(*keys)
