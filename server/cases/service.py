@@ -133,6 +133,10 @@ def transition(session: Session, scope: Scope, person: Person, case_id: int, bod
 
 # --- notices ----------------------------------------------------------------------------------
 
+# The notices of the enforcement ladder; 入学通知书 and 劝返复学通知书 accompany persuasion.
+LADDER_NOTICES = ("deadline", "violation")
+
+
 def format_number(prefix: str, year: int, number: int) -> str:
     """海安教通〔2027〕0001号: the issuer's prefix, the year in 〔〕, four digits."""
     return f"{prefix}〔{year}〕{number:04d}号"
@@ -165,6 +169,10 @@ def issue_notice(session: Session, scope: Scope, person: Person, case_id: int, k
     from server.cases import jobs
 
     enqueue_after_commit(session, "reports", jobs.render_notice, notice.id)
+    if kind in LADDER_NOTICES and case.status == "escalated":
+        # The written notice is the ladder's next rung (责令限期改正 → 告知书): issuing one on an
+        # escalated case is that step, taken under the same rules as any other.
+        transition(session, scope, person, case.id, {"to": "notice_issued", "note": notice.number_text}, today)
     return _notice(notice)
 
 

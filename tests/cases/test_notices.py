@@ -57,6 +57,16 @@ def test_a_notice_is_numbered_rendered_and_downloaded(app, client, login, town_c
         assert "限期入学通知书" in _pdf_text(archive.read(sorted(archive.namelist())[1]))
     audited = session.scalars(select(AuditEvent.subject_type).where(AuditEvent.action == "export")).all()
     assert {"notice", "notice_batch"} <= set(audited)
+    # A 限期入学通知书 on an escalated case is the ladder's next step; on a persuading case it is not.
+    case_url = f"/api/v1/cases/{case['id']}"
+    assert client.get(case_url, headers=headers).json["status"] == "identified"
+    client.post(case_url + "/transitions", json={"to": "persuading"}, headers=headers)
+    client.post(case_url + "/transitions", json={"to": "escalated", "deadline": "2027-07-09"}, headers=headers)
+    third = client.post(case_url + "/notices", json={"kind": "deadline"}, headers=headers)
+    assert third.status_code == 202
+    detail = client.get(case_url, headers=headers).json
+    assert detail["status"] == "notice_issued" and detail["events"][-1]["note"] == third.json["number"]
+    assert len(detail["notices"]) == 3
     # The leader of the team may not issue or download notices: the town government does.
     leader = login(town_cases["people"]["leader"])
     assert client.get(f"/api/v1/notices/{first.json['id']}/pdf", headers=leader).status_code == 403
