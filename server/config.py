@@ -25,6 +25,10 @@ def from_environment(env: os._Environ | dict | None = None) -> dict:
         "ATTACHMENT_MAX_BYTES": int(env.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
         "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR", "var/attachments"),
         "RQ_QUEUE_PREFIX": env.get("RQ_QUEUE_PREFIX", ""),
+        # Notices (server/cases): the issuer's number prefix (海安教通 gives 海安教通〔2027〕0001号) and
+        # the name printed above the date; each county sets its own.
+        "NOTICE_NUMBER_PREFIX": env.get("NOTICE_NUMBER_PREFIX", "教通"),
+        "NOTICE_ISSUER": env.get("NOTICE_ISSUER", "教育体育局"),
     }
     return config
 
