@@ -23,6 +23,7 @@ def _case_of(client, headers, name):
 
 
 def test_a_notice_is_numbered_rendered_and_downloaded(app, client, login, town_cases, session, redis_conn):
+    before = app.config.get("NOTICE_NUMBER_PREFIX")
     app.config["NOTICE_NUMBER_PREFIX"] = "海安教通"
     try:
         headers = login(town_cases["people"]["supervisor"])
@@ -33,7 +34,7 @@ def test_a_notice_is_numbered_rendered_and_downloaded(app, client, login, town_c
         assert first.status_code == 202, first.json
         second = client.post(f"/api/v1/cases/{case['id']}/notices", json={"kind": "deadline"}, headers=headers)
     finally:
-        app.config.pop("NOTICE_NUMBER_PREFIX")
+        app.config["NOTICE_NUMBER_PREFIX"] = before
     n1, n2 = first.json["number"], second.json["number"]
     assert n1.startswith("海安教通〔2027〕") and n1.endswith("号")
     assert int(n2[-5:-1]) == int(n1[-5:-1]) + 1  # one counter per year
