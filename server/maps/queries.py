@@ -533,3 +533,9 @@ def tasks_of_team(session: Session, team_id: int, status: str | None = None):
     if status is not None:
         query = query.where(Task.status == status)
     return session.execute(query).all()
+
+
+def teams_of_town(session: Session, town_code: str) -> list[int]:
+    from server.accounts.models import Team
+
+    return list(session.scalars(select(Team.id).where(Team.town_code == town_code).order_by(Team.id)))

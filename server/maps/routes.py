@@ -120,6 +120,15 @@ class GenerateTasks(MethodView):
         return tasks.generate(db.session(), current_scope(), team_id, body.get("start"))
 
 
+@blp.route("/towns/<code>/tasks/generate")
+class GenerateTownTasks(MethodView):
+    @blp.login_required("city", "town_supervisor")
+    @blp.response(202, schemas.TownTasksQueuedSchema)
+    def post(self, code: str):
+        """Queue the rebuild of every team's visit list in a town (job on the "maps" queue)."""
+        return tasks.enqueue_town(db.session(), current_scope(), current_person(), code)
+
+
 @blp.route("/teams/<int:team_id>/tasks.<any(gpx, kml):fmt>")
 class ExportTasks(MethodView):
     @blp.login_required()

@@ -121,3 +121,9 @@ class TaskSchema(ma.Schema):
     address = ma.fields.String(allow_none=True)
     lon = ma.fields.Float(allow_none=True)
     lat = ma.fields.Float(allow_none=True)
+
+
+class TownTasksQueuedSchema(ma.Schema):
+    town_code = ma.fields.String()
+    teams = ma.fields.Integer()
+    queued = ma.fields.Boolean()

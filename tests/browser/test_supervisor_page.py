@@ -153,3 +153,14 @@ def test_the_page_and_leaflet_are_served_by_the_app(demo_site, browser):
         response = page.request.get(demo_site["url"] + path)
         assert response.status == 200, path
     assert "BASEMAP" not in page.request.get(demo_site["url"] + "/supervisor/config.js").text()
+
+
+def test_the_page_shifts_points_to_gcj02_like_the_server_function(demo_site, browser):
+    from server.maps.routing import wgs84_to_gcj02
+
+    page = browser.new_page()
+    page.goto(f"{demo_site['url']}/supervisor/")
+    identity = page.evaluate("(() => { const p = toDisplay(120.46, 32.53); return [p.lng, p.lat]; })()")
+    assert identity == [120.46, 32.53]  # no GCJ-02 basemap configured: WGS84 as stored
+    shifted = page.evaluate("(() => { CONFIG.gcj02 = true; const p = toDisplay(120.46, 32.53); return [p.lng, p.lat]; })()")
+    assert shifted == pytest.approx(list(wgs84_to_gcj02(120.46, 32.53)), abs=1e-9)

@@ -112,3 +112,26 @@ def test_tasks_reach_tablets_read_only_and_close_when_the_survey_arrives(client,
     done = [c["record"] for c in changes if c["op"] == "upsert" and c["record"]["type"] == "task"]
     assert [(r["household_id"], r["fields"]["status"], r["version"]) for r in done] == [
         (str(world.households["a1_left"].id), "done", 2)]
+
+
+def test_a_town_rebuild_is_queued_after_commit_and_the_job_builds_every_team_list(app, client, login, world, session,
+                                                                                    redis_conn):
+    from server import jobs
+    from server.maps.jobs import regenerate_town_tasks
+
+    with app.app_context():
+        q = jobs.queue("maps")
+        q.empty()
+    response = client.post(f"/api/v1/towns/{world.town_a.code}/tasks/generate", headers=login(world.supervisor_a))
+    assert response.status_code == 202 and response.json["teams"] >= 1
+    assert q.count == 1 and q.jobs[0].func_name.endswith("regenerate_town_tasks")
+    other = client.post(f"/api/v1/towns/{world.town_a.code}/tasks/generate", headers=login(world.supervisor_b))
+    assert other.status_code == 404
+    q.empty()
+    with app.app_context():
+        counts = regenerate_town_tasks(world.town_a.code)
+        assert regenerate_town_tasks(world.town_a.code) == counts  # safe to run twice
+    team = _team_of(session, world.surveyor_a1)
+    assert counts[team] == 3
+    listed = client.get(f"/api/v1/teams/{team}/tasks", headers=login(world.supervisor_a)).json
+    assert [t["reason"] for t in listed] == ["out_of_school", "left_behind", "unsurveyed"]

@@ -1,0 +1,31 @@
+"""Jobs of the "maps" queue: rebuilding every visit list of a town (a few seconds of routing)."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from server.accounts.scope import Scope
+from server.db import database
+from server.maps import queries, tasks
+
+
+def regenerate_town_tasks(town_code: str) -> dict:
+    """Rebuild the visit list of every team of a town; safe to run twice (tasks are upserted)."""
+    try:
+        app = current_app._get_current_object()
+    except RuntimeError:  # started by a bare `rq worker` rather than `notoneless worker`
+        from server import create_app
+
+        app = create_app()
+    with app.app_context():
+        session = database().sessionmaker()
+        try:
+            counts = {}
+            # the job acts for the supervisor who asked, already checked; each team only ever
+            # gets households of its own villages
+            for team_id in queries.teams_of_town(session, town_code):
+                counts[team_id] = len(tasks.generate(session, Scope(True), team_id, None))
+            session.commit()
+            return counts
+        finally:
+            session.close()
