@@ -24,6 +24,7 @@ the teacher with herself.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -58,11 +59,26 @@ class Write:
 class FieldState:
     last: Write
     device_seqs: dict[str, int] = field(default_factory=dict)
+    # What each device last said the field is (canonical JSON) and at which record version, at
+    # its newest seq. It tells a device's correction back to the base value from a copy merely
+    # sent again; and it tells who stands behind the current value: two devices that wrote the
+    # same value each stand behind it, so either one changing it later is concurrent with the
+    # other (and which of them happened to write first does not matter).
+    device_values: dict[str, tuple[str, int, dt.datetime]] = field(default_factory=dict)
+    # `union` only: the ticks each device's newest word added to its base (canonical JSON).
+    device_added: dict[str, str] = field(default_factory=dict)
 
-    def seen(self, device_id: str, device_seq: int) -> FieldState:
-        seqs = dict(self.device_seqs)
-        seqs[device_id] = max(device_seq, seqs.get(device_id, device_seq))
-        return replace(self, device_seqs=seqs)
+    def seen(self, device_id: str, device_seq: int, value, version: int, captured_at: dt.datetime) -> FieldState:
+        if device_seq < self.device_seqs.get(device_id, device_seq):
+            return self
+        return replace(self, device_seqs={**self.device_seqs, device_id: device_seq},
+                       device_values={**self.device_values,
+                                      device_id: (_canonical(value), version, captured_at)})
+
+    def said(self, device_id: str) -> str | None:
+        """What this device last said the field is (canonical JSON), if anything."""
+        entry = self.device_values.get(device_id)
+        return entry[0] if entry else None
 
 
 @dataclass(frozen=True)
@@ -147,25 +163,44 @@ def _merge_set(name, policy, ours, value, edit, state, base, writer, changed, ne
     base_value = (edit.base_fields or {}).get(name)
     base_set = set(base_value or []) if edit.base_fields is not None and name in edit.base_fields else set()
     value_set = list(value or [])
-    added = [v for v in value_set if v not in base_set]
-    removed = base_set - set(value_set)
-    result = _ordered(policy, [v for v in ours_set if v not in removed] + added)
     concurrent = state.last.version > base and state.last.device_id != edit.device_id
+    # What this device had said before is its own base for this edit: a tick it added and
+    # then took back before syncing is taken back, in whatever order the two arrive.
+    said = state.said(edit.device_id)
+    previous = set(json.loads(said) or []) if said is not None else base_set
+    added = [v for v in value_set if v not in previous]
+    # Add wins: a tick another device set concurrently (after this device's base) stays, even
+    # if this device took its own tick of the same choice back.
+    kept_by_others = set()
+    for device, (_, at, _) in state.device_values.items():
+        if device != edit.device_id and at > base and device in state.device_added:
+            kept_by_others |= set(json.loads(state.device_added[device]))
+    removed = (previous - set(value_set)) - kept_by_others
+    result = _ordered(policy, [v for v in ours_set if v not in removed] + added)
     if result != ours:
         changed[name] = result
-        new_states[name] = FieldState(writer, state.device_seqs).seen(edit.device_id, edit.device_seq)
+        recorded = FieldState(writer, state.device_seqs, state.device_values, state.device_added).seen(
+            edit.device_id, edit.device_seq, value, writer.version, edit.captured_at)
     else:
-        new_states[name] = state.seen(edit.device_id, edit.device_seq)
+        recorded = state.seen(edit.device_id, edit.device_seq, value, state.last.version, edit.captured_at)
+    if recorded is not state:
+        recorded = replace(recorded, device_added={
+            **recorded.device_added, edit.device_id: _canonical(sorted(set(value_set) - base_set, key=str))})
+    new_states[name] = recorded
     kind = "auto_merged" if concurrent and result != _ordered(policy, value_set) else "applied"
     return FieldOutcome(name, kind, result)
 
 
-def _later(edit: Edit, last: Write) -> bool:
-    """Does the edit win `latest` against the current writer? Ties go to the larger device id,
-    so that every arrival order picks the same value."""
-    if edit.captured_at != last.captured_at:
-        return edit.captured_at > last.captured_at
-    return edit.device_id > (last.device_id or "")
+def _later(edit: Edit, value, theirs: dt.datetime, ours) -> bool:
+    """Does the edit's value win `latest` against the current one (captured at `theirs`)? Equal
+    capture times go to the larger value (in canonical JSON): every arrival order agrees."""
+    if edit.captured_at != theirs:
+        return edit.captured_at > theirs
+    return _canonical(value) > _canonical(ours)
+
+
+def _canonical(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def merge(current: dict[str, Any], states: dict[str, FieldState], version: int, edit: Edit,
@@ -187,28 +222,31 @@ def merge(current: dict[str, Any], states: dict[str, FieldState], version: int, 
         state = known or FieldState(Write(0, None, None, EPOCH))
         ours = current.get(name)
         seen = state.device_seqs.get(edit.device_id)
-        # Under `monotonic` and `union` the result is a max or a set union, which do not
-        # depend on order, so even a late, older edit of the same device takes part; the
-        # other policies drop it.
-        if seen is not None and edit.device_seq <= seen and policy.kind not in ("monotonic", "union"):
+        # Under `monotonic` the result is a max, which does not depend on order, so even a late,
+        # older edit of the same device takes part; the other policies drop it.
+        if seen is not None and edit.device_seq <= seen and policy.kind != "monotonic":
             outcomes.append(FieldOutcome(name, "stale", ours))
             continue
-        if edit.base_fields is not None and name in edit.base_fields and edit.base_fields[name] == value:
+        if (edit.base_fields is not None and name in edit.base_fields and edit.base_fields[name] == value
+                and (state.said(edit.device_id) or _canonical(value)) == _canonical(value)):
+            # Equal to the base, and this device never said otherwise: not an edit. (After the
+            # device wrote another value, the base value again is its correction, and counts.)
+            # Its seq is kept, so an older edit of this device arriving later is stale.
+            new_states[name] = state.seen(
+                edit.device_id, edit.device_seq, value, state.last.version, edit.captured_at)
             outcomes.append(FieldOutcome(name, "not_edited", ours))
-            continue
-        if name in current and value == ours:
-            # The same value again. Under `latest` it now stands for the later of the two
-            # captures, or a third device's value captured in between would win in one arrival
-            # order and lose in another.
-            if _later(edit, state.last):
-                state = replace(state, last=Write(state.last.version, edit.device_id, edit.device_seq,
-                                                  edit.captured_at))
-            new_states[name] = state.seen(edit.device_id, edit.device_seq)
-            outcomes.append(FieldOutcome(name, "unchanged", ours))
             continue
         if policy.kind == "union":
             outcomes.append(_merge_set(name, policy, ours, value, edit, state, base, writer,
                                        changed, new_states))
+            continue
+        if name in current and value == ours:
+            # The same value again: no conflict. The device now stands behind the value too
+            # (its capture time counts for `latest`), but the field stays the first writer's:
+            # this device did not see that write, so its next value is still concurrent.
+            new_states[name] = state.seen(
+                edit.device_id, edit.device_seq, value, state.last.version, edit.captured_at)
+            outcomes.append(FieldOutcome(name, "unchanged", ours))
             continue
         if state.last.version > 0:
             changed_since_base = state.last.version > base
@@ -220,23 +258,38 @@ def merge(current: dict[str, Any], states: dict[str, FieldState], version: int, 
                 and _rank(policy, value) < _rank(policy, ours)):
             # An ordered status never moves backwards, concurrent or not: a tablet that
             # missed the supervisor's "confirmed" cannot undo it with "visited".
-            new_states[name] = state.seen(edit.device_id, edit.device_seq)
+            new_states[name] = state.seen(
+                edit.device_id, edit.device_seq, value, state.last.version, edit.captured_at)
             outcomes.append(FieldOutcome(name, "auto_merged", ours))
             continue
-        if not changed_since_base or state.last.device_id == edit.device_id:
+        # Who stands behind the current value, unseen by this device: every other device whose
+        # newest word (after this device's base) is that value; and the last writer when it is
+        # the server, or a device with no word on record. A device that has since said
+        # something else no longer counts.
+        behind_ours = [(d, when) for d, (said, at, when) in state.device_values.items()
+                       if d != edit.device_id and at > base and said == _canonical(ours)]
+        last = state.last
+        if (changed_since_base and last.device_id != edit.device_id
+                and (last.device_id is None or last.device_id not in state.device_values)):
+            behind_ours.append((last.device_id, last.captured_at))
+        if not behind_ours:
             changed[name] = value
-            new_states[name] = FieldState(writer, state.device_seqs).seen(edit.device_id, edit.device_seq)
+            new_states[name] = FieldState(writer, state.device_seqs, state.device_values, state.device_added).seen(
+                edit.device_id, edit.device_seq, value, writer.version, edit.captured_at)
             outcomes.append(FieldOutcome(name, "applied", value))
             continue
 
-        theirs = ConflictValue(ours, state.last.device_id, state.last.captured_at, state.last.device_seq)
+        their_device, their_time = max(behind_ours, key=lambda item: (item[1], item[0] or ""))
+        theirs = ConflictValue(ours, their_device, their_time,
+                               last.device_seq if their_device == last.device_id else None)
         mine = ConflictValue(value, edit.device_id, edit.captured_at, edit.device_seq)
         if policy.kind == "monotonic":
             result = value if _rank(policy, value) > _rank(policy, ours) else ours
             kind = "auto_merged"
             conflict_values: tuple[ConflictValue, ...] = ()
         elif policy.kind == "latest":
-            result = value if _later(edit, state.last) else ours
+            # Against the latest capture of the current value by anyone but this device.
+            result = value if _later(edit, value, their_time, ours) else ours
             kind = "conflict"
             conflict_values = (theirs, mine)
         else:  # manual: the server's value stays until a supervisor decides
@@ -245,9 +298,11 @@ def merge(current: dict[str, Any], states: dict[str, FieldState], version: int, 
             conflict_values = (theirs, mine)
         if result != ours:
             changed[name] = result
-            new_states[name] = FieldState(writer, state.device_seqs).seen(edit.device_id, edit.device_seq)
+            new_states[name] = FieldState(writer, state.device_seqs, state.device_values, state.device_added).seen(
+                edit.device_id, edit.device_seq, value, writer.version, edit.captured_at)
         else:
-            new_states[name] = state.seen(edit.device_id, edit.device_seq)
+            new_states[name] = state.seen(
+                edit.device_id, edit.device_seq, value, state.last.version, edit.captured_at)
         outcomes.append(FieldOutcome(name, kind, result, conflict_values))
 
     return MergeResult(new_version if changed else version, changed, new_states, tuple(outcomes))
@@ -259,5 +314,7 @@ def server_write(states: dict[str, FieldState], fields: dict[str, Any], version:
     out = {}
     for name in fields:
         previous = states.get(name)
-        out[name] = FieldState(Write(version, None, None, at), previous.device_seqs if previous else {})
+        out[name] = FieldState(Write(version, None, None, at), previous.device_seqs if previous else {},
+                               previous.device_values if previous else {},
+                               previous.device_added if previous else {})
     return out

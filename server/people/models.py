@@ -71,13 +71,15 @@ class Child(SyncedRecord, Base):
     household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"), nullable=False, index=True)
     # The household's village, kept on the child too: every scoped query filters on it.
     village_code: Mapped[str] = mapped_column(ForeignKey("villages.code"), nullable=False, index=True)
-    name: Mapped[str] = mapped_column(String(50), nullable=False)
-    gender: Mapped[str] = mapped_column(String(1), nullable=False)
+    # Nullable: a child created on a tablet may be known first from a later, partial edit
+    # (sync guarantee 7); the first edit fills these in when it arrives.
+    name: Mapped[str | None] = mapped_column(String(50))
+    gender: Mapped[str | None] = mapped_column(String(1))
     # The ID number never sits in clear text: AES-GCM ciphertext, and a keyed hash (HMAC) for
     # exact lookup and de-duplication (see server.people.protection).
     id_number_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_lookup: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
-    birth_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
     ethnicity: Mapped[str | None] = mapped_column(String(20))
     relation_to_head: Mapped[str | None] = mapped_column(String(20))
     guardian_name: Mapped[str | None] = mapped_column(String(50))

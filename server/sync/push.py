@@ -370,7 +370,10 @@ def _merge(batch: Batch, submission: dict, submission_id: uuid.UUID, record: dic
     # The form version the tablet used decides what is valid; the answers are then mapped
     # forward to the newest version's field names (a removed field stays in the raw submission).
     compiled = forms.compiled(form_row)
-    errors = survey_forms.validate_submission(compiled, record["fields"], partial=not is_new)
+    # Values are checked, but not completeness: a new record's first edit may arrive after its
+    # second (guarantee 7), so a submission that creates a record may carry only some fields;
+    # the tablet's form enforced `required` where the answers were given.
+    errors = survey_forms.validate_submission(compiled, record["fields"], partial=True)
     if errors:
         raise Refusal("form.invalid", "", errors=[e.to_dict() for e in errors])
     chain = batch.catalog.chain_from(form_row.form_id, form_row.version)
@@ -423,10 +426,18 @@ def _merge(batch: Batch, submission: dict, submission_id: uuid.UUID, record: dic
         writes.states[key] = dumped
 
     conflicts = [_keep_conflict(batch, key, row["village_code"], outcome) for outcome in result.conflicts]
+    # A field in an open conflict that this device now changes again (its own value, applied
+    # without a new conflict): the new value joins the conflict, so the supervisor sees the
+    # value the record shows and not only the one it replaced.
+    for outcome in result.outcomes:
+        if outcome.kind == "applied" and (record_type, record_id, outcome.field) in batch.conflicts:
+            mine = merging.ConflictValue(outcome.value, edit.device_id, edit.captured_at, edit.device_seq)
+            conflicts.append(_keep_conflict(batch, key, row["village_code"],
+                                            merging.FieldOutcome(outcome.field, "conflict", outcome.value, (mine,))))
     missing = [a for a in submission.get("attachments") or [] if a.removeprefix("sha256:") not in batch.attachments]
     receipt = {
         "submission_id": str(submission_id),
-        "status": result.status,
+        "status": "conflict" if conflicts else result.status,
         "record": {"type": record_type, "id": str(record_id), "version": row["version"]},
         "conflicts": conflicts,
         "errors": [],

@@ -23,13 +23,13 @@ Checked (contract guarantees in brackets):
   records of its scope, read back by a full pull and from the tables [1, 8]; every
   submission the tablets settled is stored once, verbatim, with its device and receipt [4].
 
-Four known bugs are kept out of the property's way, each reproduced on its own by an
-xfail(strict=True) test in test_known_sync_bugs.py. In half the examples a tablet may set the
-same field of a record several times in a phase (guarantee 7 is checked on those); the conflict
-check skips such fields (BUG-1, BUG-2) and, as not concurrent, fields someone edited after
-pulling a newer version of the record in the phase. The single-writer check skips a tablet
-setting a field back to its starting value (BUG-3). The outbox is never reordered so that a new
-record's later edit goes before the submission that creates it (BUG-4).
+In half the examples a tablet may set the same field of a record several times in a phase
+(guarantee 7 is checked on those): its newest value is the one that must be in the conflict, as
+a tablet's earlier value that its own later edit replaced is not concurrent with anything. The
+conflict check skips, as not concurrent, fields someone edited after pulling a newer version of
+the record in the phase. The four bugs this property found first (test_known_sync_bugs.py) are
+fixed, and the property now runs over them too: a tablet setting a field back to its starting
+value, and a new record's later edit pushed before the submission that creates it.
 
 Runs in process on the test's rolled-back connection; each example runs inside a SAVEPOINT
 rolled back at its end, with tablets copied from SQLite files enrolled once for the test.
@@ -137,8 +137,7 @@ class TabletsMachine(RuleBasedStateMachine):
 
     @initialize(count=st.integers(3, 5), seed=st.integers(0, 2**32 - 1), rewrites=st.booleans())
     def enroll(self, count, seed, rewrites):
-        # Without rewrites a tablet sets each `latest` field of a record at most once per phase,
-        # which lets the conflict check run on every field (see BUG-1, BUG-2 below).
+        # Without rewrites a tablet sets each `latest` field of a record at most once per phase.
         self.rewrites = rewrites
         directory = self.world.workdir / f"example-{next(self.world.examples)}"
         directory.mkdir()
@@ -272,13 +271,6 @@ class TabletsMachine(RuleBasedStateMachine):
         if len(rows) < 2:
             return
         held = rows[: split % (len(rows) - 1) + 1]
-        # BUG-4 (test_known_sync_bugs.py): a new record's later edit sent before the submission
-        # that creates it is refused for good, so such an edit stays back with its creation.
-        creations = {r["submission_id"] for r in held} & set(self.created.values())
-        held_records = {rid for rid, sid in self.created.items() if sid in creations}
-        held += [r for r in rows[len(held):] if r["record_id"] in held_records]
-        if len(held) == len(rows):
-            return
         with tablet.store.transaction():
             db.executemany("delete from outbox where submission_id = ?", [(r["submission_id"],) for r in held])
         try:
@@ -368,11 +360,11 @@ class TabletsMachine(RuleBasedStateMachine):
             kept.setdefault((row.record_type, row.record_id, row.field), []).extend(v["value"] for v in row.values)
         for (record_type, record_id, name), by_tablet in self._changes().items():
             writes = [w for edits in by_tablet.values() for w in edits]
-            if any(len(edits) > 1 for edits in by_tablet.values()):
-                continue  # BUG-1 and BUG-2: a tablet that sets a field twice may overwrite silently
             if any(e.informed for e, _ in writes):
                 continue  # an edit made after seeing others' values is not concurrent with them
-            values = {repr(v): v for e, v in writes if e.base is None or e.base.get(name) != v}
+            # Each tablet's newest value in the phase (what it finally said).
+            finals = [edits[-1] for edits in by_tablet.values()]
+            values = {repr(v): v for e, v in finals if e.base is None or e.base.get(name) != v}
             if len(values) > 1:
                 got = kept.get((record_type, record_id, name), [])
                 missing = [v for v in values.values() if v not in got]
@@ -387,9 +379,6 @@ class TabletsMachine(RuleBasedStateMachine):
                 continue
             (edits,) = by_tablet.values()
             last_edit, value = edits[-1]
-            base = None if last_edit.base is None else last_edit.base.get(name)
-            if last_edit.base is not None and value == base and len(edits) > 1:
-                continue  # BUG-3: setting a field back to its starting value is ignored
             key = f"{record_type}:{record_id}"
             assert now[key]["fields"][name] == value, (
                 f"{key} {name}: tablet {last_edit.tablet} alone set {[v for _, v in edits]!r} "
@@ -404,14 +393,25 @@ class TabletsMachine(RuleBasedStateMachine):
             statuses = [start["survey_status"]] + [e.fields["survey_status"] for e in edits
                                                    if "survey_status" in e.fields]
             assert now[key]["fields"]["survey_status"] == max(statuses, key=SURVEY_STATUS_ORDER.index)
-            added, removed = set(), set()
+            # `union`: what each tablet finally said against its base (a tick it set and took back
+            # before syncing is no tick); a tick any tablet added stays even if another took it
+            # away concurrently (add wins).
+            by_tablet: dict[int, list] = {}
             for e in edits:
                 if "vulnerable_family_types" in e.fields:
-                    base, value = set(e.base["vulnerable_family_types"]), set(e.fields["vulnerable_family_types"])
-                    added |= value - base
-                    removed |= base - value
+                    by_tablet.setdefault(e.tablet, []).append(e)
+            if any(e.informed for chain in by_tablet.values() for e in chain):
+                continue  # a tablet that pulled mid-phase edited from two bases
+            added, removed = set(), set()
+            for chain in by_tablet.values():
+                chain.sort(key=lambda e: e.device_seq)
+                base = set(chain[0].base["vulnerable_family_types"])
+                final = set(chain[-1].fields["vulnerable_family_types"])
+                added |= final - base
+                removed |= base - final
             ticks = set(now[key]["fields"]["vulnerable_family_types"])
-            assert added - removed <= ticks <= set(start["vulnerable_family_types"]) | added, (key, edits)
+            expected = (set(start["vulnerable_family_types"]) | added) - (removed - added)
+            assert ticks == expected, (key, ticks, expected, edits)
 
     # -- the end ------------------------------------------------------------------------------------
 

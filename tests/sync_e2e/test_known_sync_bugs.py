@@ -3,9 +3,10 @@
 Two reference-client tablets of the tiny county's town 01 (one government-line, one
 school-line surveyor) edit the same household or child offline from the same version, then
 push in a given order and pull. Each test asserts what the contract promises; those that fail
-today are xfail(strict=True), so that the fix turns them into failures to unmark. Where the
-outcome depends on the order of the pushes, both orders are run: the passing one shows what
-the server already does right.
+were xfail(strict=True) until fixed: BUG-1 and BUG-2 (who stands behind a value, and a new
+value of a field in conflict joining the conflict), BUG-3 (a device's correction back to the
+base value), BUG-4 (a new record created by a partial, later edit). Where the outcome could
+depend on the order of the pushes, both orders are run.
 """
 
 from __future__ import annotations
@@ -32,10 +33,7 @@ def push_and_pull(order, *tablets):
 
 
 @pytest.mark.parametrize("first", [
-    pytest.param("government", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG-1: sync/merge.py gives a field's `last` writer to a device that sends the value the "
-        "field already has; that device's next value then counts as overwriting its own, and the "
-        "other device's value is overwritten with no conflict"))),
+    "government",
     "school",
 ])
 def test_bug1_a_value_confirmed_then_changed_still_conflicts(session, in_process_tablets, town01_villages, first):
@@ -51,10 +49,7 @@ def test_bug1_a_value_confirmed_then_changed_still_conflicts(session, in_process
 
 
 @pytest.mark.parametrize("first", [
-    pytest.param("school", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG-2: a device whose value won a conflict under `latest` owns the field again, so its "
-        "next value is applied without joining the open conflict: the conflict lists the "
-        "superseded value, not the one the record shows"))),
+    "school",
     "government",
 ])
 def test_bug2_the_value_a_device_changes_to_after_a_conflict_is_kept(session, in_process_tablets,
@@ -71,9 +66,6 @@ def test_bug2_the_value_a_device_changes_to_after_a_conflict_is_kept(session, in
     assert {"需复访", shown} <= set(conflict_values(session, household["id"], "notes"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG-3: merge rule 1 (a value equal to the device's base is no edit) also drops a device's "
-    "own correction back to the starting value: the first edit stays applied for good"))
 def test_bug3_setting_a_field_back_offline_is_kept(session, in_process_tablets, town01_villages):
     """A surveyor types a note, then deletes it again before syncing."""
     tablet, = in_process_tablets("t01g01.s1")
@@ -85,8 +77,6 @@ def test_bug3_setting_a_field_back_offline_is_kept(session, in_process_tablets, 
     assert tablet.record("household", household["id"])["fields"]["notes"] is None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG-3 (union): ticking a family type and unticking it again offline leaves it ticked"))
 def test_bug3_unticking_a_choice_ticked_offline_is_kept(session, in_process_tablets, town01_villages):
     tablet, = in_process_tablets("t01g01.s1")
     household = first_household(tablet, town01_villages[0])
@@ -98,10 +88,6 @@ def test_bug3_unticking_a_choice_ticked_offline_is_kept(session, in_process_tabl
     assert tablet.record("household", household["id"])["fields"]["vulnerable_family_types"] == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG-4: a submission for a record the server does not know is checked as a complete new "
-    "record (server/sync/service.py validates with partial=False), so a new child's second edit "
-    "arriving before its first is refused with form.required for good (guarantee 7)"))
 def test_bug4_a_new_childs_second_edit_may_arrive_first(session, in_process_tablets, town01_villages):
     tablet, = in_process_tablets("t01g01.s1")
     household = first_household(tablet, town01_villages[0])
