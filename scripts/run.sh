@@ -27,7 +27,13 @@ PY
 if [ "$loaded" = 0 ] || [ "${RELOAD_DEMO:-0}" = 1 ]; then
     log "loading the $DEMO_SIZE demo county (Hai'an-like; every account's password is demo-password)"
     start=$(date +%s)
-    "$CLI" demo load --size "$DEMO_SIZE" --replace
+    # Places, households and accounts; the children come the way a bureau's would: the police
+    # roster and the schools' registers, imported and cross-matched (bad rows reported).
+    "$CLI" demo load --size "$DEMO_SIZE" --replace --no-children
+    "$CLI" demo write-files --size "$DEMO_SIZE" --out var/demo --later-register
+    "$CLI" import roster var/demo/police_roster.csv --now
+    "$CLI" import register var/demo/school_register.csv --as-of 2027-05-20 --now
+    "$CLI" import register var/demo/school_register_later.csv --as-of 2027-06-20 --now
     # What the tablets would confirm in the field, so that cases, overdue ones and rates show.
     "$CLI" cases open-all --demo-field-results
     echo "demo county ready in $(( $(date +%s) - start )) s"
@@ -67,6 +73,8 @@ cat <<MSG
   Not One Less (一个都不少) is running.
     API docs:   http://$HOST:$PORT/api/docs   (OpenAPI: /api/openapi.json)
     Health:     http://$HOST:$PORT/api/v1/health
+    Supervisor: http://$HOST:$PORT/supervisor/ (map, progress, conflicts, duplicates)
+                http://$HOST:$PORT/cases/ (out-of-school cases, overdue ones, the three rates)
     Log in:     POST /api/v1/auth/login {"username": "city", "password": "demo-password"}
                 other demo accounts: town01 .. town12 (town supervisors), t01g01.lead (a team
                 leader), t01g01.s1 (a surveyor), school000001 (a school)

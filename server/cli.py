@@ -81,6 +81,33 @@ def forms_publish_builtin():
 
 
 @main.group()
+def tasks():
+    """Visit lists (tasks delivered to tablets)."""
+
+
+@tasks.command("generate")
+@click.option("--town", "towns", multiple=True, help="town codes (default: every town)")
+@with_appcontext
+def tasks_generate(towns):
+    """Build every team's visit list (safe to run again: tasks are upserted)."""
+    from sqlalchemy import select
+
+    from server.db import database
+    from server.maps.jobs import regenerate_town_tasks
+    from server.places.models import Town
+
+    if not towns:
+        with database().sessionmaker() as session:
+            towns = list(session.scalars(select(Town.code).order_by(Town.code)))
+    total = 0
+    for code in towns:
+        counts = regenerate_town_tasks(code)
+        total += sum(counts.values())
+        click.echo(f"{code}: {len(counts)} teams, {sum(counts.values())} households to visit")
+    click.echo(f"{total} tasks in all")
+
+
+@main.group()
 def devices():
     """Tablets."""
 
