@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,7 @@ from sync import merge as merging
 from sync.records import DEVICE_WRITABLE, RECORD_TYPES, canonical
 
 Key = tuple[str, uuid.UUID]
+log = logging.getLogger(__name__)
 
 
 class Refusal(Exception):
@@ -218,6 +220,10 @@ def _run(batch: Batch, shaped, stored, one_by_one: bool) -> list[dict]:
                 receipt = _merge(batch, submission, submission_id, record, content)
             except Refusal as refusal:
                 receipt = rejected(submission, refusal.errors)
+            except Exception as exc:
+                # Unforeseen: the batch goes one submission at a time, where this one is
+                # refused alone (and logged) instead of failing the whole request.
+                raise Replay(str(exc)) from exc
         if receipt["status"] != "rejected":
             seen[submission_id] = (content, receipt)
         receipts.append(receipt)
@@ -242,6 +248,13 @@ def _one_in_savepoint(batch: Batch, submission, submission_id, record, content) 
                                                      " send it again"}])
         return rejected(submission, [{"field": "record.fields", "code": "sync.invalid_record",
                                       "message": f"the record cannot be stored ({type(exc.orig).__name__})"}])
+    except Exception:
+        savepoint.rollback()
+        batch.writes = Writes()
+        batch.rows, batch.field_states, batch.conflicts = snapshot
+        log.exception("submission %s could not be applied", submission_id)
+        return rejected(submission, [{"field": None, "code": "sync.internal_error",
+                                      "message": "the server could not apply this submission; it has been logged"}])
     savepoint.commit()
     return receipt
 

@@ -136,6 +136,10 @@ def columns_for(record_type: str, fields: dict[str, Any], vault: IdNumberVault) 
             if name == "location":
                 if value is None:
                     out.update(location=None, location_accuracy_m=None)
+                elif not (isinstance(value, dict) and all(
+                        isinstance(value.get(k), int | float) and not isinstance(value.get(k), bool)
+                        for k in ("lat", "lon"))):
+                    raise FieldValueError("location", "form.geopoint", "a point is {lat, lon, accuracy_m}")
                 else:
                     out.update(location=f"SRID=4326;POINT({float(value['lon'])} {float(value['lat'])})",
                                location_accuracy_m=value.get("accuracy_m"), location_approximate=False)

@@ -29,7 +29,7 @@ def malformed_submission(draw):
     return submission
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(bad=malformed_submission())
 def test_malformed_submissions_are_refused_alone(client, forms, area, enroll, bad):
