@@ -14,6 +14,7 @@ CODES: dict[str, tuple[int, str]] = {
     "auth.invalid_token": (401, "The token is unknown, expired or revoked; log in again."),
     "auth.invalid_credentials": (401, "Wrong username or password."),
     "auth.forbidden": (403, "Your role may not do this."),
+    "auth.locked": (429, "Too many wrong passwords; this account is locked for a while."),
     "auth.device_revoked": (401, "This tablet was revoked; ask your supervisor to enroll it again."),
     "auth.device_required": (401, "This call is for enrolled tablets: send the device token."),
     "devices.invalid_enrollment_code": (400, "The enrollment code is unknown, used or expired."),
@@ -73,6 +74,7 @@ class DomainError(Exception):
     message: str | None = None
     errors: list[FieldError] = field(default_factory=list)
     status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         status, default_message = CODES.get(self.code, (400, self.code))

@@ -46,6 +46,8 @@ class ErrorSchema(ma.Schema):
 def error_response(error: DomainError):
     response = jsonify(error.as_dict())
     response.status_code = error.status
+    for key, value in (getattr(error, "headers", None) or {}).items():
+        response.headers[key] = value
     return response
 
 
@@ -214,7 +216,8 @@ def init_app(app) -> None:
         if session is None:
             return response
         try:
-            if response.status_code < 400:
+            # A refusal whose bookkeeping must stand (a failed login's count) commits too.
+            if response.status_code < 400 or g.pop("commit_refusal", False):
                 session.commit()
             else:
                 session.rollback()

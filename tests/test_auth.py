@@ -63,3 +63,32 @@ def test_a_role_outside_the_allowed_ones_gets_403(client, make_person, make_vill
         "name": "x", "school_year": 2026, "publicity_start": "2027-04-20", "survey_start": "2027-05-21",
         "persuasion_start": "2027-06-10", "enforcement_start": "2027-07-01", "enforcement_end": "2027-07-10"})
     assert response.status_code == 403 and response.json["code"] == "auth.forbidden"
+
+
+def test_five_wrong_passwords_lock_the_account_for_a_while(client, session, make_person):
+    person = make_person("city")
+    for _ in range(5):
+        wrong = client.post("/api/v1/auth/login", json={"username": person.username, "password": "guess"})
+        assert wrong.status_code == 401
+    locked = client.post("/api/v1/auth/login", json={"username": person.username, "password": "correct horse battery"})
+    assert locked.status_code == 429 and locked.json["code"] == "auth.locked"
+    assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60 + 1
+    # once the lock has run out, the right password works and the count starts again
+    session.execute(text("UPDATE people SET locked_until = now() - interval '1 second' WHERE id = :id"),
+                    {"id": person.id})
+    ok = client.post("/api/v1/auth/login", json={"username": person.username, "password": "correct horse battery"})
+    assert ok.status_code == 200
+    assert session.execute(text("SELECT failed_logins, locked_until FROM people WHERE id = :id"),
+                           {"id": person.id}).one() == (0, None)
+
+
+def test_a_right_password_resets_the_count(client, session, make_person):
+    person = make_person("city")
+    for _ in range(4):
+        client.post("/api/v1/auth/login", json={"username": person.username, "password": "guess"})
+    assert client.post("/api/v1/auth/login", json={"username": person.username,
+                                                    "password": "correct horse battery"}).status_code == 200
+    for _ in range(4):
+        client.post("/api/v1/auth/login", json={"username": person.username, "password": "guess"})
+    assert client.post("/api/v1/auth/login", json={"username": person.username,
+                                                    "password": "correct horse battery"}).status_code == 200

@@ -57,6 +57,9 @@ class Person(Base):
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
     phone: Mapped[str | None] = mapped_column(String(30))
     active: Mapped[bool] = mapped_column(nullable=False, server_default="true")
+    # Lockout against password guessing: failures in a row, and when a locked account opens.
+    failed_logins: Mapped[int] = mapped_column(nullable=False, server_default="0", default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )

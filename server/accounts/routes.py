@@ -19,7 +19,11 @@ class Login(MethodView):
     def post(self, args):
         """Log in with username and password; get an expiring bearer token."""
         ttl = dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
-        token, access, person = service.log_in(db.session(), args["username"], args["password"], ttl)
+        try:
+            token, access, person = service.log_in(db.session(), args["username"], args["password"], ttl)
+        except service.LoginRefused:
+            g.commit_refusal = True  # the failure count is kept although the answer is a 401
+            raise
         return {"token": token, "expires_at": access.expires_at, "person": person}
 
 
