@@ -179,23 +179,32 @@ def current_device():
         device = device_for_token(db.session(), token)
         if device is None:
             raise DomainError("auth.invalid_token")
-        if device.revoked_at is not None:
-            raise DomainError("auth.device_revoked")
-        g.device = device
-        g.person = db.session().get(Person, device.person_id)
-        if g.person is None or not g.person.active:
-            raise DomainError("auth.device_revoked", "The surveyor of this tablet is no longer active.")
+        g.device = _checked_device(device)
     return g.device
+
+
+def _checked_device(device):
+    """Refuse a revoked tablet, or one whose surveyor left; remember its surveyor."""
+    if device.revoked_at is not None:
+        raise DomainError("auth.device_revoked")
+    g.person = db.session().get(Person, device.person_id)
+    if g.person is None or not g.person.active:
+        raise DomainError("auth.device_revoked", "The surveyor of this tablet is no longer active.")
+    return device
 
 
 def current_actor():
     """The tablet or the person behind the bearer token, whichever it belongs to."""
     from server.devices.service import device_for_token
 
+    if "device" in g:
+        return g.device
     token = bearer_token()
-    if token is not None and device_for_token(db.session(), token) is not None:
-        return current_device()
-    return current_person()
+    device = device_for_token(db.session(), token) if token is not None else None
+    if device is None:
+        return current_person()
+    g.device = _checked_device(device)  # current_device() then needs no second token lookup
+    return g.device
 
 
 def current_scope() -> Scope:

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from server import db
 from server.conflicts import service
 from server.http import Blueprint, current_person, current_scope
-from server.people.schemas import PageArgsSchema
+from server.people.schemas import PageArgsSchema, page_of
 from server.sync.schemas import ConflictValueSchema
 
 blp = Blueprint("conflicts", __name__, description="Sync conflicts for supervisors to review")
@@ -37,11 +37,7 @@ class ConflictSchema(ma.Schema):
     resolution = ma.fields.Dict(allow_none=True)
 
 
-class ConflictPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(ConflictSchema))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
-    page_size = ma.fields.Integer()
+ConflictPageSchema = page_of(ConflictSchema)
 
 
 class ResolveSchema(ma.Schema):

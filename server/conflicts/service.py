@@ -24,23 +24,26 @@ from sync import merge as merging
 REVIEWERS = ("city", "town_supervisor", "team_leader")
 
 
-def _label(session: Session, conflict: Conflict) -> str | None:
-    """Whom the conflict is about, for a supervisor's list (a name, never an ID number)."""
-    row = sync_queries.rows_of(session, conflict.record_type, [conflict.record_id]).get(conflict.record_id)
-    if row is None:
-        return None
-    if conflict.record_type == "child":
-        return row.get("name")
-    if conflict.record_type == "household":
-        return row.get("head_name")
-    return row.get("visit_date")
+_LABEL_COLUMNS = {"child": "name", "household": "head_name", "visit": "visit_date"}
 
 
-def describe(session: Session, conflict: Conflict) -> dict:
+def _labels(session: Session, conflicts: list[Conflict]) -> dict[tuple[str, uuid.UUID], str | None]:
+    """Whom each conflict is about, for a supervisor's list (a name, never an ID number): one
+    query per record type, however long the page."""
+    out = {}
+    for record_type, column in _LABEL_COLUMNS.items():
+        ids = [c.record_id for c in conflicts if c.record_type == record_type]
+        for record_id, row in sync_queries.rows_of(session, record_type, ids).items():
+            out[(record_type, record_id)] = row.get(column)
+    return out
+
+
+def describe(session: Session, conflict: Conflict, labels: dict | None = None) -> dict:
+    labels = _labels(session, [conflict]) if labels is None else labels
     return {
         "conflict_id": str(conflict.id),
         "record": {"type": conflict.record_type, "id": str(conflict.record_id), "village_code": conflict.village_code},
-        "record_label": _label(session, conflict),
+        "record_label": labels.get((conflict.record_type, conflict.record_id)),
         "field": conflict.field,
         "values": conflict.values,
         "status": conflict.status,
@@ -59,7 +62,8 @@ def list_conflicts(session: Session, scope: Scope, status: str | None, village: 
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(Conflict.created_at, Conflict.id).offset((page - 1) * page_size)
                            .limit(page_size)).all()
-    return {"items": [describe(session, c) for c in rows], "total": total, "page": page, "page_size": page_size}
+    labels = _labels(session, rows)
+    return {"items": [describe(session, c, labels) for c in rows], "total": total, "page": page, "page_size": page_size}
 
 
 def _field_definition(session: Session, record_type: str, field: str) -> survey_forms.CompiledForm | None:

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from server import db
 from server.duplicates import service
 from server.http import Blueprint, current_person, current_scope
-from server.people.schemas import PageArgsSchema
+from server.people.schemas import PageArgsSchema, page_of
 
 blp = Blueprint("duplicates", __name__, description="Possible duplicate children: merge or keep both")
 
@@ -38,11 +38,7 @@ class DuplicateSchema(ma.Schema):
     children = ma.fields.List(ma.fields.Nested(ChildBriefSchema, allow_none=True))
 
 
-class DuplicatePageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(DuplicateSchema))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
-    page_size = ma.fields.Integer()
+DuplicatePageSchema = page_of(DuplicateSchema)
 
 
 class MergeSchema(ma.Schema):
