@@ -62,6 +62,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from server import docs_assets
     from server.accounts.routes import blp as accounts_blp
     from server.attachments.routes import blp as attachments_blp
+    from server.audit.routes import blp as audit_blp
     from server.campaigns.routes import blp as campaigns_blp
     from server.cases.routes import blp as cases_blp
     from server.conflicts.routes import blp as conflicts_blp
@@ -79,7 +80,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     for blueprint in (health_blp, accounts_blp, places_blp, people_blp, schools_blp, campaigns_blp,
                       imports_blp, devices_blp, forms_blp, sync_blp, conflicts_blp, duplicates_blp,
-                      attachments_blp, maps_blp, cases_blp, reports_blp):
+                      attachments_blp, maps_blp, cases_blp, reports_blp, audit_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     docs_assets.init_app(app)
     from server.maps import web as supervisor_web

@@ -33,15 +33,39 @@ def keys():
 @click.option("--burst", is_flag=True, help="stop when the queues are empty")
 @with_appcontext
 def worker(queues, burst):
-    """Run an RQ worker inside the app's configuration."""
-    from rq import Worker
-
+    """Run an RQ worker inside the app's configuration, with the job outbox's sweep."""
     from server import jobs
+    from server.jobs import worker as job_worker
 
-    names = queues or jobs.QUEUES
-    app = current_app._get_current_object()
-    w = Worker([jobs.queue(n, app) for n in names], connection=jobs.redis_connection(app))
-    w.work(burst=burst, with_scheduler=False)
+    job_worker.run(current_app._get_current_object(), queues or jobs.QUEUES, burst=burst)
+
+
+@main.group("jobs")
+def jobs_commands():
+    """The job outbox: what waits, and delivering what Redis lost."""
+
+
+@jobs_commands.command("sweep")
+@with_appcontext
+def jobs_sweep():
+    """Deliver outbox jobs that Redis never got or whose worker died (workers do this too)."""
+    from server.jobs import outbox
+
+    click.echo(outbox.sweep(current_app._get_current_object()))
+
+
+@jobs_commands.command("pending")
+@with_appcontext
+def jobs_pending():
+    """List the jobs asked for and not finished yet."""
+    from sqlalchemy import select
+
+    from server.jobs.models import OutboxJob
+
+    with current_app.extensions["notoneless.db"].sessionmaker() as session:
+        for row in session.scalars(select(OutboxJob).order_by(OutboxJob.id)):
+            click.echo(f"{row.id}\t{row.queue}\t{row.function}{tuple(row.args)}\tattempts={row.attempts}"
+                       f"\tcreated={row.created_at:%Y-%m-%d %H:%M:%S}")
 
 
 @main.command()

@@ -25,6 +25,13 @@ def from_environment(env: os._Environ | dict | None = None) -> dict:
         "ATTACHMENT_MAX_BYTES": int(env.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
         "ATTACHMENTS_DIR": env.get("ATTACHMENTS_DIR", "var/attachments"),
         "RQ_QUEUE_PREFIX": env.get("RQ_QUEUE_PREFIX", ""),
+        # The job outbox (server/jobs): how often a worker sweeps it, how old a row must be
+        # before the sweep delivers it, how often a running job beats, and how long a
+        # silent running job is given before it counts as lost with its worker.
+        "OUTBOX_SWEEP_SECONDS": float(env.get("OUTBOX_SWEEP_SECONDS", "10")),
+        "OUTBOX_GRACE_SECONDS": int(env.get("OUTBOX_GRACE_SECONDS", "30")),
+        "JOB_HEARTBEAT_SECONDS": int(env.get("JOB_HEARTBEAT_SECONDS", "10")),
+        "OUTBOX_STALE_SECONDS": int(env.get("OUTBOX_STALE_SECONDS", "120")),
         # Notices (server/cases): the issuer's number prefix (海安教通 gives 海安教通〔2027〕0001号) and
         # the name printed above the date; each county sets its own.
         "NOTICE_NUMBER_PREFIX": env.get("NOTICE_NUMBER_PREFIX", "教通"),

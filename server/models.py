@@ -16,6 +16,7 @@ from server.imports.models import (  # noqa: F401
     RosterEntry,
     SuspectedDropout,
 )
+from server.jobs.models import OutboxJob  # noqa: F401
 from server.maps.models import Task  # noqa: F401
 from server.people.models import Child, Household  # noqa: F401
 from server.places.models import Town, Village  # noqa: F401

@@ -26,4 +26,5 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_subject", "subject_type", "subject_id"),
         Index("ix_audit_events_person_at", "person_id", "at"),
+        Index("ix_audit_events_at", "at"),
     )

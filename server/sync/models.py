@@ -83,6 +83,9 @@ class Submission(Base):
     __table_args__ = (
         Index("ix_submissions_record", "record_type", "record_id"),
         Index("ix_submissions_device_seq", "device_id", "device_seq"),
+        # The audit trail reads changes newest first, and by person.
+        Index("ix_submissions_received_at", "received_at"),
+        Index("ix_submissions_person_received_at", "person_id", "received_at"),
     )
 
 

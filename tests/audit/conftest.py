@@ -1,0 +1,1 @@
+from tests.sync_api.conftest import area, enroll, forms  # noqa: F401 - shared fixtures
