@@ -131,7 +131,9 @@ class GenerateTownTasks(MethodView):
 
 @blp.route("/teams/<int:team_id>/tasks.<any(gpx, kml):fmt>")
 class ExportTasks(MethodView):
-    @blp.login_required()
+    # An export of heads' names and doors: for those who manage visit lists. A surveyor's
+    # tablet gets its list by sync; a school's town scope is not a team's.
+    @blp.login_required(*TASK_MANAGERS)
     @blp.alt_response(200, description="GPX 1.1 or KML 2.2 of the open tasks in route order", success=True,
                       content_type="application/xml")
     def get(self, team_id: int, fmt: str):
