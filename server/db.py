@@ -12,6 +12,10 @@ from flask import current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+# The largest PostgreSQL `integer`: the ids are of that type, and an id, page or count a client
+# sends is bounded by it before it reaches a query (a larger one is an error of the database).
+INT4_MAX = 2**31 - 1
+
 # Stable constraint names so that Alembic revisions can refer to them.
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -11,6 +11,7 @@ import marshmallow as ma
 from flask import g, jsonify, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from server import db
 from server.accounts.models import Person
@@ -213,7 +214,18 @@ def current_scope() -> Scope:
     return g.scope
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in a path is an id (or a tile's z/x/y): a PostgreSQL integer. A larger number
+    matches no route (404, request.not_found) instead of reaching a query the database refuses
+    (integer out of range, a 500); the OpenAPI document says `maximum` accordingly."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", db.INT4_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.register_error_handler(DomainError, error_response)
     app.register_error_handler(DBAPIError, _handle_unexpected)
 
