@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Person
@@ -41,9 +41,21 @@ def describe(session: Session, candidate: DuplicateCandidate, vault: IdNumberVau
                          _child_summary(rows.get(candidate.child_b), vault)]}
 
 
+def _in_scope(scope: Scope):
+    """A pair is the scope's when its village is and neither child lies elsewhere: a town-A
+    child with the ID number of a town-B child is the city's to decide, not either town's."""
+    if scope.everywhere:
+        return true()
+    from server.people.models import Child
+
+    elsewhere = select(Child.id).where(Child.id.in_([DuplicateCandidate.child_a, DuplicateCandidate.child_b]),
+                                       ~scope.villages(Child.village_code))
+    return scope.villages(DuplicateCandidate.village_code) & ~elsewhere.exists()
+
+
 def list_candidates(session: Session, scope: Scope, vault: IdNumberVault, status: str | None, page: int,
                     page_size: int) -> dict:
-    query = select(DuplicateCandidate).where(scope.villages(DuplicateCandidate.village_code))
+    query = select(DuplicateCandidate).where(_in_scope(scope))
     if status:
         query = query.where(DuplicateCandidate.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
@@ -54,9 +66,9 @@ def list_candidates(session: Session, scope: Scope, vault: IdNumberVault, status
 
 
 def _candidate(session: Session, scope: Scope, candidate_id: int) -> DuplicateCandidate:
-    candidate = session.scalar(select(DuplicateCandidate).where(DuplicateCandidate.id == candidate_id)
-                               .with_for_update())
-    if candidate is None or not scope.covers(candidate.village_code):
+    candidate = session.scalar(select(DuplicateCandidate).where(DuplicateCandidate.id == candidate_id,
+                                                                _in_scope(scope)).with_for_update())
+    if candidate is None:
         raise not_found("duplicate candidate")
     if candidate.status != "open":
         raise DomainError("duplicates.already_resolved", "This pair was already decided.", status=409)
