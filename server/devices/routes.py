@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from server import db
 from server.accounts.models import Person, team_members, team_villages
-from server.accounts.scope import scope_of
 from server.devices import schemas, service
 from server.devices.models import Device, EnrollmentCode
 from server.errors import not_found
@@ -84,7 +83,7 @@ class Revoke(MethodView):
         device = session.get(Device, device_id)
         owner = session.get(Person, device.person_id) if device else None
         scope = current_scope()
-        if owner is None or not (scope.everywhere or scope_of(session, owner).village_codes <= scope.village_codes):
+        if owner is None or not service.in_area(session, scope, owner):
             raise not_found("device")
         service.revoke(session, device_id, current_person())
 

@@ -83,7 +83,16 @@ def revoke(session: Session, device_id: uuid.UUID, by: Person) -> None:
                     .values(revoked_at=func.now(), revoked_by=by.id))
 
 
+def in_area(session: Session, scope: Scope, surveyor: Person) -> bool:
+    """Whether a tablet's surveyor works within `scope`: every village of theirs is in it. A
+    surveyor with no village now (between teams) is in no town's area: the city's only."""
+    if scope.everywhere:
+        return True
+    villages = scope_of(session, surveyor).village_codes
+    return bool(villages) and villages <= scope.village_codes
+
+
 def devices_in_scope(session: Session, scope: Scope) -> list[tuple[Device, Person]]:
     rows = session.execute(select(Device, Person).join(Person, Person.id == Device.person_id)
                            .order_by(Device.enrolled_at.desc())).all()
-    return [(d, p) for d, p in rows if scope.everywhere or scope_of(session, p).village_codes <= scope.village_codes]
+    return [(d, p) for d, p in rows if in_area(session, scope, p)]
