@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from server.db import INT4_MAX
 from server.people.schemas import PageArgsSchema, page_of
 
 ACTIONS = ("read_child", "read_attachment", "export", "import", "change")
 
 
 class TrailQuerySchema(PageArgsSchema):
-    person_id = ma.fields.Integer(validate=ma.validate.Range(min=1))
+    person_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=INT4_MAX))
     action = ma.fields.String(validate=ma.validate.OneOf(ACTIONS))
     subject_type = ma.fields.String(validate=ma.validate.Length(min=1, max=30))
     subject_id = ma.fields.String(validate=ma.validate.Length(min=1, max=64))

@@ -4,10 +4,11 @@ import marshmallow as ma
 
 from server.cases import machine
 from server.cases.models import NOTICE_KINDS
+from server.db import INT4_MAX
 
 
 class CaseQuerySchema(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=INT4_MAX))
     page_size = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
     status = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(machine.STATUSES))),
                             metadata={"description": "repeat to ask for several statuses"})
@@ -102,7 +103,8 @@ class CaseDetailSchema(CaseSchema):
 class TransitionSchema(ma.Schema):
     to = ma.fields.String(required=True, validate=ma.validate.OneOf(list(machine.STATUSES)))
     note = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
-    school_id = ma.fields.Integer(allow_none=True, metadata={"description": "returned: the school"})
+    school_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=INT4_MAX),
+                                  metadata={"description": "returned: the school"})
     school_name = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=100))
     return_date = ma.fields.Date(allow_none=True)
     reason = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(list(machine.EXEMPTION_REASONS)))

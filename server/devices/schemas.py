@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from server.db import INT4_MAX
+
 
 class EnrollSchema(ma.Schema):
     enrollment_code = ma.fields.String(required=True, validate=ma.validate.Length(4, 64))
@@ -15,7 +17,7 @@ class EnrolledSchema(ma.Schema):
 
 
 class NewCodeSchema(ma.Schema):
-    surveyor_id = ma.fields.Integer(required=True)
+    surveyor_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=INT4_MAX))
     expires_in_hours = ma.fields.Integer(load_default=24, validate=ma.validate.Range(1, 24 * 14))
 
 

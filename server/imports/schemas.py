@@ -3,6 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
+from server.db import INT4_MAX
 from server.imports.models import DROPOUT_SIGNALS, KINDS
 from server.people.schemas import PageArgsSchema, page_of
 
@@ -90,7 +91,7 @@ class MatchSummarySchema(ma.Schema):
 
 
 class UnmatchedArgsSchema(PageArgsSchema):
-    register_import = ma.fields.Integer(metadata={"description": "default: the latest register"})
+    register_import = ma.fields.Integer(validate=ma.validate.Range(min=1, max=INT4_MAX), metadata={"description": "default: the latest register"})
 
 
 class RegisterStudentSchema(ma.Schema):
@@ -114,7 +115,7 @@ class UnmatchedPageSchema(page_of(RegisterStudentSchema)):
 
 class DropoutArgsSchema(PageArgsSchema):
     kind = ma.fields.String(validate=ma.validate.OneOf(list(DROPOUT_SIGNALS)))
-    register_import = ma.fields.Integer()
+    register_import = ma.fields.Integer(validate=ma.validate.Range(min=1, max=INT4_MAX))
     detected_from = ma.fields.Date()
     detected_to = ma.fields.Date()
 

@@ -19,3 +19,14 @@ def test_an_id_past_the_database_integer_is_no_such_resource(client, city, path)
         response = client.get("/api/v1" + path.format(n=n), headers=city)
         assert response.status_code == 404, (n, response.json)
         assert response.json["code"] == "request.not_found"
+
+
+@pytest.mark.parametrize("path", ["/cases?page={n}", "/children?page={n}", "/audit-events?page={n}",
+                                  "/audit-events?person_id={n}", "/imports/suspected-dropouts?register_import={n}",
+                                  "/imports/register-not-in-roster?register_import={n}"])
+def test_a_page_or_id_past_the_database_integer_is_refused(client, city, path):
+    response = client.get("/api/v1" + path.format(n=INT4_MAX + 1), headers=city)
+    assert response.status_code == 422, response.json
+    assert response.json["code"] == "request.invalid"
+    code = client.post("/api/v1/devices/enrollment-codes", headers=city, json={"surveyor_id": 10**12})
+    assert code.status_code == 422 and code.json["errors"][0]["field"] == "surveyor_id", code.json
