@@ -7,7 +7,7 @@ from server import db
 from server.attachments import service
 from server.audit import service as audit
 from server.errors import not_found
-from server.http import Blueprint, current_actor, current_person
+from server.http import Blueprint, current_actor, current_person, current_scope
 
 blp = Blueprint("attachments", __name__, description="Photos of certificates and visits, by SHA-256")
 
@@ -38,7 +38,8 @@ class AttachmentView(MethodView):
     def get(self, sha256):
         """Download a file (supervisors); the read is written to the audit trail."""
         row = service.find(db.session(), sha256)
-        if row is None:
+        # Only a file that a record of your villages refers to (answered like an unknown one).
+        if row is None or not service.referred_to_in(db.session(), current_scope(), row.sha256):
             raise not_found("attachment")
         audit.record(db.session(), current_person().id, "read_attachment", "attachment", row.sha256,
                      remote_addr=request.remote_addr)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from server.accounts.scope import Scope
 from server.errors import DomainError, FieldError
 from server.sync.models import Attachment
 
@@ -56,3 +57,32 @@ def store(session: Session, root: str, sha256: str, body: bytes, content_type: s
 
 def find(session: Session, sha256: str) -> Attachment | None:
     return session.scalar(select(Attachment).where(Attachment.sha256 == check_name(sha256)))
+
+
+def referred_to_in(session: Session, scope: Scope, sha256: str) -> bool:
+    """Whether a record of `scope`'s villages refers to the file: a tablet submission that carried
+    it (a certificate, a visit's photo), a child's certificate photo, a case's evidence.
+
+    The address is a hash, but hashes travel in records, receipts and conflicts: the photo of a
+    sick child's certificate is read where the child is, not by whoever learnt its hash.
+    """
+    if scope.everywhere:
+        return True
+    from server.cases.models import Case
+    from server.people.models import Child
+    from server.sync import queries as sync_queries
+    from server.sync.models import Submission
+
+    ref = f"sha256:{check_name(sha256)}"
+    held = select(Child.id).where(Child.certificate_photo == ref, scope.villages(Child.village_code)).exists()
+    evidence = select(Case.id).where(Case.evidence == ref, scope.villages(Case.village_code)).exists()
+    if session.scalar(select(held | evidence)):
+        return True
+    carried = session.execute(select(Submission.record_type, Submission.record_id).distinct()
+                              .where(Submission.payload["attachments"].contains([ref]))).all()
+    for record_type, record_id in carried:
+        if record_type in sync_queries.TABLES:
+            row = sync_queries.rows_of(session, record_type, [record_id]).get(record_id)
+            if row is not None and scope.covers(row["village_code"]):
+                return True
+    return False
