@@ -90,15 +90,12 @@ def live_county():
     return generator.generate(LIVE_COUNTY_SIZE, seed=LIVE_COUNTY_SEED)
 
 
-@pytest.fixture(scope="session")
-def e2e_template() -> Iterator[str]:
-    """A migrated database with the small demo county and the built-in forms, committed."""
+def build_live_county(url: str) -> None:
+    """Migrate the (empty) database at `url`, load the small demo county and publish the forms."""
     from server.demo import loader
     from server.forms import service as forms_service
     from server.people.protection import IdNumberVault
 
-    recreate_database(TEMPLATE_DB)
-    url = database_url(TEMPLATE_DB)
     engine = create_engine(url)
     try:
         # Our own connection for the migrations: one alembic's env.py opened itself would stay
@@ -114,6 +111,13 @@ def e2e_template() -> Iterator[str]:
             session.commit()
     finally:
         engine.dispose()  # a template database must have no connections when it is copied
+
+
+@pytest.fixture(scope="session")
+def e2e_template() -> Iterator[str]:
+    """A migrated database with the small demo county and the built-in forms, committed."""
+    recreate_database(TEMPLATE_DB)
+    build_live_county(database_url(TEMPLATE_DB))
     yield TEMPLATE_DB
     drop_database(TEMPLATE_DB)
 
@@ -162,8 +166,10 @@ def free_port() -> int:
 class LiveServer:
     """The app under gunicorn in a process group of its own, on a free port of the loopback."""
 
-    def __init__(self, database: str, log_dir: Path, *, workers: int = 2, threads: int = 4):
+    def __init__(self, database: str, log_dir: Path, *, workers: int = 2, threads: int = 4,
+                 environment: dict[str, str] | None = None):
         self.database = database
+        self.environment = environment or {}  # overrides: another database server, another Redis
         self.workers = workers
         self.threads = threads
         self.port = free_port()
@@ -179,7 +185,7 @@ class LiveServer:
             [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "--threads", str(self.threads),
              "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5", "--no-control-socket",
              "server:create_app()"],
-            cwd=ROOT, env=server_environment(self.database), stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**server_environment(self.database), **self.environment}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: a SIGKILL takes master and workers
         )
         log.close()
