@@ -1,0 +1,564 @@
+"""The authorization matrix: every endpoint of the app, who may call it, and on what.
+
+One `Entry` per (method, URL rule) of `app.url_map`; test_matrix.py fails when the app has an
+endpoint this table lacks, or the table names one the app no longer has.
+
+Reading an entry:
+  who     the actors allowed on an object in their scope. Everyone else is refused: 401 when
+          the request carries no person's live token (anonymous, an inactive person, a tablet on
+          a person's endpoint, a person on a tablet's endpoint), 403 for a person whose role may
+          not (`auth.forbidden`).
+  ok      the status of an allowed request.
+  probes  the requests made, each named by the scope of what it points at:
+            in…      an object of town A (in scope of every area actor),
+            out…     an object of town B (in scope of the city only),
+            list     a listing without a filter (scoped by the caller's villages),
+            global   no object: the same answer for every allowed actor (forms, campaigns, docs).
+  out     what an allowed area actor gets on an out… probe: 404 (not found: the object's
+          existence is not told), 422 (an id answered like an unknown one), or FILTERED (the ok
+          status, with nothing of town B in it).
+  except_ (actor, probe) -> status, where one actor differs from the rule.
+  b_state what of town B the request could change: a write by anyone but the city must leave
+          it as it was.
+
+For every answer to an actor other than the city, no string of town B (its marker, its village
+code, its household and child ids, its photos' hashes) may appear anywhere: JSON, GeoJSON, tile
+bytes, the XML of an XLSX's sheets, GPX/KML, the text of a PDF or of each PDF in a zip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from server.cases.models import Case, CaseEvent, Notice, SupportPlan
+from server.devices.models import Device, EnrollmentCode
+from server.imports import service as imports
+from server.maps.models import Task
+from server.people.models import Child, Household
+from server.reports import jobs as report_jobs
+from server.reports.models import ReportExport
+from server.sync.models import Conflict, DuplicateCandidate
+from tests.authz.reading import readable
+from tests.authz.world import REGISTER, ROSTER, TODAY, World, csv_bytes, tile_of
+
+ACTORS = ("anonymous", "city", "town_supervisor", "team_leader", "surveyor", "school", "inactive", "tablet")
+EVERYONE = frozenset(ACTORS)  # public: no token needed
+PEOPLE = frozenset({"city", "town_supervisor", "team_leader", "surveyor", "school"})
+PEOPLE_AND_TABLETS = PEOPLE | {"tablet"}
+TABLETS = frozenset({"tablet"})
+CITY = frozenset({"city"})
+GOVERNMENT = frozenset({"city", "town_supervisor"})
+STAFF = frozenset({"city", "town_supervisor", "team_leader"})  # supervisors, reviewers, issuers, exporters
+READERS = STAFF | {"school"}  # cases
+FILTERED = "filtered"
+V = "/api/v1"
+UPLOAD = "矩阵上传的照片".encode()
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    url: Callable[[World, str], str]
+    json: Callable[[World, str], object] | None = None
+    files: Callable[[World, str], dict] | None = None  # multipart form
+    raw: Callable[[World, str], bytes] | None = None  # a request body of bytes
+    shows: Callable[[World], str] | None = None  # what an allowed in-scope answer must contain
+
+    @property
+    def out_of_scope(self) -> bool:
+        return self.name.startswith("out")
+
+
+@dataclass(frozen=True)
+class Entry:
+    method: str
+    rule: str
+    who: frozenset
+    ok: int
+    probes: tuple[Probe, ...]
+    out: int | str = 404
+    except_: dict = field(default_factory=dict)
+    b_state: Callable | None = None  # (session, world) -> a snapshot of town B's objects
+    # (session, vault, world, probe, response) -> further checks of an allowed answer; may return
+    # more text that the actor receives through it (an export's sheets), checked like the answer
+    after: Callable | None = None
+    note: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.method, self.rule
+
+    def expected(self, actor: str, probe: Probe) -> int:
+        if (actor, probe.name) in self.except_:
+            return self.except_[(actor, probe.name)]
+        if actor not in self.who:
+            if actor in ("anonymous", "inactive", "tablet") or self.who <= TABLETS:
+                return 401
+            return 403
+        if probe.out_of_scope and actor != "city":
+            return self.ok if self.out == FILTERED else self.out
+        return self.ok
+
+
+def url(path: str) -> Callable[[World, str], str]:
+    return lambda w, a: path
+
+
+def P(name, url_, **kwargs) -> Probe:  # noqa: N802 - reads as a table cell
+    return Probe(name, url_ if callable(url_) else url(url_), **kwargs)
+
+
+# --- what town B's objects look like (compared before and after a write) -------------------------
+
+def _case_b(session, w):
+    case_id = w.b.cases["pupil"].id
+    return (session.execute(select(Case.status, Case.closed_at, Case.updated_at).where(Case.id == case_id)).all(),
+            session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case_id)),
+            session.scalar(select(func.count()).select_from(Notice).where(Notice.case_id == case_id)),
+            session.scalar(select(func.count()).select_from(SupportPlan).where(SupportPlan.case_id == case_id)))
+
+
+def _cases_b(session, w):
+    return sorted(session.execute(select(Case.id, Case.status, Case.closed_at)
+                                  .where(Case.village_code == w.b.village.code)).all())
+
+
+def _children_b(session, w):
+    return sorted(session.execute(select(Child.id, Child.name, Child.version, Child.enrollment_status,
+                                         Child.guardian_name, Child.village_code)
+                                  .where(Child.village_code == w.b.village.code)).all())
+
+
+def _households_b(session, w):
+    return sorted(session.execute(select(Household.id, Household.head_name, Household.version)
+                                  .where(Household.village_code == w.b.village.code)).all())
+
+
+def _people_b(session, w):
+    return _children_b(session, w), _households_b(session, w)
+
+
+def _conflicts_b(session, w):
+    return (_children_b(session, w),
+            session.execute(select(Conflict.id, Conflict.status).where(Conflict.village_code == w.b.village.code)
+                            .order_by(Conflict.id)).all())
+
+
+def _duplicates_b(session, w):
+    ids = [w.b.duplicates["twins"].id, w.cross_duplicate]
+    return (_children_b(session, w),
+            session.execute(select(DuplicateCandidate.id, DuplicateCandidate.status)
+                            .where(DuplicateCandidate.id.in_(ids)).order_by(DuplicateCandidate.id)).all())
+
+
+def _devices_b(session, w):
+    ids = [w.b.devices["tablet"], uuid.UUID(w.idle_device)]
+    return session.execute(select(Device.id, Device.revoked_at).where(Device.id.in_(ids)).order_by(Device.id)).all()
+
+
+def _codes_b(session, w):
+    return session.scalar(select(func.count()).select_from(EnrollmentCode)
+                          .where(EnrollmentCode.person_id == w.b.people["surveyor"].id))
+
+
+def _tasks_b(session, w):
+    return sorted(session.execute(select(Task.id, Task.route_order, Task.status, Task.version)
+                                  .where(Task.team_id == w.b.team.id)).all())
+
+
+# --- request bodies ------------------------------------------------------------------------------
+
+def _transition(w, a):
+    if a == "school":  # a school confirms a return to itself
+        return {"to": "returned", "school_id": w.a.school.id, "return_date": TODAY.isoformat()}
+    return {"to": "persuading", "note": "矩阵"}
+
+
+def _roster(side):
+    def files(w, a):
+        s = getattr(w, side)
+        born = dt.date(2016, 10, 10)
+        from server.people import id_number
+
+        number = id_number.make("320685", born, 990)
+        row = ["新登记", "女" if int(number[16]) % 2 == 0 else "男", number, born.isoformat(), s.town.name,
+               s.village.name, "N1", "新户主"]
+        return {"file": (io.BytesIO(csv_bytes(ROSTER, [row])), "roster.csv")}
+    return files
+
+
+def _register(w, a):
+    from server.people import id_number
+
+    number = id_number.make("320685", dt.date(2018, 3, 3), 991)
+    row = ["新学生", "女" if int(number[16]) % 2 == 0 else "男", number, "G" + number, w.a.school.name, w.a.school.code,
+           "3", "1班", "在读"]
+    return {"file": (io.BytesIO(csv_bytes(REGISTER, [row])), "register.csv"), "as_of": "2027-05-01"}
+
+
+def _run_roster_job(session, vault, w, probe, response):
+    """The upload only queues the work: run it here, so that b_state sees what the import did."""
+    imports.process_import(session, vault, response.json["id"], imports.Progress(lambda **_values: None))
+    session.flush()
+
+
+def _build_export(session, vault, w, probe, response):
+    """Build the requested export as the job would, and read its sheets as a download would."""
+    report_jobs.build_export_in(session, response.json["id"], TODAY)
+    return readable(session.scalar(select(ReportExport.content).where(ReportExport.id == response.json["id"])))
+
+
+def _push(record_side):
+    def body(w, a):
+        s = getattr(w, record_side)
+        home = s.households["home"]
+        return {"submissions": [{
+            "submission_id": str(uuid.uuid4()), "device_seq": 1, "form_id": "household_survey",
+            "form_version": "2026.1", "captured_at": dt.datetime.now(dt.UTC).isoformat(),
+            "location": {"lat": 32.51, "lon": 120.41, "accuracy_m": 8},
+            "record": {"type": "household", "id": str(home.id), "base_version": home.version,
+                       "household_id": None, "village_code": s.village.code, "fields": {"head_name": "平板改名"}},
+            "attachments": []}]}
+    return body
+
+
+def _push_receipt(session, vault, w, probe, response):
+    receipt, = response.json["receipts"]
+    if probe.out_of_scope:
+        assert receipt["status"] == "rejected", receipt
+        assert [e["code"] for e in receipt["errors"]] == ["sync.out_of_scope"], receipt
+    else:
+        assert receipt["status"] != "rejected", receipt
+
+
+def _own_export(w, a):
+    return f"{V}/reports/exports/{w.a.exports.get(a, w.a.exports['city'])}"
+
+
+def _qr(w, a):
+    code_id, code = w.a.codes.get(a, w.a.codes["city"])
+    return f"{V}/devices/enrollment-codes/{code_id}/qr.png?code={code}"
+
+
+def _tile(layer, side, z=14):
+    def build(w, a):
+        home = getattr(w, side).households["home"]
+        lon, lat = (120.405, 32.505) if side == "a" else (120.605, 32.605)
+        assert home.location is not None
+        z_, x, y = tile_of(lon, lat, z)
+        return f"{V}/tiles/{layer}/{z_}/{x}/{y}.mvt"
+    return build
+
+
+def _shows_a(w):
+    return w.a_marker
+
+
+# --- the matrix ------------------------------------------------------------------------------------
+
+MATRIX: tuple[Entry, ...] = (
+    # Pages and documents: public, declared so that a new page is a decision, not an accident.
+    Entry("GET", "/api/docs", EVERYONE, 200, (P("global", "/api/docs"),)),
+    Entry("GET", "/api/docs/assets/<path:filename>", EVERYONE, 200, (P("global", "/api/docs/assets/swagger-ui.css"),)),
+    Entry("GET", "/api/openapi.json", EVERYONE, 200, (P("global", "/api/openapi.json"),)),
+    Entry("GET", "/static/<path:filename>", EVERYONE, 404, (P("global", "/static/app.js"),),
+          note="Flask's default static route; the app has no static folder"),
+    Entry("GET", "/supervisor", EVERYONE, 302, (P("global", "/supervisor"),)),
+    Entry("GET", "/supervisor/", EVERYONE, 200, (P("global", "/supervisor/"),)),
+    Entry("GET", "/supervisor/<path:filename>", EVERYONE, 200, (P("global", "/supervisor/app.js"),)),
+    Entry("GET", "/supervisor/config.js", EVERYONE, 200, (P("global", "/supervisor/config.js"),)),
+    Entry("GET", "/supervisor/leaflet/<path:filename>", EVERYONE, 200, (P("global", "/supervisor/leaflet/leaflet.js"),)),
+    Entry("GET", "/cases", EVERYONE, 302, (P("global", "/cases"),)),
+    Entry("GET", "/cases/", EVERYONE, 200, (P("global", "/cases/"),)),
+    Entry("GET", f"{V}/health", EVERYONE, 200, (P("global", f"{V}/health"),)),
+
+    # Accounts
+    Entry("POST", f"{V}/auth/login", EVERYONE, 200, (P("global", f"{V}/auth/login", json=lambda w, a: {
+        "username": w.people["surveyor"].username, "password": "correct horse battery"}),)),
+    Entry("POST", f"{V}/auth/logout", PEOPLE, 204, (P("global", f"{V}/auth/logout"),)),
+    Entry("GET", f"{V}/me", PEOPLE, 200, (P("global", f"{V}/me"),)),
+
+    # Places and people
+    Entry("GET", f"{V}/towns", PEOPLE, 200, (P("list", f"{V}/towns", shows=_shows_a),)),
+    Entry("GET", f"{V}/villages", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/villages?town={w.a.town.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/villages?town={w.b.town.code}"),
+        P("list", f"{V}/villages")), out=FILTERED),
+    Entry("GET", f"{V}/villages/<code>", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/villages/{w.a.village.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/villages/{w.b.village.code}"))),
+    Entry("GET", f"{V}/households", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/households?village={w.a.village.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/households?village={w.b.village.code}"),
+        P("list", f"{V}/households?page_size=500")), out=FILTERED),
+    Entry("GET", f"{V}/children", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/children?village={w.a.village.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/children?village={w.b.village.code}"),
+        P("out_town", lambda w, a: f"{V}/children?town={w.b.town.code}"),
+        P("list", f"{V}/children?page_size=500")), out=FILTERED),
+    Entry("GET", f"{V}/children/<uuid:child_id>", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/children/{w.a.children['pupil'].id}", shows=_shows_a),
+        P("in_not_own", lambda w, a: f"{V}/children/{w.a.children['other'].id}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/children/{w.b.children['pupil'].id}")),
+        # A school sees its town's children in lists; the full record (guardian, phone, dropout
+        # reason) only of its own students.
+        except_={("school", "in_not_own"): 403}),
+    Entry("GET", f"{V}/schools", PEOPLE, 200, (P("list", f"{V}/schools"),),
+          note="schools are public facts (no personal data), listed county-wide"),
+
+    # Campaigns and forms: county-wide, no personal data
+    Entry("GET", f"{V}/campaigns", PEOPLE, 200, (P("global", f"{V}/campaigns"),)),
+    Entry("POST", f"{V}/campaigns", CITY, 201, (P("global", f"{V}/campaigns", json=lambda w, a: {
+        "name": "新运动", "school_year": 2028, "publicity_start": "2028-04-20", "survey_start": "2028-05-21",
+        "persuasion_start": "2028-06-10", "enforcement_start": "2028-07-01", "enforcement_end": "2028-07-10"}),)),
+    Entry("GET", f"{V}/campaigns/current", PEOPLE, 200, (P("global", f"{V}/campaigns/current"),)),
+    Entry("PUT", f"{V}/campaigns/current/forms", CITY, 200, (P("global", f"{V}/campaigns/current/forms",
+                                                               json=lambda w, a: {"form_ids": ["household_survey"]}),)),
+    Entry("GET", f"{V}/forms", PEOPLE_AND_TABLETS, 200, (P("global", f"{V}/forms"),)),
+    Entry("POST", f"{V}/forms", CITY, 201, (P("global", f"{V}/forms", files=lambda w, a: {
+        "file": (io.BytesIO(w.form_upload), "followup.xlsx")}),)),
+    Entry("GET", f"{V}/forms/<form_id>/versions/<version>", PEOPLE_AND_TABLETS, 200,
+          (P("global", f"{V}/forms/child_survey/versions/2026.1"),)),
+    Entry("GET", f"{V}/forms/<form_id>/versions/<version>/xform", PEOPLE_AND_TABLETS, 200,
+          (P("global", f"{V}/forms/child_survey/versions/2026.1/xform"),)),
+    Entry("POST", f"{V}/forms/<form_id>/versions/<version>/retire", CITY, 204,
+          (P("global", f"{V}/forms/followup_visit/versions/2026.1/retire"),)),
+
+    # Cases and notices
+    Entry("GET", f"{V}/cases", READERS, 200, (
+        P("in", lambda w, a: f"{V}/cases?town={w.a.town.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/cases?town={w.b.town.code}"),
+        P("out_village", lambda w, a: f"{V}/cases?village={w.b.village.code}"),
+        P("list", f"{V}/cases?page_size=500")), out=FILTERED),
+    Entry("GET", f"{V}/cases/<int:case_id>", READERS, 200, (
+        P("in", lambda w, a: f"{V}/cases/{w.a.cases['pupil'].id}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/cases/{w.b.cases['pupil'].id}"))),
+    Entry("POST", f"{V}/cases/<int:case_id>/transitions", READERS, 200, (
+        P("in", lambda w, a: f"{V}/cases/{w.a.cases['pupil'].id}/transitions", json=_transition),
+        P("out", lambda w, a: f"{V}/cases/{w.b.cases['pupil'].id}/transitions", json=_transition)),
+        b_state=_case_b),
+    Entry("POST", f"{V}/cases/<int:case_id>/notices", GOVERNMENT, 202, (
+        P("in", lambda w, a: f"{V}/cases/{w.a.cases['pupil'].id}/notices", json=lambda w, a: {"kind": "return"}),
+        P("out", lambda w, a: f"{V}/cases/{w.b.cases['pupil'].id}/notices", json=lambda w, a: {"kind": "return"})),
+        b_state=_case_b),
+    Entry("POST", f"{V}/cases/<int:case_id>/support-plans", STAFF, 201, (
+        P("in", lambda w, a: f"{V}/cases/{w.a.cases['pupil'].id}/support-plans",
+          json=lambda w, a: {"measures": ["助学金"], "responsible_name": "张老师"}),
+        P("out", lambda w, a: f"{V}/cases/{w.b.cases['pupil'].id}/support-plans",
+          json=lambda w, a: {"measures": ["助学金"], "responsible_name": "张老师"})),
+        b_state=_case_b),
+    Entry("POST", f"{V}/cases/open", GOVERNMENT, 200, (P("list", f"{V}/cases/open"),), b_state=_cases_b,
+          note="opens cases in the caller's villages only: town B's closed-case child stays without one"),
+    Entry("GET", f"{V}/notices/<int:notice_id>/pdf", GOVERNMENT, 200, (
+        P("in", lambda w, a: f"{V}/notices/{w.a.notices['return']}/pdf", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/notices/{w.b.notices['return']}/pdf"))),
+    Entry("GET", f"{V}/notices/batch", GOVERNMENT, 200, (
+        P("in", lambda w, a: f"{V}/notices/batch?town={w.a.town.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/notices/batch?town={w.b.town.code}"),
+        P("list", f"{V}/notices/batch")), out=FILTERED),
+
+    # Review: conflicts and duplicates
+    Entry("GET", f"{V}/conflicts", STAFF, 200, (
+        P("in", lambda w, a: f"{V}/conflicts?village={w.a.village.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/conflicts?village={w.b.village.code}"),
+        P("list", f"{V}/conflicts?page_size=500")), out=FILTERED),
+    Entry("POST", f"{V}/conflicts/<uuid:conflict_id>/resolve", STAFF, 200, (
+        P("in", lambda w, a: f"{V}/conflicts/{w.a.conflicts['name'].id}/resolve",
+          json=lambda w, a: {"value": "新监护人", "note": "矩阵"}),
+        P("out", lambda w, a: f"{V}/conflicts/{w.b.conflicts['name'].id}/resolve",
+          json=lambda w, a: {"value": "新监护人", "note": "矩阵"})),
+        b_state=_conflicts_b),
+    Entry("GET", f"{V}/duplicates", STAFF, 200, (P("list", f"{V}/duplicates?page_size=500", shows=_shows_a),)),
+    Entry("POST", f"{V}/duplicates/<int:candidate_id>/merge", STAFF, 200, (
+        P("in", lambda w, a: f"{V}/duplicates/{w.a.duplicates['twins'].id}/merge",
+          json=lambda w, a: {"survivor": str(w.a.children["other"].id)}),
+        P("out", lambda w, a: f"{V}/duplicates/{w.b.duplicates['twins'].id}/merge",
+          json=lambda w, a: {"survivor": str(w.b.children["other"].id)}),
+        # A town-A child with the ID number of a town-B child: the pair spans two towns.
+        P("out_cross", lambda w, a: f"{V}/duplicates/{w.cross_duplicate}/merge",
+          json=lambda w, a: {"survivor": str(w.a.children["namesake"].id)})),
+        b_state=_duplicates_b),
+    Entry("POST", f"{V}/duplicates/<int:candidate_id>/dismiss", STAFF, 200, (
+        P("in", lambda w, a: f"{V}/duplicates/{w.a.duplicates['twins'].id}/dismiss"),
+        P("out", lambda w, a: f"{V}/duplicates/{w.b.duplicates['twins'].id}/dismiss"),
+        P("out_cross", lambda w, a: f"{V}/duplicates/{w.cross_duplicate}/dismiss")),
+        b_state=_duplicates_b),
+
+    # Tablets
+    Entry("POST", f"{V}/devices/enroll", EVERYONE, 200, (P("global", f"{V}/devices/enroll", json=lambda w, a: {
+        "enrollment_code": w.enrollment_code, "device_name": "新平板", "platform": "test"}),),
+        note="the one-time code is the credential"),
+    Entry("GET", f"{V}/devices", STAFF, 200, (P("list", f"{V}/devices", shows=_shows_a),)),
+    Entry("POST", f"{V}/devices/<uuid:device_id>/revoke", STAFF, 204, (
+        P("in", lambda w, a: f"{V}/devices/{w.a.devices['tablet']}/revoke"),
+        P("out", lambda w, a: f"{V}/devices/{w.b.devices['tablet']}/revoke"),
+        # A town-B surveyor between teams: their tablet belongs to no area, so to the city only.
+        P("out_idle", lambda w, a: f"{V}/devices/{w.idle_device}/revoke")),
+        b_state=_devices_b),
+    Entry("POST", f"{V}/devices/enrollment-codes", STAFF, 201, (
+        P("in", f"{V}/devices/enrollment-codes", json=lambda w, a: {"surveyor_id": w.people["surveyor"].id}),
+        P("out", f"{V}/devices/enrollment-codes", json=lambda w, a: {"surveyor_id": w.b.people["surveyor"].id})),
+        out=422, b_state=_codes_b, note="a surveyor outside your area is answered like an unknown id"),
+    Entry("GET", f"{V}/devices/enrollment-codes/<int:code_id>/qr.png", STAFF, 200, (
+        P("in", _qr),
+        P("out", lambda w, a: "{}/devices/enrollment-codes/{}/qr.png?code={}".format(V, *w.b.codes["town_supervisor"]))),
+        except_={("city", "out"): 404}, note="only the issuer sees a code's QR, the city included"),
+    Entry("GET", f"{V}/devices/surveyors", STAFF, 200, (
+        P("in", lambda w, a: f"{V}/devices/surveyors?village={w.a.village.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/devices/surveyors?village={w.b.village.code}"),
+        P("list", f"{V}/devices/surveyors")), out=FILTERED),
+
+    # Sync (tablets only)
+    Entry("GET", f"{V}/sync/manifest", TABLETS, 200, (P("list", f"{V}/sync/manifest", shows=_shows_a),)),
+    Entry("GET", f"{V}/sync/changes", TABLETS, 200, (P("list", f"{V}/sync/changes?limit=1000", shows=_shows_a),)),
+    Entry("POST", f"{V}/sync/push", TABLETS, 200, (
+        P("in", f"{V}/sync/push", json=_push("a")),
+        P("out", f"{V}/sync/push", json=_push("b"))),
+        out=FILTERED, b_state=_people_b, after=_push_receipt,
+        note="a submission outside the tablet's villages is refused in its receipt (sync.out_of_scope)"),
+    Entry("POST", f"{V}/sync/repair", TABLETS, 200, (
+        P("in", f"{V}/sync/repair", json=lambda w, a: {"have": {}}, shows=_shows_a),
+        P("out", f"{V}/sync/repair", json=lambda w, a: {"have": {f"child:{w.b.children['pupil'].id}": 1}})),
+        out=FILTERED),
+    Entry("PUT", f"{V}/attachments/<sha256>", PEOPLE_AND_TABLETS, 201, (
+        P("global", f"{V}/attachments/{hashlib.sha256(UPLOAD).hexdigest()}", raw=lambda w, a: UPLOAD),),
+          note="upload only; the body is checked against the address"),
+    Entry("GET", f"{V}/attachments/<sha256>", STAFF, 200, (
+        P("in", lambda w, a: f"{V}/attachments/{w.a.attachments['certificate']}", shows=_shows_a),
+        P("in_submitted", lambda w, a: f"{V}/attachments/{w.a.attachments['submitted']}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/attachments/{w.b.attachments['certificate']}"),
+        P("out_submitted", lambda w, a: f"{V}/attachments/{w.b.attachments['submitted']}")),
+        note="a file is read where a record that refers to it is (the hash in the address is no key)"),
+
+    # Imports
+    Entry("POST", f"{V}/imports/roster", GOVERNMENT, 202, (
+        P("in", f"{V}/imports/roster", files=_roster("a")),
+        P("out", f"{V}/imports/roster", files=_roster("b"))),
+        out=FILTERED, b_state=_people_b, after=_run_roster_job,
+        note="a town's roster only speaks for its town: the job refuses rows of other towns"),
+    Entry("POST", f"{V}/imports/register", CITY, 202, (P("global", f"{V}/imports/register", files=_register),)),
+    Entry("GET", f"{V}/imports", GOVERNMENT, 200, (P("list", f"{V}/imports?page_size=100", shows=_shows_a),)),
+    Entry("GET", f"{V}/imports/<int:import_id>", GOVERNMENT, 200, (
+        P("in", lambda w, a: f"{V}/imports/{w.a.imports['roster']}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/imports/{w.b.imports['roster']}"))),
+    Entry("GET", f"{V}/imports/<int:import_id>/problems", GOVERNMENT, 200, (
+        P("in", lambda w, a: f"{V}/imports/{w.a.imports['roster']}/problems", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/imports/{w.b.imports['roster']}/problems"))),
+    Entry("GET", f"{V}/imports/<int:import_id>/report", GOVERNMENT, 200, (
+        P("in", lambda w, a: f"{V}/imports/{w.a.imports['roster']}/report?format=xlsx", shows=_shows_a),
+        P("in_csv", lambda w, a: f"{V}/imports/{w.a.imports['roster']}/report?format=csv", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/imports/{w.b.imports['roster']}/report?format=xlsx"))),
+    Entry("GET", f"{V}/imports/match-summary", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/imports/match-summary?town={w.a.town.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/imports/match-summary?town={w.b.town.code}"),
+        P("list", f"{V}/imports/match-summary")), out=FILTERED),
+    Entry("GET", f"{V}/imports/register-not-in-roster", GOVERNMENT, 200, (
+        P("list", f"{V}/imports/register-not-in-roster", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/imports/register-not-in-roster?register_import={w.register_imports[0]}")),
+        out=FILTERED),
+    Entry("GET", f"{V}/imports/suspected-dropouts", PEOPLE, 200, (
+        P("list", f"{V}/imports/suspected-dropouts?page_size=500"),
+        P("out", lambda w, a: f"{V}/imports/suspected-dropouts?register_import={w.register_imports[1]}")),
+        out=FILTERED),
+    Entry("GET", f"{V}/imports/missing-from-roster", PEOPLE, 200,
+          (P("list", f"{V}/imports/missing-from-roster?page_size=500"),)),
+    Entry("GET", f"{V}/imports/children/<uuid:child_id>/history", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/imports/children/{w.a.children['pupil'].id}/history"),
+        P("out", lambda w, a: f"{V}/imports/children/{w.b.children['pupil'].id}/history"))),
+
+    # Maps and visit lists
+    Entry("GET", f"{V}/maps/households", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/maps/households?village={w.a.village.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/maps/households?village={w.b.village.code}"),
+        P("out_bbox", f"{V}/maps/households?bbox=120.55,32.55,120.75,32.65"),
+        P("list", f"{V}/maps/households")), out=FILTERED),
+    Entry("GET", f"{V}/maps/children", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/maps/children?village={w.a.village.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/maps/children?village={w.b.village.code}"),
+        P("list", f"{V}/maps/children")), out=FILTERED),
+    Entry("GET", f"{V}/maps/villages", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/maps/villages?town={w.a.town.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/maps/villages?town={w.b.town.code}"),
+        P("list", f"{V}/maps/villages")), out=FILTERED),
+    Entry("GET", f"{V}/maps/households/outside", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/maps/households/outside?village={w.a.village.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/maps/households/outside?village={w.b.village.code}"),
+        P("list", f"{V}/maps/households/outside")), out=FILTERED),
+    Entry("GET", f"{V}/maps/households/<uuid:household_id>", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/maps/households/{w.a.households['home'].id}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/maps/households/{w.b.households['home'].id}"))),
+    Entry("GET", f"{V}/tiles/<layer>/<int:z>/<int:x>/<int:y>.mvt", PEOPLE, 200, (
+        P("in", _tile("households", "a"), shows=lambda w: str(w.a.households["home"].id)),
+        P("in_children", _tile("children", "a"), shows=lambda w: str(w.a.households["home"].id)),
+        P("in_villages", _tile("villages", "a", 12), shows=lambda w: w.a.village.code),
+        P("out", _tile("households", "b")),
+        P("out_children", _tile("children", "b")),
+        P("out_villages", _tile("villages", "b", 12))), out=FILTERED,
+        note="tiles carry ids and village codes, never names: the check looks for town B's ids"),
+    Entry("GET", f"{V}/teams/<int:team_id>/tasks", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/teams/{w.a.team.id}/tasks", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks"))),
+    Entry("GET", f"{V}/teams/<int:team_id>/tasks.<any(gpx, kml):fmt>", STAFF, 200, (
+        P("in", lambda w, a: f"{V}/teams/{w.a.team.id}/tasks.gpx", shows=_shows_a),
+        P("in_kml", lambda w, a: f"{V}/teams/{w.a.team.id}/tasks.kml", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks.gpx"),
+        P("out_kml", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks.kml")),
+        note="an export: the roles that manage visit lists; a surveyor's tablet gets its list by sync"),
+    Entry("POST", f"{V}/teams/<int:team_id>/tasks/generate", STAFF, 200, (
+        P("in", lambda w, a: f"{V}/teams/{w.a.team.id}/tasks/generate", json=lambda w, a: {}, shows=_shows_a),
+        P("out", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks/generate", json=lambda w, a: {})),
+        b_state=_tasks_b),
+    Entry("POST", f"{V}/towns/<code>/tasks/generate", GOVERNMENT, 202, (
+        P("in", lambda w, a: f"{V}/towns/{w.a.town.code}/tasks/generate"),
+        P("out", lambda w, a: f"{V}/towns/{w.b.town.code}/tasks/generate"))),
+
+    # Reports
+    Entry("GET", f"{V}/reports/rates", STAFF, 200, (
+        P("in", lambda w, a: f"{V}/reports/rates?by=village&town={w.a.town.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/reports/rates?by=village&town={w.b.town.code}"),
+        P("list", f"{V}/reports/rates?by=town", shows=_shows_a)), out=FILTERED),
+    Entry("GET", f"{V}/reports/monthly-dropouts", STAFF, 200, (P("list", f"{V}/reports/monthly-dropouts?year=2027"),)),
+    Entry("GET", f"{V}/reports/semester-check", STAFF, 200, (
+        P("list", f"{V}/reports/semester-check?start=2027-04-01"),)),
+    Entry("POST", f"{V}/reports/exports", STAFF, 202, (
+        P("in", f"{V}/reports/exports", json=lambda w, a: {"by": "village"}, shows=_shows_a),
+        P("out", f"{V}/reports/exports", json=lambda w, a: {"by": "village", "town": w.b.town.code})),
+        out=FILTERED, after=_build_export, note="the export holds what its requester may see"),
+    Entry("GET", f"{V}/reports/exports/<int:export_id>", STAFF, 200, (
+        P("in", _own_export),
+        P("out", lambda w, a: f"{V}/reports/exports/{w.b.exports['town_supervisor']}")),
+        note="an export is read by its requester (or the city)"),
+    Entry("GET", f"{V}/reports/exports/<int:export_id>/xlsx", STAFF, 200, (
+        P("in", lambda w, a: _own_export(w, a) + "/xlsx", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/reports/exports/{w.b.exports['town_supervisor']}/xlsx"))),
+
+    # The audit trail: the bureau's
+    Entry("GET", f"{V}/audit-events", CITY, 200, (P("list", f"{V}/audit-events?page_size=100"),)),
+)
+
+
+def policy_table() -> str:
+    """The matrix as a Markdown table, for a reviewer: `python -m tests.authz.matrix`."""
+    short = {"anonymous": "anon", "city": "city", "town_supervisor": "town", "team_leader": "leader",
+             "surveyor": "surveyor", "school": "school", "inactive": "inactive", "tablet": "tablet"}
+    lines = ["| endpoint | allowed | out of scope | probes | note |", "|---|---|---|---|---|"]
+    for e in MATRIX:
+        allowed = "everyone" if e.who == EVERYONE else ", ".join(short[a] for a in ACTORS if a in e.who)
+        has_out = any(p.out_of_scope for p in e.probes)
+        out = ("filtered" if e.out == FILTERED else str(e.out)) if has_out else "-"
+        special = "; ".join(f"{short[a]} on {p}: {s}" for (a, p), s in e.except_.items())
+        note = "; ".join(x for x in (special, e.note) if x)
+        lines.append(f"| {e.method} {e.rule} | {allowed} → {e.ok} | {out} | "
+                     f"{', '.join(p.name for p in e.probes)} | {note} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(policy_table())
