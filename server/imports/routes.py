@@ -156,4 +156,4 @@ class ChildHistory(MethodView):
     @blp.response(200, schemas.ChildHistorySchema)
     def get(self, child_id: uuid.UUID):
         """Show what imports changed in a child's record, from which import and when."""
-        return service.child_history(db.session(), current_scope(), child_id)
+        return service.child_history(db.session(), current_scope(), current_person(), child_id)

@@ -406,11 +406,14 @@ def missing_from_roster(session: Session, scope: Scope, vault: IdNumberVault, pa
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
-def child_history(session: Session, scope: Scope, child_id: uuid.UUID) -> dict:
+def child_history(session: Session, scope: Scope, person: Person, child_id: uuid.UUID) -> dict:
     """What imports changed in a child's record (and its household), oldest first."""
+    from server.people.service import check_full_record
+
     child = queries.child_in_scope(session, scope, child_id)
     if child is None:
         raise not_found("child")
+    check_full_record(person, child)  # the changes show the guardian's name and phone
     entry = queries.roster_entry(session, child_id)
     changes = [{"at": c.at, "import_id": c.import_id, "record_type": c.record_type, "kind": c.kind,
                 "changes": c.changes} for c in queries.history_of(session, "child", child_id)]

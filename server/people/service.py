@@ -68,16 +68,20 @@ def _summary(child: Child) -> dict:
     }
 
 
+def check_full_record(person: Person, child: Child) -> None:
+    """A school's scope is its town (it sees the town's children in lists, masked); the full
+    record (guardian, phone, dropout reason, and its history) only of its own students."""
+    if person.role == "school" and child.school_id != person.school_id:
+        raise DomainError("auth.forbidden", "A school reads the full records of its own students only.")
+
+
 def read_child(session: Session, scope: Scope, vault: IdNumberVault, person: Person,
                child_id: uuid.UUID, remote_addr: str | None) -> dict:
     """A child's full record, logged in the audit trail in the same transaction."""
     child = queries.child(session, scope, child_id)
     if child is None:
         raise not_found("child")
-    if person.role == "school" and child.school_id != person.school_id:
-        # A school's scope is its town (it sees the town's children in lists, masked); the full
-        # record (guardian, phone, dropout reason) only of its own students.
-        raise DomainError("auth.forbidden", "A school reads the full records of its own students only.")
+    check_full_record(person, child)
     full_id = person.role in FULL_ID_NUMBER_ROLES
     warnings: list[str] = []
     if child.id_number_cipher is not None:

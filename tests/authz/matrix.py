@@ -471,7 +471,10 @@ MATRIX: tuple[Entry, ...] = (
           (P("list", f"{V}/imports/missing-from-roster?page_size=500"),)),
     Entry("GET", f"{V}/imports/children/<uuid:child_id>/history", PEOPLE, 200, (
         P("in", lambda w, a: f"{V}/imports/children/{w.a.children['pupil'].id}/history"),
-        P("out", lambda w, a: f"{V}/imports/children/{w.b.children['pupil'].id}/history"))),
+        P("in_not_own", lambda w, a: f"{V}/imports/children/{w.a.children['listed'].id}/history",
+          shows=lambda w: "missing_from_roster"),
+        P("out", lambda w, a: f"{V}/imports/children/{w.b.children['listed'].id}/history")),
+        except_={("school", "in_not_own"): 403}, note="a child's history is part of its full record"),
 
     # Maps and visit lists
     Entry("GET", f"{V}/maps/households", PEOPLE, 200, (

@@ -349,6 +349,8 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
                                          sup)
         side.imports["roster_later"] = _import(session, vault, "roster", f"{label}名单二.csv",
                                                csv_bytes(ROSTER, rows[:1]), sup)
+        # A child of no school with a history: the later roster left them out.
+        side.children["listed"] = session.scalar(select(Child).where(Child.name == k2["name"]))
     register_rows = []
     for side, label in ((a, a_marker), (b, marker)):
         born = dt.date(2018, 1, 1)
