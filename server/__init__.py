@@ -37,7 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO)
 
-    app.extensions["notoneless.db"] = Database(app.config["DATABASE_URL"])
+    app.extensions["notoneless.db"] = Database(app.config["DATABASE_URL"], app.config.get("READ_DATABASE_URL"))
     from server.sync.service import Limits
 
     app.extensions["notoneless.sync_limits"] = Limits(

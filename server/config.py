@@ -13,6 +13,8 @@ def from_environment(env: os._Environ | dict | None = None) -> dict:
     env = os.environ if env is None else env
     config = {
         "DATABASE_URL": env.get("DATABASE_URL", "postgresql+psycopg:///notoneless"),
+        # A streaming replica for map and report reads (docs/deployment.md); unset: the primary.
+        "READ_DATABASE_URL": env.get("READ_DATABASE_URL") or None,
         "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "SECRET_KEY": env.get("SECRET_KEY"),
         # base64 of 32 random bytes each; `notoneless keys` prints a fresh set.

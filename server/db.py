@@ -43,11 +43,26 @@ class SyncedRecord:
 
 
 class Database:
-    """An engine and the session factory bound to it (tests rebind the factory)."""
+    """An engine and the session factory bound to it (tests rebind the factory).
 
-    def __init__(self, url: str, **engine_options):
+    With a `read_url` (a streaming replica), map and report reads get sessions of their own on
+    that server: the heavy spatial and aggregate queries leave the primary to the tablets.
+    """
+
+    def __init__(self, url: str, read_url: str | None = None, **engine_options):
         self.engine = create_engine(url, pool_pre_ping=True, **engine_options)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_engine = None
+        self.read_sessionmaker = None
+        if read_url:
+            # Read only on purpose: a write routed here by mistake fails loudly instead of
+            # failing only once the URL points at a real replica.
+            self.read_engine = create_engine(
+                read_url, pool_pre_ping=True,
+                connect_args={"application_name": "notoneless-read",
+                              "options": "-c default_transaction_read_only=on"},
+                **engine_options)
+            self.read_sessionmaker = sessionmaker(self.read_engine, expire_on_commit=False)
 
 
 def database() -> Database:
@@ -59,6 +74,28 @@ def session() -> Session:
     if "db_session" not in g:
         g.db_session = database().sessionmaker()
     return g.db_session
+
+
+def read_session() -> Session:
+    """A session for the request's map and report reads: on the replica when READ_DATABASE_URL
+    is set, else the request's own session.
+
+    A replica lags the primary by a moment (usually well under a second): a map may not show
+    a push made that instant. Nothing that decides a write reads through here.
+    """
+    factory = database().read_sessionmaker
+    if factory is None:
+        return session()
+    if "db_read_session" not in g:
+        g.db_read_session = factory()
+    return g.db_read_session
+
+
+def close_read_session() -> None:
+    s = g.pop("db_read_session", None)
+    if s is not None:
+        s.rollback()  # nothing to keep: it only read
+        s.close()
 
 
 def begin_snapshot() -> Session:

@@ -251,6 +251,7 @@ def init_app(app) -> None:
 
     @app.teardown_appcontext
     def close_session(_exc):
+        db.close_read_session()
         session = g.pop("db_session", None)
         if session is not None:
             session.rollback()

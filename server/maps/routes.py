@@ -29,7 +29,7 @@ class HouseholdLayer(MethodView):
                       success=True)
     def get(self, args):
         """Map the households you may see, by survey status, priority group, village and bbox."""
-        return _geojson(service.households_layer(db.session(), current_scope(), args))
+        return _geojson(service.households_layer(db.read_session(), current_scope(), args))
 
 
 @blp.route("/maps/children")
@@ -40,7 +40,7 @@ class ChildLayer(MethodView):
                       success=True)
     def get(self, args):
         """Map the children you may see at their household's point, by status and priority group."""
-        return _geojson(service.children_layer(db.session(), current_scope(), args))
+        return _geojson(service.children_layer(db.read_session(), current_scope(), args))
 
 
 @blp.route("/maps/villages")
@@ -53,7 +53,7 @@ class VillageChoropleth(MethodView):
         """Count households surveyed and children out of school or returned, per village."""
         import json
 
-        return _geojson(json.dumps(service.choropleth(db.session(), current_scope(), args.get("town")),
+        return _geojson(json.dumps(service.choropleth(db.read_session(), current_scope(), args.get("town")),
                                    ensure_ascii=False))
 
 
@@ -64,7 +64,7 @@ class OutsideVillage(MethodView):
     @blp.response(200, schemas.OutsideHouseholdSchema(many=True))
     def get(self, args):
         """List surveyed points outside their village's polygon (farthest first), for review."""
-        return service.outside_village(db.session(), current_scope(), args["min_distance_m"], args.get("village"))
+        return service.outside_village(db.read_session(), current_scope(), args["min_distance_m"], args.get("village"))
 
 
 @blp.route("/maps/households/<uuid:household_id>")
@@ -73,7 +73,7 @@ class MapHousehold(MethodView):
     @blp.response(200, schemas.MapHouseholdSchema)
     def get(self, household_id: uuid.UUID):
         """Show a household of the map with its children (ID numbers masked)."""
-        return service.household(db.session(), current_scope(), current_app.extensions["notoneless.vault"],
+        return service.household(db.read_session(), current_scope(), current_app.extensions["notoneless.vault"],
                                  household_id)
 
 
@@ -85,7 +85,7 @@ class Tile(MethodView):
     @blp.alt_response(304, description="Not modified (If-None-Match)", success=True)
     def get(self, layer: str, z: int, x: int, y: int):
         """Get a vector tile (households, children, villages); below zoom 13 only aggregates."""
-        data, etag = service.tile(db.session(), current_scope(), layer, z, x, y)
+        data, etag = service.tile(db.read_session(), current_scope(), layer, z, x, y)
         if etag in request.if_none_match:
             response = Response(status=304)
         else:

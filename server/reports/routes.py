@@ -22,7 +22,7 @@ class Rates(MethodView):
     @blp.response(200, schemas.RatesReportSchema)
     def get(self, args):
         """Counts and the three rates by village, town, school or city, against the targets."""
-        return service.rates_report(db.session(), current_scope(), args["by"], today(), args.get("town"))
+        return service.rates_report(db.read_session(), current_scope(), args["by"], today(), args.get("town"))
 
 
 @blp.route("/reports/monthly-dropouts")
@@ -32,7 +32,7 @@ class MonthlyDropouts(MethodView):
     @blp.response(200, schemas.MonthlyReportSchema)
     def get(self, args):
         """The monthly dropout report (月辍学报告): register signals and cases per month and town."""
-        return service.monthly_dropouts(db.session(), current_scope(), args["year"])
+        return service.monthly_dropouts(db.read_session(), current_scope(), args["year"])
 
 
 @blp.route("/reports/semester-check")
@@ -42,7 +42,7 @@ class SemesterCheck(MethodView):
     @blp.response(200, schemas.SemesterReportSchema)
     def get(self, args):
         """Students missing from the registers within a week of the semester's start."""
-        return service.semester_check(db.session(), current_scope(), args["start"])
+        return service.semester_check(db.read_session(), current_scope(), args["start"])
 
 
 @blp.route("/reports/exports")
