@@ -36,6 +36,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO)
+    if app.config.get("PROXY_HOPS"):
+        # Behind a load balancer the client's address is in X-Forwarded-For: trust exactly as
+        # many hops as there are proxies, or anyone could pick the address the throttle counts.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     app.extensions["notoneless.db"] = Database(app.config["DATABASE_URL"], app.config.get("READ_DATABASE_URL"))
     from server.sync.service import Limits

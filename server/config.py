@@ -22,6 +22,11 @@ def from_environment(env: os._Environ | dict | None = None) -> dict:
         "ID_LOOKUP_KEY": env.get("ID_LOOKUP_KEY"),
         "TOKEN_TTL_HOURS": int(env.get("TOKEN_TTL_HOURS", "12")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(32 * 1024 * 1024))),
+        # Failed logins or enrollments from one address within the window before it must wait
+        # (server/accounts/throttle.py); behind a proxy set PROXY_HOPS so the address is the client's.
+        "FAILED_ATTEMPTS_PER_ADDRESS": int(env.get("FAILED_ATTEMPTS_PER_ADDRESS", "30")),
+        "FAILED_ATTEMPTS_WINDOW_SECONDS": int(env.get("FAILED_ATTEMPTS_WINDOW_SECONDS", "900")),
+        "PROXY_HOPS": int(env.get("PROXY_HOPS", "0")),
         "PAGE_SIZE_MAX": int(env.get("PAGE_SIZE_MAX", "1000")),
         "SYNC_MAX_BATCH": int(env.get("SYNC_MAX_BATCH", "500")),
         "ATTACHMENT_MAX_BYTES": int(env.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),

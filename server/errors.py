@@ -15,6 +15,7 @@ CODES: dict[str, tuple[int, str]] = {
     "auth.invalid_credentials": (401, "Wrong username or password."),
     "auth.forbidden": (403, "Your role may not do this."),
     "auth.locked": (429, "Too many wrong passwords; this account is locked for a while."),
+    "auth.rate_limited": (429, "Too many failed attempts from this address; try again later."),
     "auth.device_revoked": (401, "This tablet was revoked; ask your supervisor to enroll it again."),
     "auth.device_required": (401, "This call is for enrolled tablets: send the device token."),
     "devices.invalid_enrollment_code": (400, "The enrollment code is unknown, used or expired."),

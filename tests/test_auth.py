@@ -92,3 +92,40 @@ def test_a_right_password_resets_the_count(client, session, make_person):
         client.post("/api/v1/auth/login", json={"username": person.username, "password": "guess"})
     assert client.post("/api/v1/auth/login", json={"username": person.username,
                                                     "password": "correct horse battery"}).status_code == 200
+
+
+def test_one_address_trying_many_accounts_must_wait(app, client, make_person, redis_conn):
+    """The lockout guards one account; the address throttle guards against spraying many."""
+    app.config["FAILED_ATTEMPTS_PER_ADDRESS"] = 3
+    redis_conn.delete(f"{app.config['RQ_QUEUE_PREFIX']}throttle:login:127.0.0.1")
+    try:
+        people = [make_person("surveyor") for _ in range(4)]
+        for person in people[:3]:
+            wrong = client.post("/api/v1/auth/login", json={"username": person.username, "password": "guess"})
+            assert wrong.status_code == 401
+        # The fourth account is not locked, but this address has failed three times.
+        refused = client.post("/api/v1/auth/login", json={"username": people[3].username,
+                                                           "password": "correct horse battery"})
+        assert refused.status_code == 429 and refused.json["code"] == "auth.rate_limited"
+        assert 0 < int(refused.headers["Retry-After"]) <= app.config["FAILED_ATTEMPTS_WINDOW_SECONDS"]
+        # Another address is not held back by this one's failures.
+        other = client.post("/api/v1/auth/login", json={"username": people[3].username,
+                                                         "password": "correct horse battery"},
+                            environ_base={"REMOTE_ADDR": "10.0.0.9"})
+        assert other.status_code == 200
+    finally:
+        app.config["FAILED_ATTEMPTS_PER_ADDRESS"] = 30
+        redis_conn.delete(f"{app.config['RQ_QUEUE_PREFIX']}throttle:login:127.0.0.1")
+
+
+def test_wrong_enrollment_codes_from_one_address_must_wait(app, client, redis_conn):
+    app.config["FAILED_ATTEMPTS_PER_ADDRESS"] = 2
+    key = f"{app.config['RQ_QUEUE_PREFIX']}throttle:enroll:127.0.0.1"
+    redis_conn.delete(key)
+    try:
+        body = {"enrollment_code": "ABCD-EFGH", "device_name": "平板", "platform": "test"}
+        codes = [client.post("/api/v1/devices/enroll", json=body).status_code for _ in range(3)]
+        assert codes[:2] == [400, 400] and codes[2] == 429
+    finally:
+        app.config["FAILED_ATTEMPTS_PER_ADDRESS"] = 30
+        redis_conn.delete(key)

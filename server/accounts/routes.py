@@ -6,8 +6,8 @@ from flask import current_app, g
 from flask.views import MethodView
 
 from server import db
-from server.accounts import schemas, service
-from server.http import Blueprint, current_person, current_scope
+from server.accounts import schemas, service, throttle
+from server.http import Blueprint, ErrorSchema, current_person, current_scope
 
 blp = Blueprint("accounts", __name__, description="Logging in and who you are")
 
@@ -16,13 +16,18 @@ blp = Blueprint("accounts", __name__, description="Logging in and who you are")
 class Login(MethodView):
     @blp.arguments(schemas.LoginSchema)
     @blp.response(200, schemas.TokenSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="auth.invalid_credentials")
+    @blp.alt_response(429, schema=ErrorSchema, description="auth.locked (this account) or auth.rate_limited "
+                      "(this address); Retry-After says when to try again")
     def post(self, args):
         """Log in with username and password; get an expiring bearer token."""
         ttl = dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
+        throttle.check("login")
         try:
             token, access, person = service.log_in(db.session(), args["username"], args["password"], ttl)
         except service.LoginRefused:
             g.commit_refusal = True  # the failure count is kept although the answer is a 401
+            throttle.failed("login")
             raise
         return {"token": token, "expires_at": access.expires_at, "person": person}
 

@@ -10,11 +10,12 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from server import db
+from server.accounts import throttle
 from server.accounts.models import Person, team_members, team_villages
 from server.devices import schemas, service
 from server.devices.models import Device, EnrollmentCode
-from server.errors import not_found
-from server.http import Blueprint, current_person, current_scope
+from server.errors import DomainError, not_found
+from server.http import Blueprint, ErrorSchema, current_person, current_scope
 
 blp = Blueprint("devices", __name__, description="Tablets: enrollment codes, enrollment, revocation")
 ISSUERS = ("city", "town_supervisor", "team_leader")
@@ -24,9 +25,18 @@ ISSUERS = ("city", "town_supervisor", "team_leader")
 class Enroll(MethodView):
     @blp.arguments(schemas.EnrollSchema)
     @blp.response(200, schemas.EnrolledSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description="devices.invalid_enrollment_code")
+    @blp.alt_response(429, schema=ErrorSchema, description="auth.rate_limited: too many wrong codes from this "
+                      "address; Retry-After says when to try again")
     def post(self, body):
         """Trade a one-time enrollment code for a device id and token."""
-        device, token = service.enroll(db.session(), body["enrollment_code"], body["device_name"], body["platform"])
+        throttle.check("enroll")
+        try:
+            device, token = service.enroll(db.session(), body["enrollment_code"], body["device_name"], body["platform"])
+        except DomainError as refusal:
+            if refusal.code == "devices.invalid_enrollment_code":
+                throttle.failed("enroll")  # codes cannot be guessed at the speed of the network
+            raise
         return {"device_id": str(device.id), "token": token}
 
 
