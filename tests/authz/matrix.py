@@ -86,7 +86,7 @@ class Entry:
     out: int | str = 404
     except_: dict = field(default_factory=dict)
     b_state: Callable | None = None  # (session, world) -> a snapshot of town B's objects
-    # (session, vault, world, probe, response) -> further checks of an allowed answer; may return
+    # (session, vault, world, actor, probe, response) -> further checks of an allowed answer; may return
     # more text that the actor receives through it (an export's sheets), checked like the answer
     after: Callable | None = None
     note: str = ""
@@ -203,13 +203,13 @@ def _register(w, a):
     return {"file": (io.BytesIO(csv_bytes(REGISTER, [row])), "register.csv"), "as_of": "2027-05-01"}
 
 
-def _run_roster_job(session, vault, w, probe, response):
+def _run_roster_job(session, vault, w, actor, probe, response):
     """The upload only queues the work: run it here, so that b_state sees what the import did."""
     imports.process_import(session, vault, response.json["id"], imports.Progress(lambda **_values: None))
     session.flush()
 
 
-def _build_export(session, vault, w, probe, response):
+def _build_export(session, vault, w, actor, probe, response):
     """Build the requested export as the job would, and read its sheets as a download would."""
     report_jobs.build_export_in(session, response.json["id"], TODAY)
     return readable(session.scalar(select(ReportExport.content).where(ReportExport.id == response.json["id"])))
@@ -229,7 +229,7 @@ def _push(record_side):
     return body
 
 
-def _push_receipt(session, vault, w, probe, response):
+def _push_receipt(session, vault, w, actor, probe, response):
     receipt, = response.json["receipts"]
     if probe.out_of_scope:
         assert receipt["status"] == "rejected", receipt
@@ -248,13 +248,15 @@ def _qr(w, a):
 
 
 def _tile(layer, side, z=14):
-    def build(w, a):
-        home = getattr(w, side).households["home"]
-        lon, lat = (120.405, 32.505) if side == "a" else (120.605, 32.605)
-        assert home.location is not None
-        z_, x, y = tile_of(lon, lat, z)
-        return f"{V}/tiles/{layer}/{z_}/{x}/{y}.mvt"
-    return build
+    """The tile holding the town's "home" household (world.py puts it at the village's corner + 0.005°)."""
+    lon, lat = (120.405, 32.505) if side == "a" else (120.605, 32.605)
+    return url("{}/tiles/{}/{}/{}/{}.mvt".format(V, layer, *tile_of(lon, lat, z)))
+
+
+def _empty_tile(session, vault, w, actor, probe, response):
+    """Tiles carry no names: out of scope, the tile must be empty (no cell counts town B either)."""
+    if probe.out_of_scope and actor != "city":
+        assert response.get_data() == b"", f"{probe.name}: {len(response.get_data())} bytes of town B"
 
 
 def _shows_a(w):
@@ -503,7 +505,9 @@ MATRIX: tuple[Entry, ...] = (
         P("in_villages", _tile("villages", "a", 12), shows=lambda w: w.a.village.code),
         P("out", _tile("households", "b")),
         P("out_children", _tile("children", "b")),
-        P("out_villages", _tile("villages", "b", 12))), out=FILTERED,
+        P("out_villages", _tile("villages", "b", 12)),
+        P("out_cells", _tile("households", "b", 10)),
+        P("out_child_cells", _tile("children", "b", 10))), out=FILTERED, after=_empty_tile,
         note="tiles carry ids and village codes, never names: the check looks for town B's ids"),
     Entry("GET", f"{V}/teams/<int:team_id>/tasks", PEOPLE, 200, (
         P("in", lambda w, a: f"{V}/teams/{w.a.team.id}/tasks", shows=_shows_a),

@@ -83,7 +83,7 @@ def test_matrix(entry, actor, probe, world, client, session, vault):
 
     text = readable(body)
     if entry.after is not None and want < 400:
-        text += "\n" + (entry.after(session, vault, world, probe, response) or "")
+        text += "\n" + (entry.after(session, vault, world, actor, probe, response) or "")
     if actor != "city":
         # An id the request carried may come back (a receipt names the record it refused).
         leaked = [s for s in world.forbidden if s in text and s not in sent]
