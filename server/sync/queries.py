@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -85,9 +85,11 @@ def version_rows(session: Session, wanted: list[tuple[str, uuid.UUID, int]]) -> 
 def field_states(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], dict]:
     if not keys:
         return {}
+    # By (type, id), the primary key: by id alone PostgreSQL read the whole table on every push,
+    # a table that grows with every record a tablet ever wrote (bench/load.py found it).
     rows = session.execute(
         select(FieldStates.record_type, FieldStates.record_id, FieldStates.states)
-        .where(FieldStates.record_id.in_([k[1] for k in keys]))
+        .where(tuple_(FieldStates.record_type, FieldStates.record_id).in_(keys))
     ).all()
     return {(r[0], r[1]): r[2] for r in rows}
 
