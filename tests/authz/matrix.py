@@ -168,6 +168,14 @@ def _codes_b(session, w):
                           .where(EnrollmentCode.person_id == w.b.people["surveyor"].id))
 
 
+def _town_jobs_b(session, w):
+    from server.jobs.models import OutboxJob
+
+    return (_tasks_b(session, w),
+            session.scalar(select(func.count()).select_from(OutboxJob)
+                           .where(OutboxJob.args.contains([w.b.town.code]))))
+
+
 def _tasks_b(session, w):
     return sorted(session.execute(select(Task.id, Task.route_order, Task.status, Task.version)
                                   .where(Task.team_id == w.b.team.id)).all())
@@ -524,7 +532,8 @@ MATRIX: tuple[Entry, ...] = (
         b_state=_tasks_b),
     Entry("POST", f"{V}/towns/<code>/tasks/generate", GOVERNMENT, 202, (
         P("in", lambda w, a: f"{V}/towns/{w.a.town.code}/tasks/generate"),
-        P("out", lambda w, a: f"{V}/towns/{w.b.town.code}/tasks/generate"))),
+        P("out", lambda w, a: f"{V}/towns/{w.b.town.code}/tasks/generate")),
+        b_state=_town_jobs_b, note="no job is queued for another town"),
 
     # Reports
     Entry("GET", f"{V}/reports/rates", STAFF, 200, (
