@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field
 
@@ -27,14 +28,17 @@ class Cursor:
     villages: dict[str, int] = field(default_factory=dict)  # village -> change seq read up to
     exiting: dict[str, int] = field(default_factory=dict)  # village -> exit seq sent up to
 
-    def encode(self) -> str:
+    def encode(self, key: bytes | None = None) -> str:
         body = json.dumps({"v": self.villages, "x": self.exiting}, sort_keys=True, separators=(",", ":"))
-        check = hashlib.sha256(body.encode()).hexdigest()[:8]
-        return _PREFIX + base64.urlsafe_b64encode(f"{check}{body}".encode()).decode().rstrip("=")
+        return _PREFIX + base64.urlsafe_b64encode(f"{_check(body, key)}{body}".encode()).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, text: str | None) -> Cursor:
-        """Read a cursor; None or "" is the start (the whole scope)."""
+    def decode(cls, text: str | None, key: bytes | None = None) -> Cursor:
+        """Read a cursor; None or "" is the start (the whole scope).
+
+        With a key the check is a MAC: a device cannot write itself a cursor naming villages
+        it never held (their records would come back to it as scope exits, ids and all).
+        """
         if not text:
             return cls()
         if not text.startswith(_PREFIX):
@@ -42,8 +46,9 @@ class Cursor:
         raw = text[len(_PREFIX):]
         try:
             decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-            check, body = decoded[:8], decoded[8:]
-            if hashlib.sha256(body.encode()).hexdigest()[:8] != check:
+            size = 8 if key is None else 32
+            check, body = decoded[:size], decoded[size:]
+            if not hmac.compare_digest(_check(body, key), check):
                 raise InvalidCursor("cursor checksum mismatch")
             data = json.loads(body)
             villages = {str(k): int(v) for k, v in data["v"].items()}
@@ -53,6 +58,13 @@ class Cursor:
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
             raise InvalidCursor("cursor cannot be read") from exc
         return cls(villages, exiting)
+
+
+def _check(body: str, key: bytes | None) -> str:
+    """A checksum against corruption; with a key, an HMAC against forgery."""
+    if key is None:
+        return hashlib.sha256(body.encode()).hexdigest()[:8]
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

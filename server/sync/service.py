@@ -5,11 +5,14 @@ Each function takes the request's session and never commits: the HTTP edge commi
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -120,11 +123,17 @@ def _scope_hash(session: Session, scope_villages: frozenset[str]) -> str:
     return cached
 
 
+def cursor_key() -> bytes:
+    """The key that signs pull cursors, derived from SECRET_KEY (the same on every web node)."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, b"notoneless sync cursor v1", hashlib.sha256).digest()
+
+
 def changes(session: Session, vault: IdNumberVault, scope_villages: frozenset[str], cursor_text: str | None,
             limit: int) -> dict:
     """One page of changes after the cursor (contract: GET /sync/changes)."""
     try:
-        cursor = cursors.Cursor.decode(cursor_text)
+        cursor = cursors.Cursor.decode(cursor_text, cursor_key())
     except cursors.InvalidCursor as exc:
         raise DomainError("sync.invalid_cursor") from exc
     plan = cursors.plan(cursor, scope_villages)
@@ -169,7 +178,7 @@ def changes(session: Session, vault: IdNumberVault, scope_villages: frozenset[st
     next_cursor = cursors.advance(plan, delivered_up_to, exit_progress)
     return {
         "changes": items,
-        "cursor": next_cursor.encode(),
+        "cursor": next_cursor.encode(cursor_key()),
         "has_more": has_more,
         # As of this page's cursor: the pull reads one snapshot (REPEATABLE READ), in which
         # every change up to `head` is committed and nothing after it is visible.
@@ -203,5 +212,5 @@ def repair(session: Session, vault: IdNumberVault, scope_villages: frozenset[str
         "changes": items,
         "scope_hash": _scope_hash(session, scope_villages),
         # Where to pull from next: the repaired copy is the server's as of this snapshot.
-        "cursor": cursors.Cursor({v: head for v in scope_villages}).encode(),
+        "cursor": cursors.Cursor({v: head for v in scope_villages}).encode(cursor_key()),
     }

@@ -63,3 +63,14 @@ def test_positions_never_move_backwards_and_exit_only_pages_keep_them():
     p = plan(Cursor({"A": 100, "B": 0}), frozenset({"A", "B"}))
     assert advance(p, 60, {}).villages == {"A": 100, "B": 60}
     assert advance(p, None, {}).villages == {"A": 100, "B": 0}
+
+
+def test_a_keyed_cursor_cannot_be_forged():
+    """A device that writes itself a cursor naming villages it never held gets nothing from it."""
+    key = b"k" * 32
+    cursor = Cursor({"320685100201": 42}, {})
+    assert Cursor.decode(cursor.encode(key), key) == cursor
+    forged = Cursor({"320685100201": 42, "320685999999": 0}, {})
+    for text in (forged.encode(), forged.encode(b"other key" * 4)):
+        with pytest.raises(InvalidCursor):
+            Cursor.decode(text, key)
