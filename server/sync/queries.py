@@ -149,7 +149,8 @@ def open_conflicts(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[
     if not keys:
         return {}
     out: dict[tuple[str, uuid.UUID], list[Conflict]] = {}
-    for c in session.scalars(select(Conflict).where(Conflict.record_id.in_([k[1] for k in keys]),
+    # By (type, id), the index's order: by id alone every push would scan the whole table.
+    for c in session.scalars(select(Conflict).where(tuple_(Conflict.record_type, Conflict.record_id).in_(keys),
                                                     Conflict.status == "open")
                        .order_by(Conflict.created_at, Conflict.field, Conflict.id)):
         out.setdefault((c.record_type, c.record_id), []).append(c)
