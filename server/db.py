@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import psycopg
 from flask import current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, func
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 # The largest PostgreSQL `integer`: the ids are of that type, and an id, page or count a client
@@ -74,6 +76,26 @@ def session() -> Session:
     if "db_session" not in g:
         g.db_session = database().sessionmaker()
     return g.db_session
+
+
+def connection_lost(exc: BaseException | None) -> bool:
+    """Whether `exc`, or an exception that led to it, says the database went away.
+
+    A crash of PostgreSQL mid-request surfaces as OperationalError at first, and later in the
+    same request as InterfaceError ("connection closed") or as SQLAlchemy's own errors about
+    a transaction that can no longer be rolled back; all of them mean 503, try again.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            return True
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def read_session() -> Session:

@@ -9,7 +9,7 @@ import logging
 import flask_smorest
 import marshmallow as ma
 from flask import g, jsonify, request
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -92,7 +92,7 @@ class Api(flask_smorest.Api):
 def _handle_unexpected(exc: BaseException):
     if isinstance(exc, DomainError):
         return error_response(exc)
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, OperationalError) or db.connection_lost(exc):
         log.warning("database unavailable: %s", exc)
         return error_response(DomainError("db.unavailable"))
     if isinstance(exc, IntegrityError):
@@ -228,6 +228,9 @@ def init_app(app) -> None:
     app.url_map.converters["int"] = IdConverter  # before any route is added
     app.register_error_handler(DomainError, error_response)
     app.register_error_handler(DBAPIError, _handle_unexpected)
+    # SQLAlchemy's own errors after a lost connection (a transaction that cannot roll back,
+    # a closed connection) are the database being away too, not a bug: 503, not 500.
+    app.register_error_handler(SQLAlchemyError, _handle_unexpected)
 
     @app.after_request
     def commit_request_transaction(response):
@@ -242,8 +245,11 @@ def init_app(app) -> None:
                 session.commit()
             else:
                 session.rollback()
-        except DBAPIError as exc:
-            session.rollback()
+        except SQLAlchemyError as exc:
+            try:
+                session.rollback()
+            except SQLAlchemyError:
+                pass  # the connection is gone; the pool discards it
             response = _handle_unexpected(exc)
         finally:
             session.close()

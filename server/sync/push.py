@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 import survey_forms
+from server import db
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.devices.models import Device
@@ -182,7 +183,9 @@ def push(session: Session, device: Device, person: Person, scope: Scope, vault: 
         receipts = _run(batch, shaped, stored, one_by_one=False)
         _flush(batch)
         savepoint.commit()
-    except (Replay, DBAPIError):
+    except (Replay, DBAPIError) as exc:
+        if db.connection_lost(exc):
+            raise  # the database went away: 503 for the whole request, nothing was kept
         savepoint.rollback()
         batch.writes = Writes()
         batch.rows, batch.field_states, batch.conflicts = {}, {}, {}
@@ -237,6 +240,10 @@ def _one_in_savepoint(batch: Batch, submission, submission_id, record, content) 
         receipt = _merge(batch, submission, submission_id, record, content)
         _flush(batch)
     except (Refusal, Replay, DBAPIError) as exc:
+        if db.connection_lost(exc):
+            # Not this submission's fault: refusing it would move it to the tablet's rejected
+            # list for good. The request fails (503) and the tablet sends it again.
+            raise
         savepoint.rollback()
         batch.writes = Writes()
         batch.rows, batch.field_states, batch.conflicts = snapshot
@@ -248,7 +255,9 @@ def _one_in_savepoint(batch: Batch, submission, submission_id, record, content) 
                                                      " send it again"}])
         return rejected(submission, [{"field": "record.fields", "code": "sync.invalid_record",
                                       "message": f"the record cannot be stored ({type(exc.orig).__name__})"}])
-    except Exception:
+    except Exception as exc:
+        if db.connection_lost(exc):
+            raise
         savepoint.rollback()
         batch.writes = Writes()
         batch.rows, batch.field_states, batch.conflicts = snapshot

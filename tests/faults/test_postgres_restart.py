@@ -84,7 +84,7 @@ def test_a_postgres_crash_mid_run_loses_no_acknowledged_write(pg, server, pg_eng
 
     # While the database was away the server said so: 503 db.unavailable or no answer, never a 500.
     assert refusals, "the crash should have been noticed by some push"
-    assert all(status in (None, 503) for status, _ in refusals), refusals
+    assert all(status in (None, 503) for status, _ in refusals), (refusals, server.log_tail(120))
 
 
 def _drained(tablet, acknowledged) -> bool:
