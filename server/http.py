@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Mapping
 
 import flask_smorest
 import marshmallow as ma
 from flask import g, jsonify, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from server import db
 from server.accounts.models import Person
@@ -101,7 +103,41 @@ def _handle_unexpected(exc: BaseException):
     return error_response(DomainError("server.internal_error"))
 
 
+def _nul_fields(schema: ma.Schema, data, prefix: str = "") -> list[str]:
+    """The text fields of `data` whose value holds a NUL character, which PostgreSQL's text
+    cannot store (nor compare: psycopg refuses such a parameter outright)."""
+    if not isinstance(data, Mapping):
+        return []
+    found = []
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        if key in data:
+            found += _nul_in(field, data[key], prefix + key)
+    return found
+
+
+def _nul_in(field: ma.fields.Field, value, name: str) -> list[str]:
+    if isinstance(field, ma.fields.String):
+        return [name] if isinstance(value, str) and "\x00" in value else []
+    if isinstance(field, ma.fields.List) and isinstance(value, list):
+        return sorted({n for item in value for n in _nul_in(field.inner, item, name)})
+    if isinstance(field, ma.fields.Nested) and isinstance(field.schema, ma.Schema):
+        items = value if field.many and isinstance(value, list) else [value]
+        return sorted({n for item in items for n in _nul_fields(field.schema, item, name + ".")})
+    return []  # Raw and Dict values are the service's to judge (a push refuses one submission alone)
+
+
+class Parser(FlaskParser):
+    def pre_load(self, location_data, *, schema, req, location):
+        names = _nul_fields(schema, location_data)
+        if names:
+            raise ma.ValidationError({n: ["Text may not contain the NUL character (\\u0000)."] for n in names})
+        return super().pre_load(location_data, schema=schema, req=req, location=location)
+
+
 class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = Parser()
+
     def device_required(self):
         """Require an enrolled tablet's token; document it in OpenAPI."""
 
@@ -224,8 +260,19 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+class TextConverter(UnicodeConverter):
+    """A path's text part (a village code, a form id): any character but `/` and NUL, which
+    PostgreSQL's text cannot hold, so `%00` in a path matches no route (404) instead of reaching
+    a query psycopg refuses (a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]", 1)
+
+
 def init_app(app) -> None:
-    app.url_map.converters["int"] = IdConverter  # before any route is added
+    # Before any route is added.
+    app.url_map.converters.update({"int": IdConverter, "default": TextConverter, "string": TextConverter})
     app.register_error_handler(DomainError, error_response)
     app.register_error_handler(DBAPIError, _handle_unexpected)
     # SQLAlchemy's own errors after a lost connection (a transaction that cannot roll back,

@@ -30,3 +30,24 @@ def test_a_page_or_id_past_the_database_integer_is_refused(client, city, path):
     assert response.json["code"] == "request.invalid"
     code = client.post("/api/v1/devices/enrollment-codes", headers=city, json={"surveyor_id": 10**12})
     assert code.status_code == 422 and code.json["errors"][0]["field"] == "surveyor_id", code.json
+
+
+def test_text_with_a_nul_character_is_refused_by_field(client, city):
+    response = client.post("/api/v1/auth/login", json={"username": "city\x00", "password": "x"})
+    assert response.status_code == 422, response.json
+    assert response.json["errors"][0]["field"] == "username"
+    response = client.post("/api/v1/cases/1/support-plans", headers=city,
+                           json={"measures": ["上门劝返", "\x00"], "responsible_name": "王老师"})
+    assert response.status_code == 422, response.json
+    assert [e["field"] for e in response.json["errors"]] == ["measures"]
+    response = client.get("/api/v1/audit-events?subject_id=a%00", headers=city)
+    assert response.status_code == 422, response.json
+
+
+def test_a_nul_character_in_a_path_matches_no_route(client, city):
+    for method, path in [("GET", "/villages/a%00"), ("GET", "/forms/a%00/versions/1"),
+                         ("GET", "/forms/x/versions/a%00/xform"), ("POST", "/towns/a%00/tasks/generate"),
+                         ("POST", "/forms/a%00/versions/1/retire")]:
+        response = client.open("/api/v1" + path, method=method, headers=city)
+        assert response.status_code == 404, (path, response.json)
+        assert response.json["code"] == "request.not_found"
