@@ -19,6 +19,7 @@ SUBMISSION_CODES = {
     "form.range": "The number is outside the allowed range.",
     "form.length": "The text is too short or too long.",
     "form.pattern": "The text does not match the required pattern.",
+    "form.nul_character": "The text holds a NUL character (U+0000), which no record can store.",
     "form.date": "The date is not a real date written YYYY-MM-DD.",
     "form.geopoint": "The location is not {lat, lon, accuracy_m} within WGS84 bounds.",
     "form.image": "The attachment reference is not sha256:<64 lowercase hex>.",

@@ -172,6 +172,8 @@ def _is_number(value: Any) -> bool:
 def _check_text(field: Field, value: Any) -> list[FieldError]:
     if not isinstance(value, str):
         return _error(field, "form.type", "expected text.")
+    if "\x00" in value:
+        return _error(field, "form.nul_character", "the text holds a NUL character (U+0000).")
     errors: list[FieldError] = []
     for check in field.constraint_checks:
         if isinstance(check, Length):

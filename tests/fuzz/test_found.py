@@ -51,3 +51,19 @@ def test_a_nul_character_in_a_path_matches_no_route(client, city):
         response = client.open("/api/v1" + path, method=method, headers=city)
         assert response.status_code == 404, (path, response.json)
         assert response.json["code"] == "request.not_found"
+
+
+def test_a_conflict_resolved_with_text_holding_a_nul_character_is_refused(client, city, session, make_child):
+    from server.forms import service as forms_service
+    from server.sync.models import Conflict
+
+    forms_service.publish_builtin(session)
+    child = make_child()
+    conflict = Conflict(record_type="child", record_id=child.id, village_code=child.village_code, field="guardian_name",
+                        values=[{"value": "甲", "device_id": None, "captured_at": "2027-06-01T00:00:00Z"},
+                                {"value": "乙", "device_id": None, "captured_at": "2027-06-01T00:00:00Z"}])
+    session.add(conflict)
+    session.flush()
+    response = client.post(f"/api/v1/conflicts/{conflict.id}/resolve", headers=city, json={"value": "王\x00", "note": None})
+    assert response.status_code == 422, response.json
+    assert [(e["field"], e["code"]) for e in response.json["errors"]] == [("value", "form.nul_character")]

@@ -93,6 +93,7 @@ def test_good_answers_pass(field, value):
     [
         ("name", 42, "form.type"),
         ("name", "一二三四五六", "form.length"),
+        ("name", "王\x00", "form.nul_character"),
         ("phone", "12345678901", "form.pattern"),
         ("phone", "1391234567", "form.pattern"),
         ("age", "12", "form.type"),
