@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import flask_smorest
 import marshmallow as ma
 from flask import g, jsonify, request
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, UnicodeConverter
@@ -94,7 +94,7 @@ class Api(flask_smorest.Api):
 def _handle_unexpected(exc: BaseException):
     if isinstance(exc, DomainError):
         return error_response(exc)
-    if isinstance(exc, OperationalError) or db.connection_lost(exc):
+    if db.connection_lost(exc):
         log.warning("database unavailable: %s", exc)
         return error_response(DomainError("db.unavailable"))
     if isinstance(exc, IntegrityError):
@@ -274,9 +274,8 @@ def init_app(app) -> None:
     # Before any route is added.
     app.url_map.converters.update({"int": IdConverter, "default": TextConverter, "string": TextConverter})
     app.register_error_handler(DomainError, error_response)
-    app.register_error_handler(DBAPIError, _handle_unexpected)
-    # SQLAlchemy's own errors after a lost connection (a transaction that cannot roll back,
-    # a closed connection) are the database being away too, not a bug: 503, not 500.
+    # Database errors, SQLAlchemy's own after a lost connection (a transaction that cannot
+    # roll back, a closed connection) included: 503 when the database is away, not a 500.
     app.register_error_handler(SQLAlchemyError, _handle_unexpected)
 
     @app.after_request

@@ -129,3 +129,30 @@ def test_wrong_enrollment_codes_from_one_address_must_wait(app, client, redis_co
     finally:
         app.config["FAILED_ATTEMPTS_PER_ADDRESS"] = 30
         redis_conn.delete(key)
+
+
+def test_behind_a_proxy_the_throttle_counts_the_client_address(db_url, redis_conn):
+    """With PROXY_HOPS=1 the address counted is the one the load balancer saw, so two field
+    offices behind one balancer do not share a count (and a client cannot pick another)."""
+    from server import create_app
+    from tests.conftest import TEST_CONFIG
+
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": db_url, "PROXY_HOPS": 1, "FAILED_ATTEMPTS_PER_ADDRESS": 2})
+    prefix = app.config["RQ_QUEUE_PREFIX"]
+    keys = [f"{prefix}throttle:login:{a}" for a in ("203.0.113.7", "203.0.113.8", "127.0.0.1")]
+    redis_conn.delete(*keys)
+    try:
+        client = app.test_client()
+        body = {"username": "nobody-here", "password": "guess"}
+
+        def attempt(address):
+            return client.post("/api/v1/auth/login", json=body, headers={"X-Forwarded-For": address}).status_code
+
+        assert [attempt("203.0.113.7") for _ in range(3)] == [401, 401, 429]
+        assert attempt("203.0.113.8") == 401  # another office behind the same balancer
+        # The proxy appends the real client address: a forged first hop changes nothing.
+        assert attempt("198.51.100.1, 203.0.113.7") == 429
+        assert redis_conn.get(keys[2]) is None  # the balancer's own address was never counted
+    finally:
+        redis_conn.delete(*keys)
+        app.extensions["notoneless.db"].engine.dispose()

@@ -15,6 +15,7 @@ from flask import current_app, request
 from redis.exceptions import RedisError
 
 from server.errors import DomainError
+from server.jobs import redis_connection
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,7 @@ def _limits() -> tuple[int, int]:
 
 def check(kind: str) -> None:
     """Refuse (429 auth.rate_limited, with Retry-After) an address with too many failures."""
-    from server.jobs import redis_connection
-
-    limit, window = _limits()
+    limit, _window = _limits()
     try:
         conn = redis_connection()
         failures = int(conn.get(_key(kind)) or 0)
@@ -46,8 +45,6 @@ def check(kind: str) -> None:
 
 def failed(kind: str) -> None:
     """Count one failure of this address; the window starts with its first failure."""
-    from server.jobs import redis_connection
-
     _limit, window = _limits()
     try:
         pipe = redis_connection().pipeline()

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
-
 from server.cases import pdf, queries
 from server.cases.models import Notice
 from server.db import database
+from server.jobs import job_app
 
 log = logging.getLogger(__name__)
 
 
-def _app():
-    try:
-        return current_app._get_current_object()
-    except RuntimeError:  # started by a bare `rq worker` rather than `notoneless worker`
-        from server import create_app
-
-        return create_app()
-
-
 def render_notice(notice_id: int) -> str | None:
     """Render a notice's PDF and store it (enqueued on "reports" after the notice commits)."""
-    app = _app()
+    app = job_app()
     with app.app_context():
         session = database().sessionmaker()
         try:

@@ -5,23 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from server.db import database
 from server.imports import queries, reading, service
+from server.jobs import job_app
 
 log = logging.getLogger(__name__)
 
 
 def run_import(import_id: int) -> dict | None:
     """Process an uploaded roster or register (enqueued on "imports" after the upload commits)."""
-    try:
-        app = current_app._get_current_object()
-    except RuntimeError:  # started by a bare `rq worker` rather than `notoneless worker`
-        from server import create_app
-
-        app = create_app()
+    app = job_app()
     with app.app_context():
         return _run(app, import_id)
 

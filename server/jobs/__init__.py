@@ -27,6 +27,17 @@ log = logging.getLogger(__name__)
 QUEUES = ("imports", "reports", "maps")
 
 
+def job_app():
+    """The app a job runs in: the worker's (`notoneless worker`), or one built from the
+    environment when a bare `rq worker` started the job."""
+    try:
+        return current_app._get_current_object()
+    except RuntimeError:
+        from server import create_app
+
+        return create_app()
+
+
 def redis_connection(app=None) -> Redis:
     app = app or current_app
     conn = app.extensions.get("notoneless.redis")

@@ -33,17 +33,6 @@ from server.jobs.models import OutboxJob
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-GRACE_SECONDS = 30  # the request that committed the row delivers it itself within this
-STALE_HEARTBEAT_SECONDS = 120  # a started job silent this long has lost its worker
-
-
-def _app():
-    try:
-        return current_app._get_current_object()
-    except RuntimeError:  # a bare `rq worker` rather than `notoneless worker`
-        from server import create_app
-
-        return create_app()
 
 
 def run_outbox_job(outbox_id: int):
@@ -51,7 +40,7 @@ def run_outbox_job(outbox_id: int):
 
     A row that is gone was finished by an earlier delivery: nothing to do.
     """
-    app = _app()
+    app = jobs.job_app()
     with app.app_context():
         sessionmaker = app.extensions["notoneless.db"].sessionmaker
         with sessionmaker() as session:
@@ -71,10 +60,10 @@ def sweep(app=None, *, now: dt.datetime | None = None, grace_seconds: int | None
     """Deliver what Redis lost or never got; return counts by what was done."""
     app = app or current_app._get_current_object()
     now = now or dt.datetime.now(dt.UTC)
-    grace = dt.timedelta(seconds=app.config.get("OUTBOX_GRACE_SECONDS", GRACE_SECONDS)
-                         if grace_seconds is None else grace_seconds)
-    stale = dt.timedelta(seconds=app.config.get("OUTBOX_STALE_SECONDS", STALE_HEARTBEAT_SECONDS)
-                         if stale_seconds is None else stale_seconds)
+    # OUTBOX_GRACE_SECONDS: the request that committed a row delivers it itself within this;
+    # OUTBOX_STALE_SECONDS: a started job silent this long has lost its worker.
+    grace = dt.timedelta(seconds=app.config["OUTBOX_GRACE_SECONDS"] if grace_seconds is None else grace_seconds)
+    stale = dt.timedelta(seconds=app.config["OUTBOX_STALE_SECONDS"] if stale_seconds is None else stale_seconds)
     counts = {"delivered": 0, "redelivered": 0, "waiting": 0, "given_up": 0, "cleared": 0}
     connection = jobs.redis_connection(app)
     with app.extensions["notoneless.db"].sessionmaker() as session, session.begin():

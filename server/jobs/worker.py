@@ -27,7 +27,7 @@ def run(app, queue_names, *, burst: bool = False) -> None:
     and redelivers jobs whose worker died. When Redis is unreachable the worker waits and
     starts again instead of exiting, so the jobs run once Redis is back.
     """
-    every = float(app.config.get("OUTBOX_SWEEP_SECONDS", 10))
+    every = app.config["OUTBOX_SWEEP_SECONDS"]
     stop = threading.Event()
     if not burst:
         threading.Thread(target=_sweeper, args=(app, every, stop), daemon=True, name="outbox-sweep").start()
@@ -36,7 +36,7 @@ def run(app, queue_names, *, burst: bool = False) -> None:
             outbox.sweep_quietly(app)
             try:
                 worker = Worker([jobs.queue(n, app) for n in queue_names], connection=jobs.redis_connection(app),
-                                job_monitoring_interval=int(app.config.get("JOB_HEARTBEAT_SECONDS", 10)))
+                                job_monitoring_interval=app.config["JOB_HEARTBEAT_SECONDS"])
                 # Returns when asked to stop (SIGTERM) or, with burst, when the queues are empty;
                 # Redis errors while waiting for work it retries itself.
                 worker.work(burst=burst, with_scheduler=False)

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from server.accounts.scope import Scope
 from server.db import database
+from server.jobs import job_app
 from server.maps import queries, tasks
 
 
 def regenerate_town_tasks(town_code: str) -> dict:
     """Rebuild the visit list of every team of a town; safe to run twice (tasks are upserted)."""
-    try:
-        app = current_app._get_current_object()
-    except RuntimeError:  # started by a bare `rq worker` rather than `notoneless worker`
-        from server import create_app
-
-        app = create_app()
+    app = job_app()
     with app.app_context():
         session = database().sessionmaker()
         try:

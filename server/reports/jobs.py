@@ -8,15 +8,15 @@ from sqlalchemy import func, update
 
 from server.accounts.models import Person
 from server.accounts.scope import scope_of
-from server.cases.jobs import _app
 from server.db import database
+from server.jobs import job_app
 from server.reports import service
 from server.reports.models import ReportExport
 
 
 def build_export(export_id: int) -> str | None:
     """Build an XLSX export (enqueued on "reports" after the request commits)."""
-    app = _app()
+    app = job_app()
     with app.app_context():
         session = database().sessionmaker()
         try:

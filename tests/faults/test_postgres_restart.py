@@ -43,10 +43,7 @@ def test_a_postgres_crash_mid_run_loses_no_acknowledged_write(pg, server, pg_eng
             edits += 1
             round_ += 1
             try:
-                result = tablet.push()
-                for receipt in result.receipts:
-                    if receipt["status"] in ACKNOWLEDGED:
-                        acknowledged[receipt["submission_id"]] = receipt["status"]
+                _acknowledge(tablet.push(), acknowledged)
             except RetriesExhausted as exc:
                 last = exc.last
                 refusals.append((getattr(last, "status", None), type(last).__name__))
@@ -92,7 +89,12 @@ def _drained(tablet, acknowledged) -> bool:
         result = tablet.push()
     except (RetriesExhausted, ApiError, TransportError):
         return False
+    _acknowledge(result, acknowledged)
+    return not tablet.outbox()
+
+
+def _acknowledge(result, acknowledged: dict[str, str]) -> None:
+    """Keep the submissions the server acknowledged (their receipts say it holds them)."""
     for receipt in result.receipts:
         if receipt["status"] in ACKNOWLEDGED:
             acknowledged[receipt["submission_id"]] = receipt["status"]
-    return not tablet.outbox()

@@ -106,7 +106,7 @@ def test_map_and_report_reads_go_to_the_replica_and_writes_to_the_primary(pg, re
     wait_for(lambda: child["id"] in _out_of_school_on_map(server, token), 30, "the replica to replay the push")
 
 
-def test_the_read_engine_refuses_writes(pg, replica):
+def test_the_read_engine_refuses_writes(pg):
     """Even pointed at a primary by mistake, the read engine's sessions are read-only."""
     from server.db import Database
 
