@@ -23,11 +23,11 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.utils import import_attribute
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from server import jobs
+from server.jobs import registry
 from server.jobs.models import OutboxJob
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ MAX_ATTEMPTS = 3
 
 
 def run_outbox_job(outbox_id: int):
-    """The RQ job: run the outbox row's function, then delete the row.
+    """The RQ job: run the outbox row's job (by its registered name), then delete the row.
 
     A row that is gone was finished by an earlier delivery: nothing to do.
     """
@@ -48,8 +48,8 @@ def run_outbox_job(outbox_id: int):
             if row is None:
                 log.info("outbox job %s already done", outbox_id)
                 return None
-            func, args = import_attribute(row.function), list(row.args)
-        result = func(*args)
+            job, args = registry.get(row.function), list(row.args)
+        result = job.run(*args)
         with sessionmaker() as session, session.begin():
             session.execute(delete(OutboxJob).where(OutboxJob.id == outbox_id))
         return result

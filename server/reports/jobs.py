@@ -8,23 +8,15 @@ from sqlalchemy import func, update
 
 from server.accounts.models import Person
 from server.accounts.scope import scope_of
-from server.db import database
-from server.jobs import job_app
+from server.jobs.registry import job
 from server.reports import service
 from server.reports.models import ReportExport
 
 
-def build_export(export_id: int) -> str | None:
-    """Build an XLSX export (enqueued on "reports" after the request commits)."""
-    app = job_app()
-    with app.app_context():
-        session = database().sessionmaker()
-        try:
-            status = build_export_in(session, export_id, dt.date.today())
-            session.commit()
-            return status
-        finally:
-            session.close()
+@job("reports.build_export", queue="reports")
+def build_export(session, export_id: int) -> str | None:
+    """Build an XLSX export (enqueued after the request that asked for it commits)."""
+    return build_export_in(session, export_id, dt.date.today())
 
 
 def build_export_in(session, export_id: int, today: dt.date) -> str | None:
