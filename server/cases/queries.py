@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import and_, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from server.accounts.scope import Scope
 from server.cases import machine
 from server.cases.models import Case, CaseEvent, Notice, NoticeCounter, SupportPlan
 from server.people.models import Child
 from server.places.models import Town, Village
+from server.schools.models import School
 from server.visits.models import Visit
 
 # A field survey (or an import) that sets one of these on a child confirms it out of school.
@@ -118,11 +120,35 @@ def child_context(session: Session, child_id: uuid.UUID):
     ).one()
 
 
-def next_notice_number(session: Session, year: int) -> int:
-    """The next number of `year`: one upsert, so two supervisors never get the same number."""
+@dataclass(frozen=True)
+class NoticeContext:
+    town_name: str
+    town_kind: str
+    school_name: str | None
+
+
+def notice_context(session: Session, case_id: int) -> NoticeContext:
+    """The town of a case's child and the school it would report to (the return's, else its own)."""
+    own_school = aliased(School)
+    row = session.execute(
+        select(Town.name, Town.kind, func.coalesce(Case.return_school_name, own_school.name))
+        .select_from(Case).join(Child, Child.id == Case.child_id)
+        .join(Village, Village.code == Child.village_code).join(Town, Town.code == Village.town_code)
+        .outerjoin(own_school, own_school.id == Child.school_id)
+        .where(Case.id == case_id)
+    ).one()
+    return NoticeContext(row[0], row[1], row[2])
+
+
+def school_name(session: Session, school_id: int) -> str | None:
+    return session.scalar(select(School.name).where(School.id == school_id))
+
+
+def next_notice_number(session: Session, kind: str, year: int) -> int:
+    """The next number of `kind` in `year`: one upsert, so two supervisors never get the same one."""
     stmt = (
-        insert(NoticeCounter).values(year=year, last_number=1)
-        .on_conflict_do_update(index_elements=["year"], set_={"last_number": NoticeCounter.last_number + 1})
+        insert(NoticeCounter).values(year=year, kind=kind, last_number=1)
+        .on_conflict_do_update(index_elements=["year", "kind"], set_={"last_number": NoticeCounter.last_number + 1})
         .returning(NoticeCounter.last_number)
     )
     return session.scalar(stmt)

@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from server import db
 from server.cases import schemas, service
+from server.cases.notices import NoticeSettings
 from server.http import Blueprint, current_person, current_scope
 
 blp = Blueprint("cases", __name__, description="Out-of-school cases, notices and support plans")
@@ -72,9 +73,8 @@ class CaseNotices(MethodView):
     @blp.response(202, schemas.NoticeSchema)
     def post(self, body, case_id: int):
         """Issue a numbered notice; its PDF is generated in the background."""
-        prefix = current_app.config.get("NOTICE_NUMBER_PREFIX", "教通")
-        return service.issue_notice(db.session(), current_scope(), current_person(), case_id, body["kind"],
-                                    body.get("deadline"), today(), prefix)
+        return service.issue_notice(db.session(), current_scope(), current_person(), case_id, body, today(),
+                                    NoticeSettings.from_config(current_app.config))
 
 
 @blp.route("/cases/<int:case_id>/support-plans")

@@ -33,6 +33,7 @@ from server.campaigns.models import Campaign
 from server.cases import jobs as case_jobs
 from server.cases import service as cases
 from server.cases.models import Case, SupportPlan
+from server.cases.notices import NoticeSettings
 from server.devices import service as devices
 from server.forms import service as forms
 from server.imports import service as imports
@@ -286,7 +287,7 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
     # Notices, rendered as the job renders them.
     for side in (a, b):
         notice = cases.issue_notice(session, Scope(True), side.people["supervisor"], side.cases["pupil"].id,
-                                    "return", None, TODAY, "矩阵教通")
+                                    {"kind": "return"}, TODAY, NoticeSettings(county="矩阵县", prefix="矩阵教"))
         case_jobs.render_notice_in(session, notice["id"], "测试教育体育局")
         side.notices["return"] = notice["id"]
 
