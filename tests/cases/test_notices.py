@@ -161,3 +161,18 @@ def test_a_real_worker_renders_a_committed_notice(app, committed_engine, redis_c
                 s.execute(text("delete from villages where code = '320685999201'"))
                 s.execute(text("delete from towns where code = :t"), {"t": created["town"]})
             s.commit()
+
+
+def test_a_notice_for_an_unknown_school_is_refused_naming_the_field(client, login, town_cases):
+    headers = login(town_cases["people"]["supervisor"])
+    client.post("/api/v1/cases/open", headers=headers)
+    case = _case_of(client, headers, "王小明")
+    answer = client.post(f"/api/v1/cases/{case['id']}/notices", json={"kind": "return", "school_id": 999999},
+                         headers=headers)
+    assert answer.status_code == 422, answer.json
+    assert answer.json["errors"][0]["field"] == "school_id"
+    asked = client.post(f"/api/v1/cases/{case['id']}/notices",
+                        json={"kind": "enroll", "school_id": town_cases["school"].id, "report_place": "学校东门传达室"},
+                        headers=headers)
+    assert asked.status_code == 202 and asked.json["report_place"] == "学校东门传达室"
+    assert asked.json["school_name"] == town_cases["school"].name
