@@ -166,3 +166,24 @@ def _scope(session, person):
     from server.accounts.scope import scope_of
 
     return scope_of(session, person)
+
+
+def test_a_case_naming_a_school_for_the_return_is_before_that_school_until_it_confirms(
+        town, make_person, make_school, login, client, session):
+    case_id = town["cases"]["neighbour"].id  # a child of no school
+    school = login(make_person("school", school=town["school"]))
+    assert client.get(f"{V}/cases/{case_id}", headers=school).status_code == 404
+    leader = login(make_person("team_leader", villages=[town["village"]], line="school"))
+    named = client.post(f"{V}/cases/{case_id}/return-school", headers=leader,
+                        json={"school_id": town["school"].id, "note": "家长说已回校"})
+    assert named.status_code == 200 and named.json["status"] == "identified"
+    assert client.get(f"{V}/cases/{case_id}", headers=school).status_code == 200
+    # The child is not its student yet: its record stays out of reach until the return is confirmed.
+    assert client.get(f"{V}/children/{town['neighbour'].id}", headers=school).status_code == 404
+    done = client.post(f"{V}/cases/{case_id}/transitions", headers=school,
+                       json={"to": "returned", "school_id": town["school"].id,
+                             "return_date": dt.date.today().isoformat()})
+    assert done.status_code == 200 and done.json["status"] == "returned"
+    assert client.get(f"{V}/children/{town['neighbour'].id}", headers=school).status_code == 200
+    assert client.post(f"{V}/cases/{case_id}/return-school", headers=school,
+                       json={"school_id": town["school"].id}).status_code == 403
