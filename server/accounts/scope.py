@@ -113,18 +113,16 @@ def scope_of(session: Session, person: Person) -> Scope:
         town_teams = frozenset(session.scalars(select(Team.id).where(Team.town_code == person.town_code)))
         return Scope(False, frozenset(session.scalars(villages)), teams=town_teams, managed_teams=town_teams)
     if person.role in ("team_leader", "surveyor"):
-        villages = (
-            select(team_villages.c.village_code)
-            .join(team_members, team_members.c.team_id == team_villages.c.team_id)
-            .where(team_members.c.person_id == person.id)
-        )
         member_of = frozenset(session.scalars(select(team_members.c.team_id)
                                               .where(team_members.c.person_id == person.id)))
         # A leader manages the teams it leads (teams.leader_id), not every team it belongs to;
         # in particular not the other line's team over the same villages.
         led = frozenset(session.scalars(select(Team.id).where(Team.leader_id == person.id))) \
             if person.role == "team_leader" else frozenset()
-        return Scope(False, frozenset(session.scalars(villages)), teams=member_of, managed_teams=led)
+        teams = sorted(member_of | led)
+        villages = select(team_villages.c.village_code).where(team_villages.c.team_id.in_(teams))
+        return Scope(False, frozenset(session.scalars(villages)) if teams else frozenset(),
+                     teams=member_of, managed_teams=led)
     if person.role == "school" and person.school_id is not None:
         # A school's villages are where its students live; within them it sees its students only.
         villages = select(Child.village_code).where(Child.school_id == person.school_id).union(

@@ -70,7 +70,7 @@ def list_tasks(session: Session, scope: Scope, team_id: int, status: str | None)
     _team_in_scope(session, scope, team_id)
     return queries.tasks_of_team(session, team_id, status)
 
-def enqueue_town(session: Session, scope: Scope, person, town_code: str) -> dict:
+def enqueue_town(session: Session, scope: Scope, town_code: str) -> dict:
     """Queue the rebuild of every team's list in a town, once this request commits."""
     from server import jobs
     from server.maps import jobs as map_jobs
