@@ -34,7 +34,7 @@ def open_missing_cases(session: Session, scope: Scope, campaign_id: int | None,
     source = (
         select(Child.id, Child.village_code, literal(campaign_id), literal("identified"),
                Child.enrollment_status, literal(due))
-        .where(Child.enrollment_status.in_(OPENING_STATUSES), ~open_case, scope.villages(Child.village_code))
+        .where(Child.enrollment_status.in_(OPENING_STATUSES), ~open_case, scope.children(Child))
     )
     stmt = (
         insert(Case)
@@ -52,7 +52,7 @@ def add_events(session: Session, rows: list[dict]) -> None:
 
 def _filters(scope: Scope, today: dt.date, *, status=None, overdue=None, village_code=None,
              town_code=None, child_id=None):
-    conds = [scope.villages(Case.village_code)]
+    conds = [scope.cases(Case)]
     if status:
         conds.append(Case.status.in_(status))
     if overdue is True:
@@ -86,7 +86,7 @@ def cases_page(session: Session, scope: Scope, today: dt.date, offset: int, limi
 
 
 def case_in_scope(session: Session, scope: Scope, case_id: int, *, lock: bool = False) -> Case | None:
-    stmt = select(Case).where(Case.id == case_id, scope.villages(Case.village_code))
+    stmt = select(Case).where(Case.id == case_id, scope.cases(Case))
     if lock:
         stmt = stmt.with_for_update()
     return session.scalar(stmt)
@@ -156,7 +156,7 @@ def next_notice_number(session: Session, kind: str, year: int) -> int:
 
 def notices_in_scope(session: Session, scope: Scope, *, town_code=None, kind=None, ids=None) -> list[Notice]:
     stmt = (select(Notice).join(Case, Case.id == Notice.case_id).join(Village, Village.code == Case.village_code)
-            .where(scope.villages(Case.village_code)))
+            .where(scope.cases(Case)))
     if town_code:
         stmt = stmt.where(Village.town_code == town_code)
     if kind:
@@ -168,7 +168,7 @@ def notices_in_scope(session: Session, scope: Scope, *, town_code=None, kind=Non
 
 def notice_in_scope(session: Session, scope: Scope, notice_id: int) -> Notice | None:
     return session.scalar(select(Notice).join(Case, Case.id == Notice.case_id)
-                          .where(Notice.id == notice_id, scope.villages(Case.village_code)))
+                          .where(Notice.id == notice_id, scope.cases(Case)))
 
 
 def mark_notice_rendered(session: Session, notice_id: int, pdf: bytes) -> None:

@@ -14,7 +14,8 @@ from server.http import Blueprint, current_person, current_scope
 
 blp = Blueprint("cases", __name__, description="Out-of-school cases, notices and support plans")
 
-# Team leaders follow their villages' cases; schools see their town's to confirm returns.
+# Team leaders follow their villages' cases; a school sees its students' and those naming it as
+# the school of a return, to confirm them (server/accounts/scope.py).
 READERS = ("city", "town_supervisor", "team_leader", "school")
 STAFF = ("city", "town_supervisor", "team_leader")
 GOVERNMENT = ("city", "town_supervisor")
@@ -64,6 +65,16 @@ class CaseTransitions(MethodView):
     def post(self, body, case_id: int):
         """Move a case one step (who and when are recorded)."""
         return service.transition(db.session(), current_scope(), current_person(), case_id, body, today())
+
+
+@blp.route("/cases/<int:case_id>/return-school")
+class CaseReturnSchool(MethodView):
+    @blp.login_required(*STAFF)
+    @blp.arguments(schemas.ReturnSchoolSchema)
+    @blp.response(200, schemas.CaseDetailSchema)
+    def post(self, body, case_id: int):
+        """Name the school the child is back in, for that school to confirm the return (报到/复学)."""
+        return service.name_return_school(db.session(), current_scope(), current_person(), case_id, body, today())
 
 
 @blp.route("/cases/<int:case_id>/notices")

@@ -117,6 +117,12 @@ class TransitionSchema(ma.Schema):
     deadline = ma.fields.Date(allow_none=True, metadata={"description": "escalated: the 限期"})
 
 
+class ReturnSchoolSchema(ma.Schema):
+    school_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=INT4_MAX),
+                                  metadata={"description": "the school the child is back in, to confirm it"})
+    note = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
+
+
 class OpenResultSchema(ma.Schema):
     opened = ma.fields.Integer()
     case_ids = ma.fields.List(ma.fields.Integer())

@@ -132,6 +132,29 @@ def transition(session: Session, scope: Scope, person: Person, case_id: int, bod
     return get_case(session, scope, person, case.id, today)
 
 
+def name_return_school(session: Session, scope: Scope, person: Person, case_id: int, body: dict,
+                       today: dt.date) -> dict:
+    """Name the school an open case's child is back in: that school then sees the case and confirms it."""
+    from server.schools.models import School
+
+    case = queries.case_in_scope(session, scope, case_id, lock=True)
+    if case is None:
+        raise not_found("case")
+    if case.closed_at is not None:
+        raise DomainError("cases.closed")
+    school = session.get(School, body["school_id"])
+    if school is None:
+        raise DomainError("request.invalid", None, [FieldError("school_id", "cases.unknown_school", "no such school")])
+    # The return stays the school's word (machine.py): naming it only puts the case before it.
+    case.return_school_id, case.return_school_name = school.id, school.name
+    case.updated_at = dt.datetime.now(dt.UTC)
+    queries.add_events(session, [{"case_id": case.id, "from_status": case.status, "to_status": case.status,
+                                  "person_id": person.id, "note": body.get("note"),
+                                  "detail": {"return_school_id": school.id}}])
+    session.flush()
+    return get_case(session, scope, person, case.id, today)
+
+
 # --- notices ----------------------------------------------------------------------------------
 
 # The notices of the enforcement ladder; 入学通知书 and 劝返复学通知书 accompany persuasion.
