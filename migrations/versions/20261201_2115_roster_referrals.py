@@ -2,13 +2,13 @@
 for the city bureau's decision
 
 Revision ID: 20261201_2115_roster_referrals
-Revises: 0008
+Revises: 20261201_2215_notice_series
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "20261201_2115_roster_referrals"
-down_revision = "0008"
+down_revision = "20261201_2215_notice_series"
 branch_labels = None
 depends_on = None
 
