@@ -4,6 +4,7 @@ becomes a tombstone pointing at the survivor; tablets learn it as a delete with 
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 from sqlalchemy import func, or_, select, true, update
@@ -13,7 +14,8 @@ from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.audit import service as audit
 from server.errors import DomainError, FieldError, not_found
-from server.people.protection import IdNumberVault
+from server.people import id_number
+from server.people.protection import IdNumberVault, child_subject
 from server.sync import queries as sync_queries
 from server.sync import records
 from server.sync.models import Conflict, DuplicateCandidate, Tombstone
@@ -26,10 +28,12 @@ _EMPTY = (None, "", [])
 def _child_summary(row: dict | None, vault: IdNumberVault) -> dict | None:
     if row is None:
         return None
-    fields = records.fields_of("child", row, vault)
+    fields = records.fields_of("child", row)
+    cipher = row.get("id_number_cipher")
+    masked = id_number.mask(vault.decrypt(bytes.fromhex(cipher[2:]), child_subject(row["id"]))) if cipher else None
     return {"id": str(row["id"]), "household_id": str(row["household_id"]), "village_code": row["village_code"],
             "version": row["version"], "name": fields["name"], "gender": fields["gender"],
-            "birth_date": fields["birth_date"], "id_number": fields["id_number"],
+            "birth_date": fields["birth_date"], "id_number": masked,
             "enrollment_status": fields["enrollment_status"]}
 
 
@@ -84,6 +88,18 @@ def dismiss(session: Session, scope: Scope, vault: IdNumberVault, person: Person
     return describe(session, candidate, vault)
 
 
+def _keep_conflict(session: Session, child_id: uuid.UUID, village_code: str, field: str, values: list[dict]) -> None:
+    """Open the field's conflict with both values, or add the other child's value to the open one."""
+    existing = session.scalar(select(Conflict).where(
+        Conflict.record_type == "child", Conflict.record_id == child_id, Conflict.field == field,
+        Conflict.status == "open"))
+    if existing is None:
+        session.add(Conflict(id=uuid.uuid4(), record_type="child", record_id=child_id,
+                             village_code=village_code, field=field, values=values))
+    else:
+        existing.values = existing.values + values[1:]
+
+
 def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, candidate_id: int,
           survivor_id: uuid.UUID, remote_addr: str | None) -> dict:
     candidate = _candidate(session, scope, candidate_id)
@@ -96,8 +112,8 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
     survivor, loser = rows.get(survivor_id), rows.get(loser_id)
     if survivor is None or loser is None:
         raise not_found("child")
-    mine = records.fields_of("child", survivor, vault)
-    theirs = records.fields_of("child", loser, vault)
+    mine = records.fields_of("child", survivor)
+    theirs = records.fields_of("child", loser)
     take: dict = {}
     conflicted = False
     now = session.scalar(select(func.now()))
@@ -105,26 +121,29 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
         if value in _EMPTY or value == mine.get(name):
             continue
         if name == "id_number":
-            # Masked on both sides: copy the cipher itself when the survivor has none.
+            # Compared by lookup hash; the loser's ciphertext is bound to the loser's row, so
+            # it is re-encrypted for the survivor's, never copied.
+            number = vault.decrypt(bytes.fromhex(loser["id_number_cipher"][2:]), child_subject(loser_id))
             if mine.get(name) is None:
-                take["id_number_cipher"] = bytes.fromhex(loser["id_number_cipher"][2:])
+                take["id_number_cipher"] = vault.encrypt(number, child_subject(survivor_id))
                 take["id_number_lookup"] = bytes.fromhex(loser["id_number_lookup"][2:])
+                continue
+            value = {"value": value, "device_id": None, "captured_at": now.isoformat(),
+                     "cipher": base64.b64encode(vault.encrypt(number, child_subject(survivor_id))).decode()}
+            ours = {"value": mine[name], "device_id": None, "captured_at": now.isoformat(),
+                    "cipher": base64.b64encode(bytes.fromhex(survivor["id_number_cipher"][2:])).decode()}
+            conflicted = True
+            _keep_conflict(session, survivor_id, survivor["village_code"], name, [ours, value])
             continue
         if mine.get(name) in _EMPTY:
             take[name] = value
             continue
-        existing = session.scalar(select(Conflict).where(
-            Conflict.record_type == "child", Conflict.record_id == survivor_id, Conflict.field == name,
-            Conflict.status == "open"))
         values = [{"value": mine[name], "device_id": None, "captured_at": now.isoformat()},
                   {"value": value, "device_id": None, "captured_at": now.isoformat()}]
         conflicted = True
-        if existing is None:
-            session.add(Conflict(id=uuid.uuid4(), record_type="child", record_id=survivor_id,
-                                 village_code=survivor["village_code"], field=name, values=values))
-        else:
-            existing.values = existing.values + values[1:]
-    columns = records.columns_for("child", {k: v for k, v in take.items() if not k.startswith("id_number_")}, vault)
+        _keep_conflict(session, survivor_id, survivor["village_code"], name, values)
+    columns = records.columns_for("child", {k: v for k, v in take.items() if not k.startswith("id_number_")}, vault,
+                                  survivor_id)
     columns.update({k: v for k, v in take.items() if k.startswith("id_number_")})
     if columns or conflicted:  # a new conflict is a new version too: tablets show it on the record
         columns["version"] = survivor["version"] + 1

@@ -26,7 +26,7 @@ from server.imports.models import DROPOUT_SIGNALS, Import
 from server.imports.rows import PlaceIndex, Problem, RegisterParser, RosterParser
 from server.imports.values import REGISTER_STATUS_LABELS
 from server.people import id_number, statuses
-from server.people.protection import IdNumberVault
+from server.people.protection import IdNumberVault, child_subject, register_subject, roster_subject
 
 PREVIEW_PROBLEMS = 20
 UPLOAD_ROLES = ("city", "town_supervisor")
@@ -202,9 +202,9 @@ def _roster(session, vault, imp, table, columns, progress, watch) -> tuple[dict,
     good, problems = _read_rows(table, parser, progress)
     watch.lap("read_and_check")
     progress.phase("saving")
-    lookup, encrypt = vault.lookup, vault.encrypt
+    lookup, encrypt, subject = vault.lookup, vault.encrypt, roster_subject(imp.id)
     queries.stage_roster(session, (
-        (r.line, lookup(r.id_number), encrypt(r.id_number), r.name, r.gender, r.birth_date, r.ethnicity,
+        (r.line, lookup(r.id_number), encrypt(r.id_number, subject), r.name, r.gender, r.birth_date, r.ethnicity,
          r.village_code, r.group_name, r.household_number, r.address, r.head_name, r.relation_to_head,
          r.guardian_name, r.guardian_phone)
         for r in good
@@ -215,7 +215,9 @@ def _roster(session, vault, imp, table, columns, progress, watch) -> tuple[dict,
     watch.lap("match_children")
     summary.update(queries.merge_households(session, imp.id))
     watch.lap("households")
-    summary.update(queries.merge_children(session, imp.id))
+    # A staged ciphertext is the import's; each new child gets it re-encrypted for its own row.
+    summary.update(queries.merge_children(session, imp.id, lambda cipher, child_id: vault.rebind(
+        cipher, subject, child_subject(child_id))))
     watch.lap("children")
     summary["children_unchanged"] = matched - summary["children_updated"]
     # A town's roster only speaks for its town: children elsewhere are not "missing" from it.
@@ -236,9 +238,9 @@ def _register(session, vault, imp, table, columns, progress, watch) -> tuple[dic
     good, problems = _read_rows(table, parser, progress)
     watch.lap("read_and_check")
     progress.phase("saving")
-    lookup, encrypt = vault.lookup, vault.encrypt
+    lookup, encrypt, subject = vault.lookup, vault.encrypt, register_subject(imp.id)
     queries.store_register(session, (
-        (imp.id, r.line, lookup(r.id_number), encrypt(r.id_number), r.name, r.gender, r.student_number,
+        (imp.id, r.line, lookup(r.id_number), encrypt(r.id_number, subject), r.name, r.gender, r.student_number,
          r.school_code, r.school_name, r.grade, r.class_name, r.status)
         for r in good
     ))
@@ -358,8 +360,8 @@ def match_summary(session: Session, scope: Scope, town_code: str | None = None) 
             "villages": list(villages.values())}
 
 
-def _masked(vault: IdNumberVault, cipher: bytes | None) -> str | None:
-    return None if cipher is None else id_number.mask(vault.decrypt(cipher))
+def _masked(vault: IdNumberVault, cipher: bytes | None, subject: str) -> str | None:
+    return None if cipher is None else id_number.mask(vault.decrypt(cipher, subject))
 
 
 def unmatched_register(session: Session, scope: Scope, vault: IdNumberVault, page: int, page_size: int,
@@ -371,7 +373,7 @@ def unmatched_register(session: Session, scope: Scope, vault: IdNumberVault, pag
     total, rows = queries.unmatched_register_page(session, scope, register_import_id,
                                                   (page - 1) * page_size, page_size)
     items = [{
-        "line": r.line, "name": r.name, "gender": r.gender, "id_number": _masked(vault, r.id_number_cipher),
+        "line": r.line, "name": r.name, "gender": r.gender, "id_number": _masked(vault, r.id_number_cipher, register_subject(register_import_id)),
         "student_number": r.student_number, "school_id": r.school_id, "school_code": r.school_code,
         "school_name": r.school_name, "grade": r.grade, "class_name": r.class_name,
         "status": r.status, "status_label": REGISTER_STATUS_LABELS[r.status],
@@ -388,7 +390,9 @@ def suspected_dropouts(session: Session, scope: Scope, vault: IdNumberVault, pag
         "id": d.id, "kind": d.kind, "kind_label": DROPOUT_SIGNALS[d.kind], "detected_on": d.detected_on,
         "register_import_id": d.register_import_id, "previous_import_id": d.previous_import_id,
         "child_id": d.child_id, "village_code": d.village_code, "name": d.name, "gender": d.gender,
-        "id_number": _masked(vault, d.id_number_cipher), "student_number": d.student_number,
+        # A dropout row holds the previous register's ciphertext, bound to that import.
+        "id_number": _masked(vault, d.id_number_cipher, register_subject(d.previous_import_id)),
+        "student_number": d.student_number,
         "school_id": d.school_id, "school_name": d.school_name, "grade": d.grade, "evidence": d.evidence,
     } for d in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size}
@@ -399,7 +403,7 @@ def missing_from_roster(session: Session, scope: Scope, vault: IdNumberVault, pa
     total, rows = queries.missing_from_roster_page(session, scope, (page - 1) * page_size, page_size)
     items = [{
         "child_id": c.id, "name": c.name, "gender": c.gender, "birth_date": c.birth_date,
-        "village_code": c.village_code, "id_number": _masked(vault, c.id_number_cipher),
+        "village_code": c.village_code, "id_number": _masked(vault, c.id_number_cipher, child_subject(c.id)),
         "enrollment_status": c.enrollment_status, "last_import_id": e.last_import_id,
         "missing_since_import_id": e.missing_since_import_id,
     } for c, e in rows]

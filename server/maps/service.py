@@ -12,7 +12,7 @@ from server.accounts.scope import Scope
 from server.errors import DomainError
 from server.maps import queries
 from server.people import id_number
-from server.people.protection import IdNumberVault
+from server.people.protection import IdNumberVault, child_subject
 
 MAX_ZOOM = 22
 
@@ -80,6 +80,6 @@ def household(session: Session, scope: Scope, vault: IdNumberVault, household_id
     for c in queries.children_of(session, household_id):
         child = c._asdict()
         cipher = child.pop("id_number_cipher")
-        child["id_number"] = id_number.mask(vault.decrypt(cipher)) if cipher is not None else None
+        child["id_number"] = id_number.mask(vault.decrypt(cipher, child_subject(child["id"]))) if cipher is not None else None
         children.append(child)
     return {**row._asdict(), "children": children}

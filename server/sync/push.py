@@ -10,6 +10,8 @@ bad submission is refused alone and never takes the good ones with it (guarantee
 
 from __future__ import annotations
 
+import base64
+import copy
 import datetime as dt
 import hashlib
 import logging
@@ -29,7 +31,9 @@ from server.accounts.scope import Scope
 from server.devices.models import Device
 from server.errors import DomainError
 from server.forms import service as forms
-from server.people.protection import IdNumberVault
+from server.people import id_number
+from server.people.protection import IdNumberVault, child_subject, marker
+from server.records import registry
 from server.sync import queries, records, states
 from server.sync.models import (
     Attachment,
@@ -89,10 +93,39 @@ class Batch:
     writes: Writes = field(default_factory=Writes)
 
 
-# --- the envelope ----------------------------------------------------------------------------------
+def typed_id_number(submission: dict) -> str | None:
+    """The ID number a surveyor typed into this submission, as typed, if any."""
+    record = submission.get("record") if isinstance(submission, dict) else None
+    fields = record.get("fields") if isinstance(record, dict) else None
+    value = fields.get("id_number") if isinstance(fields, dict) else None
+    return value if isinstance(value, str) and value else None
 
-def content_sha256(submission: dict) -> str:
-    return hashlib.sha256(canonical(submission).encode()).hexdigest()
+
+def _with_id_number(submission: dict, value) -> dict:
+    out = copy.deepcopy(submission)
+    out["record"]["fields"]["id_number"] = value
+    return out
+
+
+def content_hash(submission: dict, vault: IdNumberVault) -> str:
+    """What tells a re-sent submission from another one with the same id.
+
+    A plain sha256 of a submission holding an ID number could be tested against guessed
+    numbers (the other fields are known to whoever reads the table, and there are only about
+    10^11 numbers): with a number in it the hash is keyed, over the number's lookup hash."""
+    number = typed_id_number(submission)
+    if number is None:
+        return hashlib.sha256(canonical(submission).encode()).hexdigest()
+    return vault.mac(canonical(_with_id_number(submission, marker(vault.lookup(number)))))
+
+
+def stored_payload(submission: dict, vault: IdNumberVault, record_id: uuid.UUID) -> dict:
+    """The submission as stored: verbatim, except that a typed ID number is kept as its
+    ciphertext (bound to the child) and lookup hash, never in clear."""
+    number = typed_id_number(submission)
+    if number is None:
+        return submission
+    return _with_id_number(submission, vault.protect(number, child_subject(record_id)))
 
 
 def rejected(submission: Any, errors: list[dict]) -> dict:
@@ -158,8 +191,6 @@ def shape(submission: Any) -> tuple[uuid.UUID, dict]:
     return submission_id, record
 
 
-# --- the batch -------------------------------------------------------------------------------------
-
 def push(session: Session, device: Device, person: Person, scope: Scope, vault: IdNumberVault,
          submissions: list, max_batch: int) -> list[dict]:
     """Apply a batch of submissions; one receipt each, in order."""
@@ -202,7 +233,7 @@ def _run(batch: Batch, shaped, stored, one_by_one: bool) -> list[dict]:
         if errors is not None:
             receipts.append(rejected(submission, errors))
             continue
-        content = content_sha256(submission)
+        content = content_hash(submission, batch.vault)
         earlier = seen.get(submission_id)
         if earlier is None and submission_id in stored:
             earlier = (stored[submission_id].content_sha256, stored[submission_id].receipt)
@@ -341,8 +372,6 @@ def _reference(batch: Batch, record_type: str, raw, name: str) -> dict:
     return row
 
 
-# --- one submission --------------------------------------------------------------------------------
-
 def _merge(batch: Batch, submission: dict, submission_id: uuid.UUID, record: dict, content: str) -> dict:
     record_type = record["type"]
     if record_type not in DEVICE_WRITABLE:
@@ -401,19 +430,49 @@ def _merge(batch: Batch, submission: dict, submission_id: uuid.UUID, record: dic
     chain = batch.catalog.chain_from(form_row.form_id, form_row.version)
     fields = dict(survey_forms.map_forward(record["fields"], chain).fields) if len(chain) > 1 else dict(record["fields"])
     policies = _policies(chain[-1])
+    typed = lookup = None
+    protected = records.PROTECTED.get(record_type, ())
+    if "id_number" in protected and "id_number" in fields:
+        # The merge sees the number as its marker only; the digits go straight to the cipher.
+        raw = fields.pop("id_number")
+        if raw not in (None, ""):
+            check = id_number.check(str(raw))
+            if not check.ok:
+                raise Refusal(check.errors[0], "not a valid ID number (GB 11643)", "id_number")
+            typed, lookup = check.value, batch.vault.lookup(check.value)
+            fields["id_number"] = marker(lookup)
+    if protected:
+        policies = {**policies, **{name: _ON_FILE for name in protected}}
 
     captured_at = merging.clamp(_timestamp(submission["captured_at"], "captured_at"), batch.received_at)
     base_version = record.get("base_version")
     base_row = batch.base_rows.get((record_type, record_id, base_version)) if base_version else None
-    base_fields = records.fields_of(record_type, base_row, batch.vault) if base_row is not None else None
-    current_fields = records.fields_of(record_type, current, batch.vault) if current else {}
+    base_fields = records.fields_of(record_type, base_row) if base_row is not None else None
+    for name in protected:  # the device was never sent it: it has no base value
+        (base_fields or {}).pop(name, None)
+    current_fields = records.fields_of(record_type, current) if current else {}
     field_states = states.load(batch.field_states.get(key))
     edit = merging.Edit(str(batch.device.id), submission["device_seq"], captured_at, base_version, fields, base_fields)
     result = merging.merge(current_fields, field_states, current["version"] if current else 0, edit, policies)
+    changed = dict(result.changed_fields)
+    if "id_number" in changed:
+        changed["id_number"] = typed  # a device changes the number only to the one it typed
     try:
-        columns = records.columns_for(record_type, result.changed_fields, batch.vault)
+        columns = records.columns_for(record_type, changed, batch.vault, record_id)
     except records.FieldValueError as exc:
         raise Refusal(exc.code, exc.message, exc.field) from exc
+    ciphers: dict[str, str] = {}
+    if typed is not None:
+        typed_outcome = next(o for o in result.outcomes if o.field == "id_number")
+        confirmed = "\\x" + lookup.hex()
+        if typed_outcome.kind in ("applied", "unchanged") and (current or {}).get("id_number_confirmed_lookup") != confirmed:
+            columns["id_number_confirmed_lookup"] = lookup  # the tablet now shows `matched`
+        if typed_outcome.kind == "conflict":
+            # The supervisor will see both numbers (masked): each value keeps its ciphertext.
+            ciphers[lookup.hex()] = base64.b64encode(batch.vault.encrypt(typed, child_subject(record_id))).decode()
+            on_file = current.get("id_number_cipher")
+            if on_file:
+                ciphers[current["id_number_lookup"][2:]] = base64.b64encode(bytes.fromhex(on_file[2:])).decode()
     if record_type == "visit" and "answers" in columns and current is not None:
         columns["answers"] = {**(current.get("answers") or {}), **columns["answers"]}
 
@@ -447,34 +506,41 @@ def _merge(batch: Batch, submission: dict, submission_id: uuid.UUID, record: dic
         batch.field_states[key] = dumped
         writes.states[key] = dumped
 
-    conflicts = [_keep_conflict(batch, key, row["village_code"], outcome) for outcome in result.conflicts]
+    conflicts = [_keep_conflict(batch, key, row["village_code"], outcome, ciphers) for outcome in result.conflicts]
     # A field in an open conflict that this device now changes again (its own value, applied
     # without a new conflict): the new value joins the conflict, so the supervisor sees the
     # value the record shows and not only the one it replaced.
     for outcome in result.outcomes:
         if outcome.kind == "applied" and (record_type, record_id, outcome.field) in batch.conflicts:
             mine = merging.ConflictValue(outcome.value, edit.device_id, edit.captured_at, edit.device_seq)
+            if typed is not None and outcome.field == "id_number":
+                ciphers[lookup.hex()] = base64.b64encode(
+                    batch.vault.encrypt(typed, child_subject(record_id))).decode()
             conflicts.append(_keep_conflict(batch, key, row["village_code"],
-                                            merging.FieldOutcome(outcome.field, "conflict", outcome.value, (mine,))))
+                                            merging.FieldOutcome(outcome.field, "conflict", outcome.value, (mine,)),
+                                            ciphers))
     missing = [a for a in submission.get("attachments") or [] if a.removeprefix("sha256:") not in batch.attachments]
     receipt = {
         "submission_id": str(submission_id),
         "status": "conflict" if conflicts else result.status,
         "record": {"type": record_type, "id": str(record_id), "version": row["version"]},
-        "conflicts": conflicts,
+        "conflicts": records.device_conflicts(conflicts),
         "errors": [],
         "missing_attachments": missing,
     }
     writes.submissions.append({
         "submission_id": submission_id, "device_id": batch.device.id, "person_id": batch.person.id,
         "device_seq": submission["device_seq"], "received_at": batch.received_at, "content_sha256": content,
-        "record_type": record_type, "record_id": record_id, "payload": submission, "receipt": receipt,
+        "record_type": record_type, "record_id": record_id,
+        "payload": stored_payload(submission, batch.vault, records.parse_uuid(record["id"])), "receipt": receipt,
     })
     return receipt
 
 
 _POLICIES: dict[tuple[str, str, str], dict[str, merging.Policy]] = {}
 
+
+_ON_FILE = merging.Policy("on_file")
 
 def _policies(form: survey_forms.CompiledForm) -> dict[str, merging.Policy]:
     key = (form.form_id, form.version, form.sha256)
@@ -484,10 +550,18 @@ def _policies(form: survey_forms.CompiledForm) -> dict[str, merging.Policy]:
     return _POLICIES[key]
 
 
-def _keep_conflict(batch: Batch, key: Key, village_code: str, outcome: merging.FieldOutcome) -> dict:
-    """Open (or join) the field's conflict, keeping every value with who and when (guarantee 6)."""
-    values = [{"value": v.value, "device_id": v.device_id, "captured_at": v.captured_at.isoformat()}
-              for v in outcome.conflict_values]
+def _keep_conflict(batch: Batch, key: Key, village_code: str, outcome: merging.FieldOutcome,
+                   ciphers: dict[str, str]) -> dict:
+    """Open (or join) the field's conflict, keeping every value with who and when (guarantee 6).
+
+    A protected value (an ID number's marker) also keeps its ciphertext, bound to this record,
+    for the supervisor who decides; tablets and receipts get the marker only."""
+    values = []
+    for v in outcome.conflict_values:
+        value = {"value": v.value, "device_id": v.device_id, "captured_at": v.captured_at.isoformat()}
+        if isinstance(v.value, dict) and v.value.get("lookup") in ciphers:
+            value["cipher"] = ciphers[v.value["lookup"]]
+        values.append(value)
     ckey = (key[0], key[1], outcome.field)
     conflict = batch.conflicts.get(ckey)
     if conflict is None:
@@ -506,8 +580,6 @@ def _keep_conflict(batch: Batch, key: Key, village_code: str, outcome: merging.F
                 batch.writes.grown_conflicts[conflict["id"]] = conflict["values"]
     return {"conflict_id": str(conflict["id"]), "field": outcome.field, "values": conflict["values"]}
 
-
-# --- writing ---------------------------------------------------------------------------------------
 
 def _flush(batch: Batch) -> None:
     """Send the pending writes in bulk statements (triggers keep history and the change log)."""
@@ -570,26 +642,15 @@ def _grouped(inserts: list[tuple[str, dict]]):
 
 
 _UPDATES: dict[str, tuple] = {}
-# Every column a tablet's edit can change, by type: one UPDATE shape per type, whatever fields
-# an edit touched, so a batch is one executemany per type instead of one per combination.
-_WRITABLE_COLUMNS = {
-    "household": ("head_name", "phone", "address", "group_name", "household_number", "location",
-                  "location_accuracy_m", "location_approximate", "survey_status", "vulnerable_family_types", "notes",
-                  "village_code"),
-    "child": ("name", "gender", "birth_date", "id_number_cipher", "id_number_lookup", "enrollment_status",
-              "school_name", "grade", "dropout_reason", "dropout_reason_note", "certificate_photo", "disability",
-              "disability_type", "disability_level", "left_behind", "migrant", "guardian_name", "guardian_phone",
-              "vulnerable_family_types", "ethnicity", "relation_to_head", "class_name", "household_id",
-              "village_code"),
-    "visit": ("visitors", "visit_date", "outcome", "next_step", "deadline", "note", "answers"),
-}
 
 
 def _update_statement(record_type: str):
     """UPDATE t SET c = CASE WHEN :s_c THEN :v_c ELSE c END ..., version = :v_version."""
     if record_type not in _UPDATES:
         table = queries.model(record_type).__table__
-        names = _WRITABLE_COLUMNS[record_type]
+        # Every column a tablet's edit can change (the registry's): one UPDATE shape per type,
+        # whatever fields an edit touched, so a batch is one executemany per type.
+        names = registry.get(record_type).writable_columns
         values = {name: case((bindparam(f"s_{name}", type_=Boolean), bindparam(f"v_{name}", type_=table.c[name].type)),
                              else_=table.c[name]) for name in names}
         values["version"] = bindparam("v_version", type_=table.c.version.type)
