@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.audit import service as audit
+from server.duplicates import queries
 from server.errors import DomainError, FieldError, not_found
 from server.people import id_number
 from server.people.protection import IdNumberVault, child_subject
@@ -43,6 +44,20 @@ def describe(session: Session, candidate: DuplicateCandidate, vault: IdNumberVau
             "outcome": candidate.outcome, "village_code": candidate.village_code, "created_at": candidate.created_at,
             "children": [_child_summary(rows.get(candidate.child_a), vault),
                          _child_summary(rows.get(candidate.child_b), vault)]}
+
+
+def flag_possible_duplicates(session: Session, child_ids: list[uuid.UUID]) -> None:
+    """Children created on tablets who may already exist: the same ID number, or the same name,
+    birth date and household. A supervisor decides (merge or keep both)."""
+    rows = queries.possible_duplicates(session, child_ids)
+    if not rows:
+        return
+    candidates = []
+    for new_id, other_id, same_number, village_code in rows:
+        a, b = sorted([new_id, other_id])
+        candidates.append({"child_a": a, "child_b": b, "village_code": village_code,
+                           "reason": "same_id_number" if same_number else "same_name_birth_household"})
+    queries.add_candidates(session, candidates)
 
 
 def _in_scope(scope: Scope):
