@@ -48,8 +48,8 @@ def test_embedded_birth_date_and_gender_warn_on_mismatch():
     assert set(wrong.warnings) == {"id_number.birth_date_mismatch", "id_number.gender_mismatch"}
 
 
-def test_mask_shows_first_six_and_last_four():
-    assert id_number.mask("11010519491231002X") == "110105********002X"
+def test_mask_shows_the_region_only():
+    assert id_number.mask("11010519491231002X") == "110105************"
 
 
 def test_vault_encrypts_and_looks_up(vault: IdNumberVault):

@@ -77,7 +77,11 @@ def make(region: str, birth_date: dt.date, sequence: int) -> str:
 
 
 def mask(value: str) -> str:
-    """Show the first 6 and last 4 characters only (region and check part)."""
-    if len(value) <= 10:
+    """Show the region (the first 6 characters) only.
+
+    The rest is the birth date, the sequence and the check digit; whoever sees a masked number
+    also sees the birth date and gender, so showing the last four as well (the usual mask)
+    would leave exactly one possible number (server/disclosure.py)."""
+    if len(value) <= 6:
         return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    return value[:6] + "*" * (len(value) - 6)
