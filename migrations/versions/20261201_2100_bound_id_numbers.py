@@ -1,7 +1,7 @@
 """ID numbers bound to their rows, and no ID number left in clear text anywhere
 
 Revision ID: 20261201_2100_bound_id_numbers
-Revises: 0008
+Revises: 20261201_2130_jobs_by_name
 
 - Every ciphertext (format 0x01, one fixed associated data) is re-encrypted in format 0x02,
   whose associated data names its row and field (`child:<uuid>:id_number`,
@@ -28,7 +28,7 @@ from alembic import op
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 revision = "20261201_2100_bound_id_numbers"
-down_revision = "0008"
+down_revision = "20261201_2130_jobs_by_name"
 branch_labels = None
 depends_on = None
 

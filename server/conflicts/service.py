@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import survey_forms
+from server import disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.audit import service as audit
 from server.errors import DomainError, FieldError, not_found
 from server.forms import queries as form_queries
 from server.forms import service as forms
-from server.people import id_number
 from server.people.protection import IdNumberVault, child_subject, is_protected, marker
 from server.sync import queries as sync_queries
 from server.sync import records, states
@@ -50,7 +50,7 @@ def _shown(conflict: Conflict, vault: IdNumberVault) -> list[dict]:
         if is_protected(entry.get("value")):
             masked = None
             if entry.get("cipher"):
-                masked = id_number.mask(vault.reveal(entry, child_subject(conflict.record_id)))
+                masked = disclosure.mask("id_number", vault.reveal(entry, child_subject(conflict.record_id)))
             value["value"] = {**entry["value"], "masked": masked}
         out.append(value)
     return out

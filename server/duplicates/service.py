@@ -10,12 +10,12 @@ import uuid
 from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from server import disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.audit import service as audit
 from server.duplicates import queries
 from server.errors import DomainError, FieldError, not_found
-from server.people import id_number
 from server.people.protection import IdNumberVault, child_subject
 from server.sync import queries as sync_queries
 from server.sync import records
@@ -31,7 +31,7 @@ def _child_summary(row: dict | None, vault: IdNumberVault) -> dict | None:
         return None
     fields = records.fields_of("child", row)
     cipher = row.get("id_number_cipher")
-    masked = id_number.mask(vault.decrypt(bytes.fromhex(cipher[2:]), child_subject(row["id"]))) if cipher else None
+    masked = disclosure.mask("id_number", vault.decrypt(bytes.fromhex(cipher[2:]), child_subject(row["id"]))) if cipher else None
     return {"id": str(row["id"]), "household_id": str(row["household_id"]), "village_code": row["village_code"],
             "version": row["version"], "name": fields["name"], "gender": fields["gender"],
             "birth_date": fields["birth_date"], "id_number": masked,

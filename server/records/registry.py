@@ -152,10 +152,11 @@ def model(name: str):
     return RECORD_TYPES[name].model
 
 
-def fields_sql(name: str) -> str:
+def fields_sql(name: str, omit: tuple[str, ...] = ()) -> str:
     """The pull's JSON of a record's fields, as a tablet receives them (SQL over the row `t`)."""
     record_type = RECORD_TYPES[name]
-    pairs = ", ".join(f"'{f.name}', {f.sql or 't.' + f.stored_in[0]}" for f in record_type.fields if f.sent)
+    pairs = ", ".join(f"'{f.name}', {f.sql or 't.' + f.stored_in[0]}" for f in record_type.fields
+                      if f.sent and f.name not in omit)
     if record_type.answers_column:
         # Answers no column holds first, the columns over them (as server/sync/records.py reads them).
         return f"(t.{record_type.answers_column} || jsonb_build_object({pairs}))::json"

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from server.records import registry
+from server.sync import records
 from server.sync.models import ChangeLogEntry, Conflict, FieldStates, Submission, Tombstone
 
 TABLES = registry.TABLES
@@ -193,7 +194,8 @@ _CONFLICTS_JSON = """COALESCE((SELECT json_agg(json_build_object('conflict_id', 
                    FROM jsonb_array_elements(c.values) WITH ORDINALITY AS e(v, n)) ELSE c.values END)
     ORDER BY c.created_at, c.field, c.id) FROM conflicts c
     WHERE c.record_type = '{rtype}' AND c.record_id = t.id AND c.status = 'open'), '[]'::json)"""
-_FIELDS_JSON = {name: registry.fields_sql(name) for name in registry.RECORD_TYPES}
+# What a tablet is sent: the registry's fields less those server/disclosure.py keeps from tablets.
+_FIELDS_JSON = {name: registry.fields_sql(name, omit=records.tablet_absent(name)) for name in registry.RECORD_TYPES}
 _EXTRA_JSON = {"household": "'household_id', NULL", "child": "'household_id', t.household_id",
                "visit": "'household_id', t.household_id, 'child_id', t.child_id",
                "task": "'household_id', t.household_id"}

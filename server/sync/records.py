@@ -14,6 +14,7 @@ from typing import Any
 from shapely import wkb
 from shapely.geometry import Point
 
+from server import disclosure
 from server.people import id_number
 from server.people.protection import IdNumberVault, child_subject, marker
 from server.records import registry
@@ -53,6 +54,21 @@ def id_number_status(row: dict, conflicts: list[dict]) -> str:
     return "matched" if row.get("id_number_confirmed_lookup") == lookup else "on_file"
 
 
+def tablet_absent(record_type: str) -> tuple[str, ...]:
+    """The fields a tablet is never sent (server/disclosure.py says ABSENT for the viewer "tablet").
+
+    Tablets get the rest in full: the pull's JSON is built by the database, which cannot mask,
+    so the policy may not ask to mask anything for a tablet."""
+    out = []
+    for name in registry.get(record_type).writable:
+        how = disclosure.level("tablet", record_type, name)
+        if how == disclosure.MASKED:
+            raise RuntimeError(f"{record_type}.{name}: tablets get a field in full or not at all")
+        if how == disclosure.ABSENT:
+            out.append(name)
+    return tuple(out)
+
+
 # The record types a form can write, by name (server/forms checks a form's bindings against them).
 ADAPTERS = {name: t for name, t in registry.RECORD_TYPES.items() if t.device_writable}
 HOUSEHOLD, CHILD, VISIT, TASK = (registry.get(n) for n in ("household", "child", "visit", "task"))
@@ -88,8 +104,8 @@ def fields_of(record_type: str, row: dict) -> dict[str, Any]:
 def device_fields(record_type: str, row: dict, conflicts: list[dict]) -> dict[str, Any]:
     """The fields as a tablet receives them: no ID number nor any part of one, its status instead."""
     out = fields_of(record_type, row)
-    for name in PROTECTED.get(record_type, ()):
-        del out[name]
+    for name in tablet_absent(record_type):
+        out.pop(name, None)
     if record_type == "child":
         out["id_number_status"] = id_number_status(row, conflicts)
     return out

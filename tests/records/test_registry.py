@@ -64,3 +64,15 @@ def test_the_pull_and_the_push_read_their_fields_from_the_registry():
     assert "'id_number'," not in queries._FIELDS_JSON["child"] and "t.id_number_cipher" not in queries._FIELDS_JSON["child"]
     assert records.ADAPTERS["child"].writable == child.writable
     assert set(queries.TABLES) == set(registry.RECORD_TYPES)
+
+
+def test_what_tablets_are_not_sent_is_the_disclosure_policy_s_absent():
+    from server import disclosure
+    from server.sync import queries, records
+
+    for name in registry.RECORD_TYPES:
+        absent = records.tablet_absent(name)
+        assert all(disclosure.level("tablet", name, f) == disclosure.ABSENT for f in absent)
+        for field in absent:
+            assert f"'{field}'," not in queries._FIELDS_JSON[name]
+    assert records.tablet_absent("child") == ("id_number",)
