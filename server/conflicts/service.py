@@ -12,15 +12,15 @@ import survey_forms
 from server import disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
-from server.audit import service as audit
 from server.errors import DomainError, FieldError, not_found
 from server.forms import queries as form_queries
 from server.forms import service as forms
+from server.people import id_number
 from server.people.protection import IdNumberVault, child_subject, is_protected, marker
+from server.records import writer
 from server.sync import queries as sync_queries
-from server.sync import records, states
+from server.sync import records
 from server.sync.models import Conflict
-from sync import merge as merging
 
 REVIEWERS = ("city", "town_supervisor", "team_leader")
 
@@ -118,36 +118,33 @@ def resolve(session: Session, scope: Scope, vault: IdNumberVault, person: Person
         errors = survey_forms.validate_submission(form, {conflict.field: value}, partial=True)
         if errors:
             raise DomainError("request.invalid", errors=[FieldError("value", e.code, e.message) for e in errors])
-    current = sync_queries.rows_of(session, conflict.record_type, [conflict.record_id], for_update=True).get(
-        conflict.record_id)
-    if current is None:
-        raise not_found("record")
-    try:
-        columns = records.columns_for(conflict.record_type, {conflict.field: value}, vault, conflict.record_id)
-    except records.FieldValueError as exc:
-        raise DomainError("request.invalid", errors=[FieldError("value", exc.code, exc.message)]) from exc
-    if protected:
-        # From here on the number is spoken of by its marker only (field states, the resolution).
-        lookup = columns.get("id_number_lookup")
-        value = marker(lookup)
-        typed_on_tablet = any(v.get("device_id") and v.get("value") == value for v in conflict.values)
-        columns["id_number_confirmed_lookup"] = lookup if typed_on_tablet else None
-    version = current["version"] + 1
-    columns["version"] = version
-    row = sync_queries.update_row(session, conflict.record_type, conflict.record_id, columns)
+    raw_columns = {}
+    if protected and value is not None:
+        checked = id_number.check(str(value))
+        if not checked.ok:
+            raise DomainError("request.invalid", errors=[FieldError("value", checked.errors[0],
+                                                                    "not a valid ID number (GB 11643)")])
+        # From here on the number is spoken of by its marker only (the resolution, field states);
+        # `matched` when the number kept is one a tablet typed.
+        lookup = vault.lookup(checked.value)
+        value = checked.value
+        typed_on_tablet = any(v.get("device_id") and v.get("value") == marker(lookup) for v in conflict.values)
+        raw_columns["id_number_confirmed_lookup"] = lookup if typed_on_tablet else None
     # The supervisor's decision is a write by the server: a tablet that edits the field from
     # an older version afterwards is concurrent with it, and conflicts again.
+    try:
+        writer.change(session, vault, person.id, conflict.record_type, conflict.record_id, {conflict.field: value},
+                      scope=scope, raw_columns=raw_columns, new_version=True, remote_addr=remote_addr,
+                      field=conflict.field, conflict_id=str(conflict.id))
+    except records.FieldValueError as exc:
+        raise DomainError("request.invalid", errors=[FieldError("value", exc.code, exc.message)]) from exc
+    if protected and value is not None:
+        value = marker(vault.lookup(value))
     now = session.scalar(select(func.now()))
-    loaded = states.load(sync_queries.field_states(session, [(conflict.record_type, conflict.record_id)]).get(
-        (conflict.record_type, conflict.record_id)))
-    loaded.update(merging.server_write(loaded, {conflict.field: value}, row["version"], now))
-    sync_queries.save_field_states(session, conflict.record_type, conflict.record_id, states.dump(loaded))
     conflict.status = "resolved"
     conflict.resolved_at = now
     conflict.resolved_by = person.id
     conflict.resolution = {"value": value, "note": note, "resolved_by": person.id,
                            "resolved_at": now.astimezone(dt.UTC).isoformat()}
-    audit.record(session, person.id, "change", conflict.record_type, str(conflict.record_id), remote_addr=remote_addr,
-                 field=conflict.field, conflict_id=str(conflict.id), version=row["version"])
     session.flush()
     return describe(session, conflict, vault)

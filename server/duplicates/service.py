@@ -17,6 +17,7 @@ from server.audit import service as audit
 from server.duplicates import queries
 from server.errors import DomainError, FieldError, not_found
 from server.people.protection import IdNumberVault, child_subject
+from server.records import writer
 from server.sync import queries as sync_queries
 from server.sync import records
 from server.sync.models import Conflict, DuplicateCandidate, Tombstone
@@ -103,18 +104,6 @@ def dismiss(session: Session, scope: Scope, vault: IdNumberVault, person: Person
     return describe(session, candidate, vault)
 
 
-def _keep_conflict(session: Session, child_id: uuid.UUID, village_code: str, field: str, values: list[dict]) -> None:
-    """Open the field's conflict with both values, or add the other child's value to the open one."""
-    existing = session.scalar(select(Conflict).where(
-        Conflict.record_type == "child", Conflict.record_id == child_id, Conflict.field == field,
-        Conflict.status == "open"))
-    if existing is None:
-        session.add(Conflict(id=uuid.uuid4(), record_type="child", record_id=child_id,
-                             village_code=village_code, field=field, values=values))
-    else:
-        existing.values = existing.values + values[1:]
-
-
 def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, candidate_id: int,
           survivor_id: uuid.UUID, remote_addr: str | None) -> dict:
     candidate = _candidate(session, scope, candidate_id)
@@ -140,15 +129,14 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
             # it is re-encrypted for the survivor's, never copied.
             number = vault.decrypt(bytes.fromhex(loser["id_number_cipher"][2:]), child_subject(loser_id))
             if mine.get(name) is None:
-                take["id_number_cipher"] = vault.encrypt(number, child_subject(survivor_id))
-                take["id_number_lookup"] = bytes.fromhex(loser["id_number_lookup"][2:])
+                take[name] = number  # the writer encrypts it for the survivor's row
                 continue
             value = {"value": value, "device_id": None, "captured_at": now.isoformat(),
                      "cipher": base64.b64encode(vault.encrypt(number, child_subject(survivor_id))).decode()}
             ours = {"value": mine[name], "device_id": None, "captured_at": now.isoformat(),
                     "cipher": base64.b64encode(bytes.fromhex(survivor["id_number_cipher"][2:])).decode()}
             conflicted = True
-            _keep_conflict(session, survivor_id, survivor["village_code"], name, [ours, value])
+            writer.open_conflict(session, "child", survivor_id, survivor["village_code"], name, [ours, value])
             continue
         if mine.get(name) in _EMPTY:
             take[name] = value
@@ -156,13 +144,13 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
         values = [{"value": mine[name], "device_id": None, "captured_at": now.isoformat()},
                   {"value": value, "device_id": None, "captured_at": now.isoformat()}]
         conflicted = True
-        _keep_conflict(session, survivor_id, survivor["village_code"], name, values)
-    columns = records.columns_for("child", {k: v for k, v in take.items() if not k.startswith("id_number_")}, vault,
-                                  survivor_id)
-    columns.update({k: v for k, v in take.items() if k.startswith("id_number_")})
-    if columns or conflicted:  # a new conflict is a new version too: tablets show it on the record
-        columns["version"] = survivor["version"] + 1
-        sync_queries.update_row(session, "child", survivor_id, columns)
+        writer.open_conflict(session, "child", survivor_id, survivor["village_code"], name, values)
+    if take or conflicted:  # a new conflict is a new version too: tablets show it on the record
+        writer.change(session, vault, person.id, "child", survivor_id, take, current=survivor, new_version=True,
+                      remote_addr=remote_addr, merged=str(loser_id), candidate=candidate.id)
+    else:
+        audit.record(session, person.id, "change", "child", str(survivor_id), remote_addr=remote_addr,
+                     merged=str(loser_id), candidate=candidate.id)
     session.execute(update(Visit).where(Visit.child_id == loser_id).values(child_id=survivor_id))
     session.execute(update(Conflict).where(Conflict.record_type == "child", Conflict.record_id == loser_id,
                                            Conflict.status == "open")
@@ -180,7 +168,5 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
     session.execute(Child.__table__.delete().where(Child.id == loser_id))
     candidate.status, candidate.outcome = "resolved", "merged"
     candidate.resolved_by, candidate.resolved_at = person.id, now
-    audit.record(session, person.id, "change", "child", str(survivor_id), remote_addr=remote_addr,
-                 merged=str(loser_id), candidate=candidate.id)
     session.flush()
     return describe(session, candidate, vault)

@@ -18,6 +18,7 @@ from server.devices.models import Device
 from server.forms import service as forms
 from server.people import id_number
 from server.people.protection import IdNumberVault, child_subject, marker
+from server.records import writer
 from server.sync import records, states
 from server.sync.push import conflicts, envelope, prefetch
 from server.sync.push import receipt as receipts
@@ -124,7 +125,7 @@ def merge_one(ctx: Context, known: Known, writes: Writes, submission: dict, subm
     if "id_number" in changed:
         changed["id_number"] = typed  # a device changes the number only to the one it typed
     try:
-        columns = records.columns_for(record_type, changed, ctx.vault, record_id)
+        columns = writer.columns(record_type, record_id, changed, ctx.vault)
     except records.FieldValueError as exc:
         raise Refusal(exc.code, exc.message, exc.field) from exc
     ciphers: dict[str, str] = {}
