@@ -32,13 +32,7 @@ def phases_of(campaign) -> deadlines.Phases | None:
 
 def open_cases(session: Session, scope: Scope, person: Person | None) -> dict:
     """Open a case for each confirmed out-of-school child in scope that has none open."""
-    campaign = campaign_queries.active(session)
-    due = deadlines.due_on("identified", phases_of(campaign), None)
-    ids = queries.open_missing_cases(session, scope, campaign.id if campaign else None, due)
-    queries.add_events(session, [{"case_id": i, "from_status": None, "to_status": "identified",
-                                  "person_id": person.id if person else None,
-                                  "note": "opened: the child is confirmed out of school", "detail": {}}
-                                 for i in ids])
+    ids = queries.open_missing_cases(session, scope, person.id if person else None)
     session.flush()
     return {"opened": len(ids), "case_ids": ids}
 

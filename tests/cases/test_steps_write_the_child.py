@@ -31,3 +31,24 @@ def test_a_returned_case_writes_the_child_as_the_server_with_an_audit_event(clie
                          headers=login(people["city"])).json["items"]
     assert any(e["detail"].get("case_step") == "returned" and e["detail"].get("version") == version
                for e in audited), audited
+
+
+def test_which_statuses_open_a_case_is_one_function_for_the_trigger_and_the_backfill(
+        client, login, town_cases, session):
+    people, kids = town_cases["people"], town_cases["kids"]
+    body = session.execute(text("SELECT prosrc FROM pg_proc WHERE proname = 'open_case_for_out_of_school_child'")
+                           ).scalar()
+    assert "open_case_for_child(" in body and "dropped_out" not in body
+    trigger = session.execute(text("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'children_open_case'")
+                              ).scalar()
+    assert "dropped_out" not in trigger  # no WHEN clause repeating the rule
+    # The backfill (POST /cases/open) opens the dropout and the never-enrolled child, through the
+    # same function, with the supervisor on the first event; a second run opens nothing.
+    session.execute(text("DELETE FROM case_events; DELETE FROM cases"))
+    first = client.post("/api/v1/cases/open", headers=login(people["supervisor"]))
+    assert first.status_code in (200, 201), first.json
+    opened = session.execute(text("SELECT c.child_id, e.person_id FROM cases c JOIN case_events e ON e.case_id = c.id"
+                                  )).all()
+    assert {r[0] for r in opened} == {kids["dropout"].id, kids["never"].id}
+    assert {r[1] for r in opened} == {people["supervisor"].id}
+    assert client.post("/api/v1/cases/open", headers=login(people["supervisor"])).json["opened"] == 0
