@@ -133,11 +133,6 @@ def scope_hash(session: Session, villages: list[str]) -> str:
     return f"{(row[0] or 0) & mask:016x}{(row[1] or 0) & mask:016x}"
 
 
-def insert_submission(session: Session, values: dict) -> bool:
-    """Store an accepted submission; False if another request stored the same id first."""
-    result = session.execute(insert(Submission).values(**values).on_conflict_do_nothing(
-        index_elements=[Submission.submission_id]).returning(Submission.submission_id))
-    return result.first() is not None
 
 
 def tombstones(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], Tombstone]:
@@ -159,9 +154,6 @@ def open_conflicts(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[
     return out
 
 
-def open_conflict(session: Session, record_type: str, record_id: uuid.UUID, field: str) -> Conflict | None:
-    return session.scalar(select(Conflict).where(Conflict.record_type == record_type, Conflict.record_id == record_id,
-                                                 Conflict.field == field, Conflict.status == "open").with_for_update())
 
 
 def scope_versions(session: Session, villages: list[str]) -> list[tuple[str, uuid.UUID, int]]:
