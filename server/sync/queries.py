@@ -133,8 +133,6 @@ def scope_hash(session: Session, villages: list[str]) -> str:
     return f"{(row[0] or 0) & mask:016x}{(row[1] or 0) & mask:016x}"
 
 
-
-
 def tombstones(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], Tombstone]:
     if not keys:
         return {}
@@ -152,8 +150,6 @@ def open_conflicts(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[
                        .order_by(Conflict.created_at, Conflict.field, Conflict.id)):
         out.setdefault((c.record_type, c.record_id), []).append(c)
     return out
-
-
 
 
 def scope_versions(session: Session, villages: list[str]) -> list[tuple[str, uuid.UUID, int]]:
