@@ -36,6 +36,7 @@ from server.demo import files, generator, loader  # noqa: E402
 from server.imports import jobs as import_jobs  # noqa: E402
 from server.imports import service  # noqa: E402
 from server.people import id_number  # noqa: E402
+from server.people.protection import child_subject  # noqa: E402
 
 DB = "notoneless_bench"
 
@@ -113,9 +114,10 @@ def bare_copy(app, county, table: files.Table) -> float:
     prepared = []
     for r in table.rows:
         village = villages[(town_codes[r[6]], r[7])]
-        prepared.append((uuid.uuid4(), households[(village, r[9])], village, r[0], "M" if r[1] == "男" else "F",
-                         vault.encrypt(r[2]), vault.lookup(r[2]), dt.date.fromisoformat(r[3]), r[4], r[11],
-                         r[12], r[13]))
+        child_id = uuid.uuid4()
+        prepared.append((child_id, households[(village, r[9])], village, r[0], "M" if r[1] == "男" else "F",
+                         vault.encrypt(r[2], child_subject(child_id)), vault.lookup(r[2]),
+                         dt.date.fromisoformat(r[3]), r[4], r[11], r[12], r[13]))
     engine = app.extensions["notoneless.db"].engine
     started = time.perf_counter()
     with engine.begin() as conn:

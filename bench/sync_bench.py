@@ -263,6 +263,7 @@ def make_big_village(households: int, per_household: int) -> tuple[str, int]:
     from server.accounts.models import Person, Team, team_members, team_villages
     from server.accounts.passwords import hash_password
     from server.people import id_number
+    from server.people.protection import child_subject
 
     app = create_app({**keys(), "DATABASE_URL": database_url()})
     vault = app.extensions["notoneless.vault"]
@@ -285,8 +286,10 @@ def make_big_village(households: int, per_household: int) -> tuple[str, int]:
                     for k in range(per_household):
                         birth = dt.date(2012, 1, 1) + dt.timedelta(days=rng.randrange(2500))
                         number = id_number.make("320685", birth, (i * per_household + k) % 998 + 1)
-                        copy.write_row((uuid.uuid4(), hid, code, f"儿童{i}-{k}", "MF"[k % 2], birth,
-                                        vault.encrypt(number), vault.lookup(number), "enrolled_unconfirmed"))
+                        child_id = uuid.uuid4()
+                        copy.write_row((child_id, hid, code, f"儿童{i}-{k}", "MF"[k % 2], birth,
+                                        vault.encrypt(number, child_subject(child_id)), vault.lookup(number),
+                                        "enrolled_unconfirmed"))
         conn.commit()
     with app.app_context(), app.extensions["notoneless.db"].sessionmaker() as session:
         person = Person(username="big.s1", full_name="大样本调查员", role="surveyor", line="government",

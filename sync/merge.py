@@ -28,7 +28,9 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-POLICIES = ("latest", "monotonic", "union", "manual")
+POLICIES = ("latest", "monotonic", "union", "manual", "on_file")
+# `on_file` is not a form's to declare: the server gives it to a protected field (the ID number),
+# whose device never receives the value and so has no base to compare with (see _merge_on_file).
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,34 @@ def _merge_set(name, policy, ours, value, edit, state, base, writer, changed, ne
     return FieldOutcome(name, kind, result)
 
 
+def _merge_on_file(name, ours, value, edit, state, writer, changed, new_states) -> FieldOutcome:
+    """`on_file`: a typed value never replaces one on file written by someone else.
+
+    Scenario: the roster holds a child's ID number; a surveyor types the number from the
+    household register (户口簿) and it differs. The device was never sent the number, so it
+    cannot have based its edit on it: it is a mismatch for a supervisor, whatever the base
+    version says. A number the same device typed is its own to correct (a device never
+    conflicts with itself), unless another device has since typed that number too.
+    """
+    if value is None:  # nothing typed: a device cannot erase what it never saw
+        return FieldOutcome(name, "not_edited", ours)
+    if value == ours:
+        new_states[name] = state.seen(edit.device_id, edit.device_seq, value, state.last.version, edit.captured_at)
+        return FieldOutcome(name, "unchanged", ours)
+    others = [d for d, (said, _, _) in state.device_values.items()
+              if d != edit.device_id and said == _canonical(ours)]
+    if ours is None or (state.last.device_id == edit.device_id and not others):
+        changed[name] = value
+        new_states[name] = FieldState(writer, state.device_seqs, state.device_values, state.device_added).seen(
+            edit.device_id, edit.device_seq, value, writer.version, edit.captured_at)
+        return FieldOutcome(name, "applied", value)
+    last = state.last
+    theirs = ConflictValue(ours, last.device_id, last.captured_at, last.device_seq)
+    mine = ConflictValue(value, edit.device_id, edit.captured_at, edit.device_seq)
+    new_states[name] = state.seen(edit.device_id, edit.device_seq, value, state.last.version, edit.captured_at)
+    return FieldOutcome(name, "conflict", ours, (theirs, mine))
+
+
 def _later(edit: Edit, value, theirs: dt.datetime, ours) -> bool:
     """Does the edit's value win `latest` against the current one (captured at `theirs`)? Equal
     capture times go to the larger value (in canonical JSON): every arrival order agrees."""
@@ -226,6 +256,9 @@ def merge(current: dict[str, Any], states: dict[str, FieldState], version: int, 
         # older edit of the same device takes part; the other policies drop it.
         if seen is not None and edit.device_seq <= seen and policy.kind != "monotonic":
             outcomes.append(FieldOutcome(name, "stale", ours))
+            continue
+        if policy.kind == "on_file":
+            outcomes.append(_merge_on_file(name, ours, value, edit, state, writer, changed, new_states))
             continue
         if (edit.base_fields is not None and name in edit.base_fields and edit.base_fields[name] == value
                 and (state.said(edit.device_id) or _canonical(value)) == _canonical(value)):

@@ -26,6 +26,7 @@ from server.accounts.models import Person, Team, team_members, team_villages
 from server.accounts.passwords import hash_password
 from server.people import id_number
 from server.people.models import Child, Household
+from server.people.protection import child_subject
 from server.places.models import Town, Village
 from server.schools.models import School
 
@@ -190,9 +191,11 @@ def make_child(session, make_household, vault):
         household = household or make_household()
         n = next(_counter)
         number = number or id_number.make("320685", birth_date, (n * 2 % 998) + (1 if gender == "M" else 2))
-        child = Child(id=uuid.uuid4(), household_id=household.id, village_code=household.village_code,
+        child_id = uuid.uuid4()
+        child = Child(id=child_id, household_id=household.id, village_code=household.village_code,
                       name=fields.pop("name", f"儿童{n}"), gender=gender, birth_date=birth_date,
-                      id_number_cipher=vault.encrypt(number), id_number_lookup=vault.lookup(number), **fields)
+                      id_number_cipher=vault.encrypt(number, child_subject(child_id)),
+                      id_number_lookup=vault.lookup(number), **fields)
         session.add(child)
         session.flush()
         return child

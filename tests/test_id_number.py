@@ -1,11 +1,13 @@
 """ID numbers (GB 11643): check digit, format, embedded facts, masking and protection at rest."""
 
 import datetime as dt
+import uuid
 
 import pytest
+from cryptography.exceptions import InvalidTag
 
 from server.people import id_number
-from server.people.protection import IdNumberVault
+from server.people.protection import IdNumberVault, child_subject
 
 
 @pytest.mark.parametrize(
@@ -52,19 +54,21 @@ def test_mask_shows_the_region_only():
 
 def test_vault_encrypts_and_looks_up(vault: IdNumberVault):
     number = "11010519491231002X"
-    blob = vault.encrypt(number)
+    subject = child_subject(uuid.uuid4())
+    blob = vault.encrypt(number, subject)
     assert number.encode() not in blob
-    assert vault.encrypt(number) != blob  # a fresh nonce each time: equal numbers do not show
-    assert vault.decrypt(blob) == number
+    assert vault.encrypt(number, subject) != blob  # a fresh nonce each time: equal numbers do not show
+    assert vault.decrypt(blob, subject) == number
     assert vault.lookup(number) == vault.lookup(number)
     assert vault.lookup(number) != vault.lookup("440524188001010014")
 
 
 def test_another_key_cannot_read_or_find_the_number(vault):
     other = IdNumberVault(b"x" * 32, b"y" * 32)
-    blob = vault.encrypt("11010519491231002X")
+    subject = child_subject(uuid.uuid4())
+    blob = vault.encrypt("11010519491231002X", subject)
     with pytest.raises(Exception):  # noqa: B017 - cryptography raises InvalidTag
-        other.decrypt(blob)
+        other.decrypt(blob, subject)
     assert other.lookup("11010519491231002X") != vault.lookup("11010519491231002X")
 
 
@@ -75,3 +79,22 @@ def test_stored_rows_hold_no_clear_id_number(session, make_child):
     child = make_child(number=number)
     row = session.execute(text("SELECT row_to_json(c)::text FROM children c WHERE id = :id"), {"id": child.id}).scalar()
     assert number not in row and number[6:14] + number[14:] not in row
+
+
+def test_a_ciphertext_copied_to_another_child_does_not_decrypt(vault):
+    # Someone with write access to the table copies child A's ciphertext into child B's row:
+    # B's record must not show A's number.
+    a, b = uuid.uuid4(), uuid.uuid4()
+    blob = vault.encrypt("11010519491231002X", child_subject(a))
+    with pytest.raises(InvalidTag):
+        vault.decrypt(blob, child_subject(b))
+    with pytest.raises(InvalidTag):
+        vault.decrypt(blob, f"child:{a}:guardian_phone")
+    assert vault.decrypt(vault.rebind(blob, child_subject(a), child_subject(b)), child_subject(b)) == "11010519491231002X"
+
+
+def test_the_unbound_format_is_no_longer_read(vault):
+    # Version 0x01 used one associated data for every row; the migration re-encrypts them all.
+    legacy = b"\x01" + bytes(12) + bytes(30)
+    with pytest.raises(ValueError, match="version"):
+        vault.decrypt(legacy, child_subject(uuid.uuid4()))

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, literal, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
@@ -18,31 +18,18 @@ from server.places.models import Town, Village
 from server.schools.models import School
 from server.visits.models import Visit
 
-# A field survey (or an import) that sets one of these on a child confirms it out of school.
-# "suspected_out_of_school" is only the cross-match's guess: a case waits for a visit to confirm.
-OPENING_STATUSES = ("dropped_out", "never_enrolled")
 
-
-def open_missing_cases(session: Session, scope: Scope, campaign_id: int | None,
-                       due: dt.date | None) -> list[int]:
+def open_missing_cases(session: Session, scope: Scope, person_id: int | None) -> list[int]:
     """Open a case for every out-of-school child in scope without an open one; the new ids.
 
-    ON CONFLICT on the partial unique index (one open case per child) makes a second run, or two
-    concurrent ones, open nothing more.
+    Which statuses open a case, and the due date, are the database function
+    open_case_for_child (migrations/versions/20261201_2200_open_case_function.py), the one the
+    trigger on children calls too; its ON CONFLICT makes a second run open nothing more.
     """
     open_case = select(Case.id).where(Case.child_id == Child.id, Case.closed_at.is_(None)).exists()
-    source = (
-        select(Child.id, Child.village_code, literal(campaign_id), literal("identified"),
-               Child.enrollment_status, literal(due))
-        .where(Child.enrollment_status.in_(OPENING_STATUSES), ~open_case, scope.children(Child))
-    )
-    stmt = (
-        insert(Case)
-        .from_select(["child_id", "village_code", "campaign_id", "status", "opened_from", "due_on"], source)
-        .on_conflict_do_nothing(index_elements=["child_id"], index_where=Case.closed_at.is_(None))
-        .returning(Case.id)
-    )
-    return list(session.scalars(stmt))
+    opened = func.open_case_for_child(Child.id, Child.village_code, Child.enrollment_status, person_id)
+    return [i for i in session.scalars(select(opened).where(~open_case, scope.children(Child)))
+            if i is not None]
 
 
 def add_events(session: Session, rows: list[dict]) -> None:

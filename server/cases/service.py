@@ -18,7 +18,7 @@ from server.cases.models import NOTICE_KINDS, Case, Notice, SupportPlan
 from server.cases.notices import NoticeSettings, format_number
 from server.errors import DomainError, FieldError, not_found
 from server.jobs import enqueue_after_commit
-from server.people.models import Child
+from server.records import writer
 
 # What closing a case says about the child: the child's record follows the case, so that the
 # counts of the reports and the tablets agree with the case's outcome.
@@ -33,13 +33,7 @@ def phases_of(campaign) -> deadlines.Phases | None:
 
 def open_cases(session: Session, scope: Scope, person: Person | None) -> dict:
     """Open a case for each confirmed out-of-school child in scope that has none open."""
-    campaign = campaign_queries.active(session)
-    due = deadlines.due_on("identified", phases_of(campaign), None)
-    ids = queries.open_missing_cases(session, scope, campaign.id if campaign else None, due)
-    queries.add_events(session, [{"case_id": i, "from_status": None, "to_status": "identified",
-                                  "person_id": person.id if person else None,
-                                  "note": "opened: the child is confirmed out of school", "detail": {}}
-                                 for i in ids])
+    ids = queries.open_missing_cases(session, scope, person.id if person else None)
     session.flush()
     return {"opened": len(ids), "case_ids": ids}
 
@@ -100,7 +94,10 @@ def transition(session: Session, scope: Scope, person: Person, case_id: int, bod
         raise DomainError(decision.code, None, [FieldError(p.field, p.code, p.message) for p in decision.problems])
     before = case.status
     case.status = request.to
-    child = session.get(Child, case.child_id)
+    # What the step says of the child goes through the records writer (version, field states,
+    # audit): a tablet editing the child from an older version is then concurrent with it.
+    child_fields: dict = {}
+    child_columns: dict = {}
     if request.to == "escalated":
         case.deadline = request.deadline
     elif request.to == "returned":
@@ -114,12 +111,16 @@ def transition(session: Session, scope: Scope, person: Person, case_id: int, bod
             school_name = school.name
         case.return_school_id, case.return_school_name = request.school_id, school_name
         case.return_date = request.return_date
-        child.enrollment_status, child.school_id, child.school_name = "enrolled", request.school_id, school_name
+        child_fields.update(enrollment_status="enrolled", school_name=school_name)
+        child_columns["school_id"] = request.school_id
     elif request.to == "exempted":
         case.exemption_reason, case.evidence = request.reason, request.evidence
-        child.enrollment_status = _EXEMPTION_STATUS[request.reason]
+        child_fields["enrollment_status"] = _EXEMPTION_STATUS[request.reason]
         if request.reason == "illness":
-            child.certificate_photo = request.evidence
+            child_fields["certificate_photo"] = request.evidence
+    if child_fields:
+        writer.change(session, None, person.id, "child", case.child_id, child_fields, raw_columns=child_columns,
+                      case_id=case.id, case_step=request.to)
     if request.to in machine.CLOSED_STATUSES:
         case.closed_at = dt.datetime.now(dt.UTC)
     case.due_on = deadlines.due_on(case.status, phases_of(campaign_queries.active(session)), case.deadline)

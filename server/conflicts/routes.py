@@ -52,7 +52,8 @@ class Conflicts(MethodView):
     @blp.response(200, ConflictPageSchema)
     def get(self, args):
         """List conflicts in your villages (open ones by default order: oldest first)."""
-        return service.list_conflicts(db.session(), current_scope(), args.get("status"), args.get("village"),
+        return service.list_conflicts(db.session(), current_scope(), current_app.extensions["notoneless.vault"],
+                                      args.get("status"), args.get("village"),
                                       args["page"], args["page_size"])
 
 

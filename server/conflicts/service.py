@@ -9,17 +9,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import survey_forms
+from server import disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
-from server.audit import service as audit
 from server.errors import DomainError, FieldError, not_found
 from server.forms import queries as form_queries
 from server.forms import service as forms
-from server.people.protection import IdNumberVault
+from server.people import id_number
+from server.people.protection import IdNumberVault, child_subject, is_protected, marker
+from server.records import writer
 from server.sync import queries as sync_queries
-from server.sync import records, states
+from server.sync import records
 from server.sync.models import Conflict
-from sync import merge as merging
 
 REVIEWERS = ("city", "town_supervisor", "team_leader")
 
@@ -38,22 +39,39 @@ def _labels(session: Session, conflicts: list[Conflict]) -> dict[tuple[str, uuid
     return out
 
 
-def describe(session: Session, conflict: Conflict, labels: dict | None = None) -> dict:
+def _shown(conflict: Conflict, vault: IdNumberVault) -> list[dict]:
+    """The values as a supervisor sees them: an ID number by its marker and masked, never its
+    ciphertext (a supervisor picks one by sending its marker back)."""
+    if conflict.field not in records.PROTECTED.get(conflict.record_type, ()):
+        return conflict.values
+    out = []
+    for entry in conflict.values:
+        value = {k: v for k, v in entry.items() if k != "cipher"}
+        if is_protected(entry.get("value")):
+            masked = None
+            if entry.get("cipher"):
+                masked = disclosure.mask("id_number", vault.reveal(entry, child_subject(conflict.record_id)))
+            value["value"] = {**entry["value"], "masked": masked}
+        out.append(value)
+    return out
+
+
+def describe(session: Session, conflict: Conflict, vault: IdNumberVault, labels: dict | None = None) -> dict:
     labels = _labels(session, [conflict]) if labels is None else labels
     return {
         "conflict_id": str(conflict.id),
         "record": {"type": conflict.record_type, "id": str(conflict.record_id), "village_code": conflict.village_code},
         "record_label": labels.get((conflict.record_type, conflict.record_id)),
         "field": conflict.field,
-        "values": conflict.values,
+        "values": _shown(conflict, vault),
         "status": conflict.status,
         "created_at": conflict.created_at,
         "resolution": conflict.resolution,
     }
 
 
-def list_conflicts(session: Session, scope: Scope, status: str | None, village: str | None, page: int,
-                   page_size: int) -> dict:
+def list_conflicts(session: Session, scope: Scope, vault: IdNumberVault, status: str | None, village: str | None,
+                   page: int, page_size: int) -> dict:
     query = select(Conflict).where(scope.villages(Conflict.village_code))
     if status:
         query = query.where(Conflict.status == status)
@@ -63,7 +81,8 @@ def list_conflicts(session: Session, scope: Scope, status: str | None, village: 
     rows = session.scalars(query.order_by(Conflict.created_at, Conflict.id).offset((page - 1) * page_size)
                            .limit(page_size)).all()
     labels = _labels(session, rows)
-    return {"items": [describe(session, c, labels) for c in rows], "total": total, "page": page, "page_size": page_size}
+    return {"items": [describe(session, c, vault, labels) for c in rows], "total": total, "page": page,
+            "page_size": page_size}
 
 
 def _field_definition(session: Session, record_type: str, field: str) -> survey_forms.CompiledForm | None:
@@ -85,35 +104,47 @@ def resolve(session: Session, scope: Scope, vault: IdNumberVault, person: Person
         raise not_found("conflict")
     if conflict.status != "open":
         raise DomainError("conflicts.already_resolved")
+    protected = conflict.field in records.PROTECTED.get(conflict.record_type, ())
+    if protected and is_protected(value):
+        # One of the conflict's own numbers, picked by its marker.
+        entry = next((v for v in conflict.values if is_protected(v.get("value")) and v.get("cipher")
+                      and v["value"].get("lookup") == value.get("lookup")), None)
+        if entry is None:
+            raise DomainError("request.invalid", errors=[FieldError(
+                "value", "conflicts.unknown_value", "not one of this conflict's values")])
+        value = vault.reveal(entry, child_subject(conflict.record_id))
     form = _field_definition(session, conflict.record_type, conflict.field)
     if form is not None:
         errors = survey_forms.validate_submission(form, {conflict.field: value}, partial=True)
         if errors:
             raise DomainError("request.invalid", errors=[FieldError("value", e.code, e.message) for e in errors])
-    current = sync_queries.rows_of(session, conflict.record_type, [conflict.record_id], for_update=True).get(
-        conflict.record_id)
-    if current is None:
-        raise not_found("record")
-    try:
-        columns = records.columns_for(conflict.record_type, {conflict.field: value}, vault)
-    except records.FieldValueError as exc:
-        raise DomainError("request.invalid", errors=[FieldError("value", exc.code, exc.message)]) from exc
-    version = current["version"] + 1
-    columns["version"] = version
-    row = sync_queries.update_row(session, conflict.record_type, conflict.record_id, columns)
+    raw_columns = {}
+    if protected and value is not None:
+        checked = id_number.check(str(value))
+        if not checked.ok:
+            raise DomainError("request.invalid", errors=[FieldError("value", checked.errors[0],
+                                                                    "not a valid ID number (GB 11643)")])
+        # From here on the number is spoken of by its marker only (the resolution, field states);
+        # `matched` when the number kept is one a tablet typed.
+        lookup = vault.lookup(checked.value)
+        value = checked.value
+        typed_on_tablet = any(v.get("device_id") and v.get("value") == marker(lookup) for v in conflict.values)
+        raw_columns["id_number_confirmed_lookup"] = lookup if typed_on_tablet else None
     # The supervisor's decision is a write by the server: a tablet that edits the field from
     # an older version afterwards is concurrent with it, and conflicts again.
+    try:
+        writer.change(session, vault, person.id, conflict.record_type, conflict.record_id, {conflict.field: value},
+                      scope=scope, raw_columns=raw_columns, new_version=True, remote_addr=remote_addr,
+                      field=conflict.field, conflict_id=str(conflict.id))
+    except records.FieldValueError as exc:
+        raise DomainError("request.invalid", errors=[FieldError("value", exc.code, exc.message)]) from exc
+    if protected and value is not None:
+        value = marker(vault.lookup(value))
     now = session.scalar(select(func.now()))
-    loaded = states.load(sync_queries.field_states(session, [(conflict.record_type, conflict.record_id)]).get(
-        (conflict.record_type, conflict.record_id)))
-    loaded.update(merging.server_write(loaded, {conflict.field: value}, row["version"], now))
-    sync_queries.save_field_states(session, conflict.record_type, conflict.record_id, states.dump(loaded))
     conflict.status = "resolved"
     conflict.resolved_at = now
     conflict.resolved_by = person.id
     conflict.resolution = {"value": value, "note": note, "resolved_by": person.id,
                            "resolved_at": now.astimezone(dt.UTC).isoformat()}
-    audit.record(session, person.id, "change", conflict.record_type, str(conflict.record_id), remote_addr=remote_addr,
-                 field=conflict.field, conflict_id=str(conflict.id), version=row["version"])
     session.flush()
-    return describe(session, conflict)
+    return describe(session, conflict, vault)

@@ -12,7 +12,7 @@ from server.accounts.models import Person, Team, team_members, team_villages
 from server.accounts.passwords import hash_password
 from server.campaigns.models import Campaign
 from server.demo.generator import DemoCounty
-from server.people.protection import IdNumberVault
+from server.people.protection import IdNumberVault, child_subject
 from server.places.models import Town
 
 # Wiped by --replace, children first so that foreign keys hold; PostGIS's tables are untouched.
@@ -88,8 +88,8 @@ def load(session: Session, county: DemoCounty, vault: IdNumberVault, password: s
                     # status is what it would give: in a register -> enrolled, to confirm.
                     in_register = c.school_code is not None
                     copy.write_row((
-                        c.id, c.household_id, c.village_code, c.name, c.gender, vault.encrypt(c.id_number),
-                        vault.lookup(c.id_number), c.birth_date, c.ethnicity, c.relation_to_head,
+                        c.id, c.household_id, c.village_code, c.name, c.gender,
+                        vault.encrypt(c.id_number, child_subject(c.id)), vault.lookup(c.id_number), c.birth_date, c.ethnicity, c.relation_to_head,
                         c.guardian_name, c.guardian_phone, c.disability, c.disability_type,
                         c.disability_level, c.left_behind, c.migrant, c.vulnerable_family_types,
                         "enrolled_unconfirmed" if in_register else "suspected_out_of_school",

@@ -4,16 +4,20 @@ becomes a tombstone pointing at the survivor; tablets learn it as a delete with 
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from server import disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.audit import service as audit
+from server.duplicates import queries
 from server.errors import DomainError, FieldError, not_found
-from server.people.protection import IdNumberVault
+from server.people.protection import IdNumberVault, child_subject
+from server.records import writer
 from server.sync import queries as sync_queries
 from server.sync import records
 from server.sync.models import Conflict, DuplicateCandidate, Tombstone
@@ -26,10 +30,12 @@ _EMPTY = (None, "", [])
 def _child_summary(row: dict | None, vault: IdNumberVault) -> dict | None:
     if row is None:
         return None
-    fields = records.fields_of("child", row, vault)
+    fields = records.fields_of("child", row)
+    cipher = row.get("id_number_cipher")
+    masked = disclosure.mask("id_number", vault.decrypt(bytes.fromhex(cipher[2:]), child_subject(row["id"]))) if cipher else None
     return {"id": str(row["id"]), "household_id": str(row["household_id"]), "village_code": row["village_code"],
             "version": row["version"], "name": fields["name"], "gender": fields["gender"],
-            "birth_date": fields["birth_date"], "id_number": fields["id_number"],
+            "birth_date": fields["birth_date"], "id_number": masked,
             "enrollment_status": fields["enrollment_status"]}
 
 
@@ -39,6 +45,20 @@ def describe(session: Session, candidate: DuplicateCandidate, vault: IdNumberVau
             "outcome": candidate.outcome, "village_code": candidate.village_code, "created_at": candidate.created_at,
             "children": [_child_summary(rows.get(candidate.child_a), vault),
                          _child_summary(rows.get(candidate.child_b), vault)]}
+
+
+def flag_possible_duplicates(session: Session, child_ids: list[uuid.UUID]) -> None:
+    """Children created on tablets who may already exist: the same ID number, or the same name,
+    birth date and household. A supervisor decides (merge or keep both)."""
+    rows = queries.possible_duplicates(session, child_ids)
+    if not rows:
+        return
+    candidates = []
+    for new_id, other_id, same_number, village_code in rows:
+        a, b = sorted([new_id, other_id])
+        candidates.append({"child_a": a, "child_b": b, "village_code": village_code,
+                           "reason": "same_id_number" if same_number else "same_name_birth_household"})
+    queries.add_candidates(session, candidates)
 
 
 def _in_scope(scope: Scope):
@@ -96,8 +116,8 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
     survivor, loser = rows.get(survivor_id), rows.get(loser_id)
     if survivor is None or loser is None:
         raise not_found("child")
-    mine = records.fields_of("child", survivor, vault)
-    theirs = records.fields_of("child", loser, vault)
+    mine = records.fields_of("child", survivor)
+    theirs = records.fields_of("child", loser)
     take: dict = {}
     conflicted = False
     now = session.scalar(select(func.now()))
@@ -105,30 +125,32 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
         if value in _EMPTY or value == mine.get(name):
             continue
         if name == "id_number":
-            # Masked on both sides: copy the cipher itself when the survivor has none.
+            # Compared by lookup hash; the loser's ciphertext is bound to the loser's row, so
+            # it is re-encrypted for the survivor's, never copied.
+            number = vault.decrypt(bytes.fromhex(loser["id_number_cipher"][2:]), child_subject(loser_id))
             if mine.get(name) is None:
-                take["id_number_cipher"] = bytes.fromhex(loser["id_number_cipher"][2:])
-                take["id_number_lookup"] = bytes.fromhex(loser["id_number_lookup"][2:])
+                take[name] = number  # the writer encrypts it for the survivor's row
+                continue
+            value = {"value": value, "device_id": None, "captured_at": now.isoformat(),
+                     "cipher": base64.b64encode(vault.encrypt(number, child_subject(survivor_id))).decode()}
+            ours = {"value": mine[name], "device_id": None, "captured_at": now.isoformat(),
+                    "cipher": base64.b64encode(bytes.fromhex(survivor["id_number_cipher"][2:])).decode()}
+            conflicted = True
+            writer.open_conflict(session, "child", survivor_id, survivor["village_code"], name, [ours, value])
             continue
         if mine.get(name) in _EMPTY:
             take[name] = value
             continue
-        existing = session.scalar(select(Conflict).where(
-            Conflict.record_type == "child", Conflict.record_id == survivor_id, Conflict.field == name,
-            Conflict.status == "open"))
         values = [{"value": mine[name], "device_id": None, "captured_at": now.isoformat()},
                   {"value": value, "device_id": None, "captured_at": now.isoformat()}]
         conflicted = True
-        if existing is None:
-            session.add(Conflict(id=uuid.uuid4(), record_type="child", record_id=survivor_id,
-                                 village_code=survivor["village_code"], field=name, values=values))
-        else:
-            existing.values = existing.values + values[1:]
-    columns = records.columns_for("child", {k: v for k, v in take.items() if not k.startswith("id_number_")}, vault)
-    columns.update({k: v for k, v in take.items() if k.startswith("id_number_")})
-    if columns or conflicted:  # a new conflict is a new version too: tablets show it on the record
-        columns["version"] = survivor["version"] + 1
-        sync_queries.update_row(session, "child", survivor_id, columns)
+        writer.open_conflict(session, "child", survivor_id, survivor["village_code"], name, values)
+    if take or conflicted:  # a new conflict is a new version too: tablets show it on the record
+        writer.change(session, vault, person.id, "child", survivor_id, take, current=survivor, new_version=True,
+                      remote_addr=remote_addr, merged=str(loser_id), candidate=candidate.id)
+    else:
+        audit.record(session, person.id, "change", "child", str(survivor_id), remote_addr=remote_addr,
+                     merged=str(loser_id), candidate=candidate.id)
     session.execute(update(Visit).where(Visit.child_id == loser_id).values(child_id=survivor_id))
     session.execute(update(Conflict).where(Conflict.record_type == "child", Conflict.record_id == loser_id,
                                            Conflict.status == "open")
@@ -146,7 +168,5 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
     session.execute(Child.__table__.delete().where(Child.id == loser_id))
     candidate.status, candidate.outcome = "resolved", "merged"
     candidate.resolved_by, candidate.resolved_at = person.id, now
-    audit.record(session, person.id, "change", "child", str(survivor_id), remote_addr=remote_addr,
-                 merged=str(loser_id), candidate=candidate.id)
     session.flush()
     return describe(session, candidate, vault)

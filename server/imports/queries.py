@@ -358,8 +358,9 @@ _CHILD_FIELDS = [
 ]
 
 
-def merge_children(session: Session, import_id: int) -> dict:
-    """Update changed children (version + 1, history) and insert the new ones."""
+def merge_children(session: Session, import_id: int, rebind) -> dict:
+    """Update changed children (version + 1, history) and insert the new ones, each with its
+    staged ciphertext passed through `rebind(cipher, child_id)` (bound to the new row)."""
     updated = session.execute(text(f"""
         WITH changed AS (
             SELECT c.id, {_diff(_CHILD_FIELDS)} AS diff
@@ -382,8 +383,13 @@ def merge_children(session: Session, import_id: int) -> dict:
         FROM real r JOIN roster_stage s ON s.child_id = r.id
         WHERE c.id = r.id
     """), {"import_id": import_id}).rowcount  # noqa: S608 - only this module's column lists are interpolated
-    session.execute(text("UPDATE roster_stage SET child_id = gen_random_uuid(), is_new = true"
-                         " WHERE child_id IS NULL"))
+    new = session.execute(text("UPDATE roster_stage SET child_id = gen_random_uuid(), is_new = true"
+                               " WHERE child_id IS NULL RETURNING line, child_id, cipher")).all()
+    if new:
+        session.execute(text("UPDATE roster_stage s SET cipher = n.cipher"
+                             " FROM unnest(CAST(:lines AS integer[]), CAST(:ciphers AS bytea[])) AS n(line, cipher)"
+                             " WHERE s.line = n.line"),
+                        {"lines": [r[0] for r in new], "ciphers": [rebind(r[2], r[1]) for r in new]})
     created = session.execute(text("""
         INSERT INTO children (id, household_id, village_code, name, gender, id_number_cipher,
                               id_number_lookup, birth_date, ethnicity, relation_to_head, guardian_name,

@@ -175,5 +175,5 @@ class ReferralDecision(MethodView):
     @blp.response(200, schemas.ReferralDecidedSchema)
     def post(self, body, referral_id: int):
         """Decide a held row: move the child into the uploader's village, or dismiss (audited)."""
-        return service.decide_referral(db.session(), current_person(), referral_id, body["decision"], body["note"],
-                                       request.remote_addr)
+        return service.decide_referral(db.session(), _vault(), current_person(), referral_id, body["decision"],
+                                       body["note"], request.remote_addr)

@@ -26,7 +26,7 @@ from server.imports.models import DROPOUT_SIGNALS, Import
 from server.imports.rows import PlaceIndex, Problem, RegisterParser, RosterParser
 from server.imports.values import REGISTER_STATUS_LABELS
 from server.people import id_number, statuses
-from server.people.protection import IdNumberVault
+from server.people.protection import IdNumberVault, child_subject, register_subject, roster_subject
 
 PREVIEW_PROBLEMS = 20
 UPLOAD_ROLES = ("city", "town_supervisor")
@@ -202,9 +202,9 @@ def _roster(session, vault, imp, table, columns, progress, watch) -> tuple[dict,
     good, problems = _read_rows(table, parser, progress)
     watch.lap("read_and_check")
     progress.phase("saving")
-    lookup, encrypt = vault.lookup, vault.encrypt
+    lookup, encrypt, subject = vault.lookup, vault.encrypt, roster_subject(imp.id)
     queries.stage_roster(session, (
-        (r.line, lookup(r.id_number), encrypt(r.id_number), r.name, r.gender, r.birth_date, r.ethnicity,
+        (r.line, lookup(r.id_number), encrypt(r.id_number, subject), r.name, r.gender, r.birth_date, r.ethnicity,
          r.village_code, r.group_name, r.household_number, r.address, r.head_name, r.relation_to_head,
          r.guardian_name, r.guardian_phone)
         for r in good
@@ -222,7 +222,9 @@ def _roster(session, vault, imp, table, columns, progress, watch) -> tuple[dict,
     watch.lap("match_children")
     summary.update(queries.merge_households(session, imp.id))
     watch.lap("households")
-    summary.update(queries.merge_children(session, imp.id))
+    # A staged ciphertext is the import's; each new child gets it re-encrypted for its own row.
+    summary.update(queries.merge_children(session, imp.id, lambda cipher, child_id: vault.rebind(
+        cipher, subject, child_subject(child_id))))
     watch.lap("children")
     summary["children_unchanged"] = matched - summary["children_updated"]
     # A town's roster only speaks for its town: children elsewhere are not "missing" from it.
@@ -243,9 +245,9 @@ def _register(session, vault, imp, table, columns, progress, watch) -> tuple[dic
     good, problems = _read_rows(table, parser, progress)
     watch.lap("read_and_check")
     progress.phase("saving")
-    lookup, encrypt = vault.lookup, vault.encrypt
+    lookup, encrypt, subject = vault.lookup, vault.encrypt, register_subject(imp.id)
     queries.store_register(session, (
-        (imp.id, r.line, lookup(r.id_number), encrypt(r.id_number), r.name, r.gender, r.student_number,
+        (imp.id, r.line, lookup(r.id_number), encrypt(r.id_number, subject), r.name, r.gender, r.student_number,
          r.school_code, r.school_name, r.grade, r.class_name, r.status)
         for r in good
     ))
@@ -365,8 +367,8 @@ def match_summary(session: Session, scope: Scope, town_code: str | None = None) 
             "villages": list(villages.values())}
 
 
-def _masked(vault: IdNumberVault, cipher: bytes | None) -> str | None:
-    return None if cipher is None else id_number.mask(vault.decrypt(cipher))
+def _masked(vault: IdNumberVault, cipher: bytes | None, subject: str) -> str | None:
+    return None if cipher is None else id_number.mask(vault.decrypt(cipher, subject))
 
 
 def unmatched_register(session: Session, scope: Scope, vault: IdNumberVault, page: int, page_size: int,
@@ -378,7 +380,7 @@ def unmatched_register(session: Session, scope: Scope, vault: IdNumberVault, pag
     total, rows = queries.unmatched_register_page(session, scope, register_import_id,
                                                   (page - 1) * page_size, page_size)
     items = [{
-        "line": r.line, "name": r.name, "gender": r.gender, "id_number": _masked(vault, r.id_number_cipher),
+        "line": r.line, "name": r.name, "gender": r.gender, "id_number": _masked(vault, r.id_number_cipher, register_subject(register_import_id)),
         "student_number": r.student_number, "school_id": r.school_id, "school_code": r.school_code,
         "school_name": r.school_name, "grade": r.grade, "class_name": r.class_name,
         "status": r.status, "status_label": REGISTER_STATUS_LABELS[r.status],
@@ -395,7 +397,9 @@ def suspected_dropouts(session: Session, scope: Scope, vault: IdNumberVault, pag
         "id": d.id, "kind": d.kind, "kind_label": DROPOUT_SIGNALS[d.kind], "detected_on": d.detected_on,
         "register_import_id": d.register_import_id, "previous_import_id": d.previous_import_id,
         "child_id": d.child_id, "village_code": d.village_code, "name": d.name, "gender": d.gender,
-        "id_number": _masked(vault, d.id_number_cipher), "student_number": d.student_number,
+        # A dropout row holds the previous register's ciphertext, bound to that import.
+        "id_number": _masked(vault, d.id_number_cipher, register_subject(d.previous_import_id)),
+        "student_number": d.student_number,
         "school_id": d.school_id, "school_name": d.school_name, "grade": d.grade, "evidence": d.evidence,
     } for d in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size}
@@ -406,7 +410,7 @@ def missing_from_roster(session: Session, scope: Scope, vault: IdNumberVault, pa
     total, rows = queries.missing_from_roster_page(session, scope, (page - 1) * page_size, page_size)
     items = [{
         "child_id": c.id, "name": c.name, "gender": c.gender, "birth_date": c.birth_date,
-        "village_code": c.village_code, "id_number": _masked(vault, c.id_number_cipher),
+        "village_code": c.village_code, "id_number": _masked(vault, c.id_number_cipher, child_subject(c.id)),
         "enrollment_status": c.enrollment_status, "last_import_id": e.last_import_id,
         "missing_since_import_id": e.missing_since_import_id,
     } for c, e in rows]
@@ -441,7 +445,9 @@ def list_referrals(session: Session, vault: IdNumberVault, status: str | None, p
     total, rows = queries.referrals_page(session, status, (page - 1) * page_size, page_size)
     items = [{
         "id": r.id, "import_id": r.import_id, "line": r.line, "status": r.status, "name": r.name,
-        "gender": r.gender, "birth_date": r.birth_date, "id_number": _masked(vault, r.id_number_cipher),
+        "gender": r.gender, "birth_date": r.birth_date,
+        # held as the roster staged it: bound to the town's import
+        "id_number": _masked(vault, r.id_number_cipher, roster_subject(r.import_id)),
         "village_code": r.village_code, "household_number": r.household_number, "address": r.address,
         "head_name": r.head_name, "child_id": r.child_id, "child_village_code": child_village,
         "decided_by": r.decided_by, "decided_at": r.decided_at, "note": r.note, "created_at": r.created_at,
@@ -449,8 +455,8 @@ def list_referrals(session: Session, vault: IdNumberVault, status: str | None, p
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
-def decide_referral(session: Session, person: Person, referral_id: int, decision: str, note: str | None,
-                    remote_addr: str | None = None) -> dict:
+def decide_referral(session: Session, vault: IdNumberVault, person: Person, referral_id: int, decision: str,
+                    note: str | None, remote_addr: str | None = None) -> dict:
     """Move the referred child into the uploader's village (or add one new to the county), or dismiss the row."""
     queries.lock_imports(session)  # the move merges like an import: one at a time
     referral = queries.referral_for_update(session, referral_id)
@@ -466,7 +472,9 @@ def decide_referral(session: Session, person: Person, referral_id: int, decision
         queries.stage_referral(session, referral)
         queries.match_roster_children(session)
         summary.update(queries.merge_households(session, imp.id))
-        summary.update(queries.merge_children(session, imp.id))
+        # the staged ciphertext is the town import's; a new child gets it bound to its own row
+        summary.update(queries.merge_children(session, imp.id, lambda cipher, child_id: vault.rebind(
+            cipher, roster_subject(imp.id), child_subject(child_id))))
         summary.update(queries.mark_roster_presence(session, imp.id, []))
         queries.drop_roster_stage(session)
         town = queries.town_of_villages(session, {referral.village_code})

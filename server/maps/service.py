@@ -12,7 +12,7 @@ from server.accounts.scope import Scope
 from server.errors import DomainError
 from server.maps import queries
 from server.people import id_number
-from server.people.protection import IdNumberVault
+from server.people.protection import IdNumberVault, child_subject
 
 MAX_ZOOM = 22
 
@@ -84,6 +84,6 @@ def household(session: Session, scope: Scope, vault: IdNumberVault, household_id
             # towns' to read, as in the child's own record's lists.
             child.pop("dropout_reason")
         cipher = child.pop("id_number_cipher")
-        child["id_number"] = id_number.mask(vault.decrypt(cipher)) if cipher is not None else None
+        child["id_number"] = id_number.mask(vault.decrypt(cipher, child_subject(child["id"]))) if cipher is not None else None
         children.append(child)
     return {**row._asdict(), "children": children}

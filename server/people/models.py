@@ -79,6 +79,9 @@ class Child(SyncedRecord, Base):
     # exact lookup and de-duplication (see server.people.protection).
     id_number_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_lookup: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
+    # The lookup of the number a tablet typed and found equal to the one on file: the record's
+    # id_number_status is `matched` while it equals id_number_lookup (server/sync/records.py).
+    id_number_confirmed_lookup: Mapped[bytes | None] = mapped_column(LargeBinary)
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
     ethnicity: Mapped[str | None] = mapped_column(String(20))
     relation_to_head: Mapped[str | None] = mapped_column(String(20))

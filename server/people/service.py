@@ -13,7 +13,7 @@ from server.audit import service as audit
 from server.errors import not_found
 from server.people import id_number, queries
 from server.people.models import Child
-from server.people.protection import IdNumberVault
+from server.people.protection import IdNumberVault, child_subject
 
 # Roles that need the full ID number: the bureau (matching with other agencies) and the town
 # supervisor (notices carry it). Teams in the field identify a child by name, birth date and
@@ -24,7 +24,7 @@ FULL_ID_NUMBER_ROLES = frozenset({"city", "town_supervisor"})
 def shown_id_number(vault: IdNumberVault, child: Child, person: Person) -> str | None:
     if child.id_number_cipher is None:
         return None
-    value = vault.decrypt(child.id_number_cipher)
+    value = vault.decrypt(child.id_number_cipher, child_subject(child.id))
     return value if person.role in FULL_ID_NUMBER_ROLES else id_number.mask(value)
 
 
@@ -52,7 +52,8 @@ def list_children(session: Session, scope: Scope, vault: IdNumberVault, page: in
                                         limit=page_size, **filters)
     items = []
     for child in rows:
-        masked = None if child.id_number_cipher is None else id_number.mask(vault.decrypt(child.id_number_cipher))
+        masked = None if child.id_number_cipher is None else id_number.mask(
+            vault.decrypt(child.id_number_cipher, child_subject(child.id)))
         items.append({**_summary(child), "id_number": masked})
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
@@ -78,7 +79,7 @@ def read_child(session: Session, scope: Scope, vault: IdNumberVault, person: Per
     warnings: list[str] = []
     if child.id_number_cipher is not None:
         # The roster is sometimes wrong about the birth date or gender; say so where it shows.
-        warnings = id_number.check(vault.decrypt(child.id_number_cipher), birth_date=child.birth_date,
+        warnings = id_number.check(vault.decrypt(child.id_number_cipher, child_subject(child.id)), birth_date=child.birth_date,
                                    gender=child.gender).warnings
     audit.record(session, person.id, "read_child", "child", str(child.id), remote_addr=remote_addr,
                  id_number="full" if full_id else "masked")

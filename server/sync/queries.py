@@ -9,9 +9,11 @@ from sqlalchemy import bindparam, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from server.records import registry
+from server.sync import records
 from server.sync.models import ChangeLogEntry, Conflict, FieldStates, Submission, Tombstone
 
-TABLES = {"household": "households", "child": "children", "visit": "visits", "task": "tasks"}
+TABLES = registry.TABLES
 
 
 def head_seq(session: Session) -> int:
@@ -131,13 +133,6 @@ def scope_hash(session: Session, villages: list[str]) -> str:
     return f"{(row[0] or 0) & mask:016x}{(row[1] or 0) & mask:016x}"
 
 
-def insert_submission(session: Session, values: dict) -> bool:
-    """Store an accepted submission; False if another request stored the same id first."""
-    result = session.execute(insert(Submission).values(**values).on_conflict_do_nothing(
-        index_elements=[Submission.submission_id]).returning(Submission.submission_id))
-    return result.first() is not None
-
-
 def tombstones(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], Tombstone]:
     if not keys:
         return {}
@@ -157,11 +152,6 @@ def open_conflicts(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[
     return out
 
 
-def open_conflict(session: Session, record_type: str, record_id: uuid.UUID, field: str) -> Conflict | None:
-    return session.scalar(select(Conflict).where(Conflict.record_type == record_type, Conflict.record_id == record_id,
-                                                 Conflict.field == field, Conflict.status == "open").with_for_update())
-
-
 def scope_versions(session: Session, villages: list[str]) -> list[tuple[str, uuid.UUID, int]]:
     """(type, id, version) of every record in these villages: the scope hash's input."""
     if not villages:
@@ -179,57 +169,38 @@ def update_row(session: Session, record_type: str, record_id: uuid.UUID, columns
     return session.execute(statement.returning(text(f"to_jsonb({TABLES[record_type]})")), {"_id": record_id}).scalar_one()
 
 
-def model(record_type: str):
-    from server.maps.models import Task
-    from server.people.models import Child, Household
-    from server.visits.models import Visit
-
-    return {"household": Household, "child": Child, "visit": Visit, "task": Task}[record_type]
+model = registry.model
 
 
 # The record envelope of the contract, built by PostgreSQL as JSON text: a pull of a big village
 # then costs no Python parsing or re-encoding per record. It must say exactly what
 # server.sync.records.envelope says from a to_jsonb row (a test compares the two); points go
 # through the same geometry-to-GeoJSON cast, so coordinates read alike in both.
+# A protected field's conflict values keep their marker only: the ciphertext stays on the server.
 _CONFLICTS_JSON = """COALESCE((SELECT json_agg(json_build_object('conflict_id', c.id, 'field', c.field,
-    'values', c.values) ORDER BY c.created_at, c.field, c.id) FROM conflicts c
+    'values', CASE WHEN c.field IN ({protected}) THEN (SELECT jsonb_agg(v - 'cipher' ORDER BY n)
+                   FROM jsonb_array_elements(c.values) WITH ORDINALITY AS e(v, n)) ELSE c.values END)
+    ORDER BY c.created_at, c.field, c.id) FROM conflicts c
     WHERE c.record_type = '{rtype}' AND c.record_id = t.id AND c.status = 'open'), '[]'::json)"""
-_POINT_JSON = """json_build_object('lat', t.location::json->'coordinates'->1, 'lon', t.location::json->'coordinates'->0,
-    'accuracy_m', t.location_accuracy_m)"""
-_FIELDS_JSON = {
-    "household": f"""json_build_object(
-        'head_name', t.head_name, 'phone', t.phone, 'address', t.address, 'group_name', t.group_name,
-        'household_number', t.household_number, 'survey_status', t.survey_status,
-        'vulnerable_family_types', t.vulnerable_family_types, 'notes', t.notes,
-        'location', CASE WHEN t.location IS NULL OR t.location_approximate THEN NULL ELSE {_POINT_JSON} END,
-        'approximate_location', CASE WHEN t.location IS NOT NULL AND t.location_approximate THEN {_POINT_JSON} END)""",
-    "child": """json_build_object(
-        'name', t.name, 'gender', t.gender, 'birth_date', t.birth_date, 'enrollment_status', t.enrollment_status,
-        'school_name', t.school_name, 'grade', t.grade, 'dropout_reason', t.dropout_reason,
-        'dropout_reason_note', t.dropout_reason_note, 'certificate_photo', t.certificate_photo,
-        'disability', t.disability, 'disability_type', t.disability_type, 'disability_level', t.disability_level,
-        'left_behind', t.left_behind, 'migrant', t.migrant, 'guardian_name', t.guardian_name,
-        'guardian_phone', t.guardian_phone, 'vulnerable_family_types', t.vulnerable_family_types,
-        'ethnicity', t.ethnicity, 'relation_to_head', t.relation_to_head, 'class_name', t.class_name)""",
-    "visit": """(t.answers || jsonb_build_object('visitors', t.visitors, 'visit_date', t.visit_date,
-        'outcome', t.outcome, 'next_step', t.next_step, 'deadline', t.deadline, 'note', t.note))::json""",
-    "task": """json_build_object('team_id', t.team_id, 'priority', t.priority, 'reason', t.reason,
-        'route_order', t.route_order, 'status', t.status)""",
-}
+# What a tablet is sent: the registry's fields less those server/disclosure.py keeps from tablets.
+_FIELDS_JSON = {name: registry.fields_sql(name, omit=records.tablet_absent(name)) for name in registry.RECORD_TYPES}
 _EXTRA_JSON = {"household": "'household_id', NULL", "child": "'household_id', t.household_id",
                "visit": "'household_id', t.household_id, 'child_id', t.child_id",
                "task": "'household_id', t.household_id"}
 
 
-def envelopes(session: Session, record_type: str, ids) -> dict[uuid.UUID, tuple[str, bytes | None]]:
-    """{id: (the record envelope as JSON text, the ID number cipher for children)}."""
+def _protected(record_type: str) -> str:
+    return ", ".join(f"'{name}'" for name in registry.get(record_type).protected) or "NULL"
+
+
+def envelopes(session: Session, record_type: str, ids) -> dict[uuid.UUID, str]:
+    """{id: the record envelope as JSON text}, as a tablet receives it (no ID number in any form)."""
     ids = sorted(set(ids))
     if not ids:
         return {}
-    cipher = "t.id_number_cipher" if record_type == "child" else "NULL::bytea"
     sql = f"""SELECT t.id, json_build_object('type', '{record_type}', 'id', t.id, 'version', t.version,
                 'village_code', t.village_code, {_EXTRA_JSON[record_type]}, 'updated_at', t.updated_at,
                 'fields', {_FIELDS_JSON[record_type]},
-                'conflicts', {_CONFLICTS_JSON.format(rtype=record_type)})::text, {cipher}
+                'conflicts', {_CONFLICTS_JSON.format(rtype=record_type, protected=_protected(record_type))})::text
               FROM {TABLES[record_type]} t WHERE t.id = ANY(:ids)"""  # noqa: S608 - constants only
-    return {r[0]: (r[1], r[2]) for r in session.execute(text(sql), {"ids": ids})}
+    return {r[0]: r[1] for r in session.execute(text(sql), {"ids": ids})}

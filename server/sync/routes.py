@@ -38,7 +38,7 @@ class Changes(MethodView):
         """Page through the changes of this tablet's scope after a cursor."""
         db.begin_snapshot()  # before anything else reads: the page and the hash share a snapshot
         current_device()
-        body = service.changes(db.session(), _vault(), current_scope().village_codes, args["cursor"],
+        body = service.changes(db.session(), current_scope().village_codes, args["cursor"],
                                min(args["limit"], limits().max_page_size))
         return Response(service.dumps(body), mimetype="application/json")
 
@@ -65,5 +65,5 @@ class Repair(MethodView):
         """Get what makes this tablet's copy equal to the server's."""
         db.begin_snapshot()
         current_device()
-        answer = service.repair(db.session(), _vault(), current_scope().village_codes, body["have"])
+        answer = service.repair(db.session(), current_scope().village_codes, body["have"])
         return Response(service.dumps(answer), mimetype="application/json")

@@ -21,8 +21,6 @@ from server.accounts.scope import Scope
 from server.devices.models import Device
 from server.errors import DomainError
 from server.forms import service as forms
-from server.people import id_number
-from server.people.protection import IdNumberVault
 from server.places.models import Town, Village
 from server.sync import queries, records
 from sync import cursor as cursors
@@ -68,19 +66,14 @@ class RawJson(str):
     """JSON text made by the database, passed through without parsing."""
 
 
-def _upserts(session: Session, vault: IdNumberVault, keys: list[tuple[str, uuid.UUID]]) -> dict:
+def _upserts(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict:
     """Current records as envelope JSON text, by key; keys whose record is gone are left out."""
     out = {}
     for record_type in RECORD_TYPES:
         ids = [k[1] for k in keys if k[0] == record_type]
         if not ids or record_type not in queries.TABLES:
             continue
-        for record_id, (text, cipher) in queries.envelopes(session, record_type, ids).items():
-            if record_type == "child":
-                # Tablets get the masked ID number only (least access); the key cannot leave
-                # this process, so the database leaves this one field to Python.
-                masked = f'"{id_number.mask(vault.decrypt(cipher))}"' if cipher else "null"
-                text = text.replace('"fields" : {', f'"fields" : {{"id_number" : {masked}, ', 1)
+        for record_id, text in queries.envelopes(session, record_type, ids).items():
             out[(record_type, record_id)] = RawJson(text)
     return out
 
@@ -129,7 +122,7 @@ def cursor_key() -> bytes:
     return hmac.new(secret, b"notoneless sync cursor v1", hashlib.sha256).digest()
 
 
-def changes(session: Session, vault: IdNumberVault, scope_villages: frozenset[str], cursor_text: str | None,
+def changes(session: Session, scope_villages: frozenset[str], cursor_text: str | None,
             limit: int) -> dict:
     """One page of changes after the cursor (contract: GET /sync/changes)."""
     try:
@@ -163,7 +156,7 @@ def changes(session: Session, vault: IdNumberVault, scope_villages: frozenset[st
         delivered_up_to = page[-1].seq if has_more else head
         upsert_keys = [(r.record_type, r.record_id) for r in page if r.op == "upsert"]
         exit_keys = [(r.record_type, r.record_id) for r in page if r.op == "exit"]
-        current = _upserts(session, vault, upsert_keys)
+        current = _upserts(session, upsert_keys)
         # A record that moved between two villages the device holds is not exited.
         still_here = queries.present_in(session, exit_keys, sorted(scope_villages))
         for r in page:
@@ -186,7 +179,7 @@ def changes(session: Session, vault: IdNumberVault, scope_villages: frozenset[st
     }
 
 
-def repair(session: Session, vault: IdNumberVault, scope_villages: frozenset[str], have: dict[str, int]) -> dict:
+def repair(session: Session, scope_villages: frozenset[str], have: dict[str, int]) -> dict:
     """What makes the device's copy equal to the server's (contract: POST /sync/repair)."""
     server = {(t, i): v for t, i, v in queries.scope_versions(session, sorted(scope_villages))}
     device: dict[tuple[str, uuid.UUID], int] = {}
@@ -197,7 +190,7 @@ def repair(session: Session, vault: IdNumberVault, scope_villages: frozenset[str
             device[(record_type, record_id)] = version
     stale = [k for k, v in server.items() if device.get(k) != v]
     gone = [k for k in device if k not in server]
-    current = _upserts(session, vault, stale)
+    current = _upserts(session, stale)
     items = [{"op": "upsert", "record": current[k]} for k in stale if k in current]
     tombs = queries.tombstones(session, gone)
     for key in gone:

@@ -45,6 +45,7 @@ from server.imports.models import RosterReferral
 from server.maps import tasks
 from server.people import id_number
 from server.people.models import Child, Household
+from server.people.protection import child_subject
 from server.places.models import Town, Village
 from server.reports import jobs as report_jobs
 from server.reports import service as reports
@@ -154,9 +155,11 @@ def _enroll(session: Session, issuer: Person, surveyor: Person, name: str):
 
 
 def _child(session: Session, vault, household: Household, name: str, number: str, birth: dt.date, **fields) -> Child:
-    child = Child(id=uuid.uuid4(), household_id=household.id, village_code=household.village_code, name=name,
+    child_id = uuid.uuid4()
+    child = Child(id=child_id, household_id=household.id, village_code=household.village_code, name=name,
                   gender="F" if int(number[16]) % 2 == 0 else "M", birth_date=birth,
-                  id_number_cipher=vault.encrypt(number), id_number_lookup=vault.lookup(number), **fields)
+                  id_number_cipher=vault.encrypt(number, child_subject(child_id)),
+                  id_number_lookup=vault.lookup(number), **fields)
     session.add(child)
     session.flush()
     return child
@@ -265,8 +268,8 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
     # A child of town A with the ID number of town B's pupil (a migrant registered twice).
     b_pupil = b.children["pupil"]
     a.children["namesake"] = _child(session, vault, a.households["home"], "同号儿童",
-                                    vault.decrypt(b_pupil.id_number_cipher), b_pupil.birth_date,
-                                    enrollment_status="enrolled")
+                                    vault.decrypt(b_pupil.id_number_cipher, child_subject(b_pupil.id)),
+                                    b_pupil.birth_date, enrollment_status="enrolled")
 
     # Conflicts and duplicate candidates, as a tablet's push leaves them.
     now = dt.datetime.now(dt.UTC).isoformat()
@@ -378,7 +381,7 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
                                          sup)
         # Children new to the county: the town's rows wait for the bureau, which takes them.
         for referral in session.scalars(select(RosterReferral).where(RosterReferral.import_id == side.imports["roster"])):
-            imports.decide_referral(session, city, referral.id, "move", None)
+            imports.decide_referral(session, vault, city, referral.id, "move", None)
         side.imports["roster_later"] = _import(session, vault, "roster", f"{label}名单二.csv",
                                                csv_bytes(ROSTER, rows[:1]), sup)
         # A child of no school with a history: the later roster left them out.

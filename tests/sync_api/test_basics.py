@@ -16,7 +16,8 @@ def test_enroll_manifest_and_first_pull_of_the_scope_only(client, forms, area, e
     assert len(records) == 4  # 2 households + 2 children of village A
     assert hash_ == scope_hash((r["type"], r["id"], r["version"]) for r in records)
     child = next(r for r in records if r["type"] == "child")
-    assert child["fields"]["id_number"].count("*") == 12  # masked on tablets: the region only
+    # No ID number nor any part of one on a tablet: its status only (sync-contract.md).
+    assert "id_number" not in child["fields"] and child["fields"]["id_number_status"] == "on_file"
 
 
 def test_push_applies_and_the_next_pull_brings_the_new_version(client, forms, area, enroll):
@@ -159,8 +160,8 @@ def test_the_database_made_envelope_says_what_the_python_one_says(client, sessio
     for record_type, record_id in [("household", household.id), ("child", child.id), ("visit", visit_id),
                                    ("household", area["households"][area["a"].code][1].id)]:
         row = queries.rows_of(session, record_type, [record_id])[record_id]
-        python = records.envelope(record_type, row, vault, [])
-        made = _json.loads(service._upserts(session, vault, [(record_type, record_id)])[(record_type, record_id)])
+        python = records.envelope(record_type, row, [])
+        made = _json.loads(service._upserts(session, [(record_type, record_id)])[(record_type, record_id)])
         python = _json.loads(_json.dumps(python))
         # The same instant may be written with or without trailing zeros in its fraction.
         for record in (made, python):

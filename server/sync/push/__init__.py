@@ -1,0 +1,139 @@
+"""POST /sync/push: a batch of offline submissions, merged field by field, one receipt each.
+
+The batch is read in a handful of queries (stored submissions, tombstones, the records under
+FOR UPDATE, their references, field states, base versions, open conflicts, attachments:
+prefetch.py), merged in memory in order (apply.py, conflicts.py), and written back in a few
+bulk statements (writes.py). If the bulk write fails (a value the database refuses, a race
+with a concurrent request on a new record or the same submission), the batch is replayed one
+submission at a time, each in its own savepoint, so a bad submission is refused alone and
+never takes the good ones with it (guarantee 10). What a receipt says is receipt.py (pure).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from server import db
+from server.accounts.models import Person
+from server.accounts.scope import Scope
+from server.devices.models import Device
+from server.errors import DomainError
+from server.forms import service as forms
+from server.people.protection import IdNumberVault
+from server.sync import queries as sync_queries
+from server.sync.push import receipt as receipts
+from server.sync.push.apply import Context, merge_one
+from server.sync.push.envelope import Refusal, content_hash, shape
+from server.sync.push.prefetch import Known, prefetch
+from server.sync.push.writes import Replay, Writes, flush
+
+log = logging.getLogger(__name__)
+
+
+def push(session: Session, device: Device, person: Person, scope: Scope, vault: IdNumberVault,
+         submissions: list, max_batch: int) -> list[dict]:
+    """Apply a batch of submissions; one receipt each, in order."""
+    if len(submissions) > max_batch:
+        raise DomainError("sync.batch_too_large", f"at most {max_batch} submissions in one push")
+    ctx = Context(session, device, person, scope, vault, session.scalar(select(func.now())),
+                  forms.FormCatalog(session))
+
+    shaped: list[tuple[Any, uuid.UUID | None, dict | None, list | None]] = []
+    for submission in submissions:
+        try:
+            submission_id, record = shape(submission)
+            shaped.append((submission, submission_id, record, None))
+        except Refusal as refusal:
+            shaped.append((submission, None, None, refusal.errors))
+    stored = sync_queries.submissions_by_id(session, [s[1] for s in shaped if s[1] is not None])
+    fresh = [(s, r) for s, sid, r, err in shaped if r is not None and sid not in stored]
+    known = Known()
+    prefetch(session, known, fresh)
+
+    savepoint = session.begin_nested()
+    try:
+        writes = Writes()
+        answers = _run(ctx, known, writes, shaped, stored, one_by_one=False)
+        flush(session, writes)
+        savepoint.commit()
+    except (Replay, DBAPIError) as exc:
+        if db.connection_lost(exc):
+            raise  # the database went away: 503 for the whole request, nothing was kept
+        savepoint.rollback()
+        known.forget_writes()
+        prefetch(session, known, fresh)
+        answers = _run(ctx, known, Writes(), shaped, stored, one_by_one=True)
+    device.last_seen_at = ctx.received_at
+    return answers
+
+
+def _run(ctx: Context, known: Known, writes: Writes, shaped, stored, one_by_one: bool) -> list[dict]:
+    answers: list[dict] = []
+    seen: dict[uuid.UUID, tuple[str, dict]] = {}
+    for submission, submission_id, record, errors in shaped:
+        if errors is not None:
+            answers.append(receipts.rejected(submission, errors))
+            continue
+        content = content_hash(submission, ctx.vault)
+        earlier = seen.get(submission_id)
+        if earlier is None and submission_id in stored:
+            earlier = (stored[submission_id].content_sha256, stored[submission_id].receipt)
+        if earlier is not None:
+            # Idempotent: the same submission again gets its original receipt and writes
+            # nothing; the same id with other content is refused and the original kept.
+            answers.append(earlier[1] if earlier[0] == content else receipts.reused(submission))
+            continue
+        if one_by_one:
+            answer = _one_in_savepoint(ctx, known, submission, submission_id, record, content)
+        else:
+            try:
+                answer = merge_one(ctx, known, writes, submission, submission_id, record, content)
+            except Refusal as refusal:
+                answer = receipts.rejected(submission, refusal.errors)
+            except Exception as exc:
+                # Unforeseen: the batch goes one submission at a time, where this one is
+                # refused alone (and logged) instead of failing the whole request.
+                raise Replay(str(exc)) from exc
+        if answer["status"] != "rejected":
+            seen[submission_id] = (content, answer)
+        answers.append(answer)
+    return answers
+
+
+def _one_in_savepoint(ctx: Context, known: Known, submission, submission_id, record, content) -> dict:
+    savepoint = ctx.session.begin_nested()
+    snapshot = known.snapshot()
+    writes = Writes()
+    try:
+        answer = merge_one(ctx, known, writes, submission, submission_id, record, content)
+        flush(ctx.session, writes)
+    except (Refusal, Replay, DBAPIError) as exc:
+        if db.connection_lost(exc):
+            # Not this submission's fault: refusing it would move it to the tablet's rejected
+            # list for good. The request fails (503) and the tablet sends it again.
+            raise
+        savepoint.rollback()
+        known.restore(snapshot)
+        if isinstance(exc, Refusal):
+            return receipts.rejected(submission, exc.errors)
+        if isinstance(exc, Replay):
+            return receipts.retry(submission)
+        return receipts.not_storable(submission, type(exc.orig).__name__)
+    except Exception as exc:
+        if db.connection_lost(exc):
+            raise
+        savepoint.rollback()
+        known.restore(snapshot)
+        log.exception("submission %s could not be applied", submission_id)
+        return receipts.internal_error(submission)
+    savepoint.commit()
+    return answer
+
+
+__all__ = ["push", "Refusal"]

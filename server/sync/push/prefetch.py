@@ -1,0 +1,125 @@
+"""What a batch reads before it merges, in a handful of queries, and the records it locks.
+
+The records a batch writes are locked FOR UPDATE in id order (no deadlocks between batches);
+the records they point at (a child's household, a visit's child) are read without a lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from server.sync import queries, records
+from server.sync.push import queries as push_queries
+from server.sync.push.envelope import Refusal
+
+Key = tuple[str, uuid.UUID]
+
+
+@dataclass
+class Known:
+    """The batch's view of its records: read once, then kept as its merges leave them."""
+
+    rows: dict[Key, dict] = field(default_factory=dict)
+    field_states: dict[Key, dict] = field(default_factory=dict)
+    tombstones: dict[Key, uuid.UUID | None] = field(default_factory=dict)
+    base_rows: dict[tuple[str, uuid.UUID, int], dict] = field(default_factory=dict)
+    # (type, id, field) -> {"id", "values", "village_code", "new"}: open conflicts, and new ones
+    conflicts: dict[tuple[str, uuid.UUID, str], dict] = field(default_factory=dict)
+    attachments: set[str] = field(default_factory=set)
+
+    def snapshot(self) -> tuple:
+        return dict(self.rows), dict(self.field_states), {k: dict(v) for k, v in self.conflicts.items()}
+
+    def restore(self, snapshot: tuple) -> None:
+        self.rows, self.field_states, self.conflicts = snapshot
+
+    def forget_writes(self) -> None:
+        """After a rolled-back bulk write: what the batch had merged is no longer true."""
+        self.rows, self.field_states, self.conflicts = {}, {}, {}
+
+
+def prefetch(session: Session, known: Known, items: list[tuple[dict, dict]]) -> None:
+    """Read what the batch needs in a few queries; lock its records (in id order)."""
+    wanted: dict[str, set] = {}
+    refs: dict[str, set] = {}
+    for _, record in items:
+        record_type = record["type"]
+        if record_type not in queries.TABLES:
+            continue
+        wanted.setdefault(record_type, set()).add(records.parse_uuid(record["id"]))
+        if record_type == "child" and records.parse_uuid(record.get("household_id")):
+            refs.setdefault("household", set()).add(records.parse_uuid(record["household_id"]))
+        if record_type == "visit" and records.parse_uuid(record.get("child_id")):
+            refs.setdefault("child", set()).add(records.parse_uuid(record["child_id"]))
+    all_keys = [(t, i) for t, ids in (*wanted.items(), *refs.items()) for i in ids]
+    known.tombstones.update({k: t.merged_into for k, t in queries.tombstones(session, all_keys).items()})
+    # Merged records' survivors are what will be written and referenced.
+    for (record_type, _), survivor_id in list(known.tombstones.items()):
+        if survivor_id is not None:
+            (wanted if record_type in wanted else refs).setdefault(record_type, set()).add(survivor_id)
+    for record_type, ids in wanted.items():
+        for record_id, row in queries.rows_of(session, record_type, ids, for_update=True).items():
+            known.rows[(record_type, record_id)] = row
+    for record_type, ids in refs.items():
+        missing = [i for i in ids if (record_type, i) not in known.rows]
+        for record_id, row in queries.rows_of(session, record_type, missing).items():
+            known.rows[(record_type, record_id)] = row
+    keys = list(known.rows)
+    known.field_states.update(queries.field_states(session, keys))
+    bases = []
+    for _, record in items:
+        record_id = records.parse_uuid(record["id"])
+        if record.get("base_version") and (record["type"], record_id) in known.rows:
+            bases.append((record["type"], record_id, record["base_version"]))
+    known.base_rows.update(queries.version_rows(session, bases))
+    for conflicts in queries.open_conflicts(session, keys).values():
+        for c in conflicts:
+            known.conflicts[(c.record_type, c.record_id, c.field)] = {
+                "id": c.id, "values": list(c.values), "village_code": c.village_code, "new": False}
+    hashes = {a.removeprefix("sha256:") for s, _ in items for a in (s.get("attachments") or [])}
+    if hashes:
+        known.attachments = push_queries.attachments_present(session, hashes)
+
+
+def current(session: Session, known: Known, key: Key) -> dict | None:
+    """The record's row, locked; read now if the prefetch did not know the record yet."""
+    row = known.rows.get(key)
+    if row is None and key not in known.rows:
+        row = queries.rows_of(session, key[0], [key[1]], for_update=True).get(key[1])
+        if row is not None:
+            known.rows[key] = row
+            known.field_states.update(queries.field_states(session, [key]))
+    return row
+
+
+def survivor(known: Known, record_type: str, record_id: uuid.UUID) -> uuid.UUID:
+    seen = set()
+    while (record_type, record_id) in known.tombstones:
+        if record_id in seen:
+            break
+        seen.add(record_id)
+        merged_into = known.tombstones[(record_type, record_id)]
+        if merged_into is None:
+            raise Refusal("sync.record_deleted", "the server deleted this record", "record.id")
+        # Merged duplicates: an edit made on the losing copy goes to the surviving record.
+        record_id = merged_into
+    return record_id
+
+
+def reference(session: Session, known: Known, record_type: str, raw, name: str) -> dict:
+    """The record a submission points at (its household, its child), or a refusal to send later."""
+    ref_id = records.parse_uuid(raw)
+    if ref_id is None:
+        raise Refusal("sync.invalid_submission", f"{name} must be a UUID", name)
+    ref_id = survivor(known, record_type, ref_id)
+    row = known.rows.get((record_type, ref_id))
+    if row is None:
+        row = queries.rows_of(session, record_type, [ref_id]).get(ref_id)
+        if row is None:
+            raise Refusal("sync.unknown_reference",
+                          f"no {record_type} {ref_id} on the server yet; send this again after it arrives", name)
+        known.rows[(record_type, ref_id)] = row
+    return row
