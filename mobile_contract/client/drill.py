@@ -262,7 +262,7 @@ def report(tablets: list[Tablet], finals: dict, out: Callable[[str], None]) -> i
                     conflict_fields[conflict["field"]] += 1
         rejections.extend((tablet, r) for r in tablet.client.rejected())
     out("Receipts by status: " + (", ".join(f"{s} {statuses[s]}" for s in
-        ("applied", "merged", "conflict", "duplicate", "rejected") if statuses[s]) or "none"))
+        ("applied", "merged", "conflict", "rejected") if statuses[s]) or "none"))
     out(f"Conflicts created: {len(conflict_ids)}" + (" (" + ", ".join(
         f"{f} {n}" for f, n in conflict_fields.most_common()) + ")" if conflict_ids else ""))
     out(f"Rejections kept on the tablets: {len(rejections)}")

@@ -35,7 +35,7 @@ WRITABLE_TYPES = ("household", "child", "visit")
 # form writes a record type.
 DEFAULT_FORMS = {"household": "household_survey", "child": "child_survey", "visit": "followup_visit"}
 # Receipts that settle a submission: the server has it, whatever the merge decided.
-SETTLED = ("applied", "merged", "conflict", "duplicate")
+SETTLED = ("applied", "merged", "conflict")
 # A refusal that is about timing, not content: the record it points at has not reached the
 # server yet (another tablet's new child). The contract says to keep it and send it again.
 # sync.retry (the server's addition): the submission raced a concurrent request; send it again.

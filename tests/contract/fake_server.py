@@ -94,6 +94,11 @@ class FakeServer:
                   "fields": {**(old or {}).get("fields", {}), **fields}, "conflicts": []}
         if record_type == "visit":
             record["child_id"] = child_id
+        if record_type == "child":
+            # Like the real server: a typed number is kept, never sent back; its status is.
+            typed = record["fields"].pop("id_number", None)
+            status = record["fields"].get("id_number_status", "missing")
+            record["fields"]["id_number_status"] = "matched" if typed else status
         self.records[key] = record
         self.log.append({"op": "upsert", "type": record_type, "id": record_id})
         return record
@@ -274,7 +279,7 @@ class FakeServer:
             if stored != canonical:
                 return receipt("rejected", None, [{"field": None, "code": "sync.submission_id_reused",
                                                    "message": "reused"}])
-            return {**original, "status": "duplicate"}
+            return original  # a re-send: the original receipt, as it was
         if record["id"] in self.reject:
             name, code = self.reject[record["id"]]
             return receipt("rejected", None, [{"field": name, "code": code, "message": code}])

@@ -62,7 +62,7 @@ def test_examples_show_every_receipt_status_and_every_refusal_code_the_contract_
             statuses |= {r["status"] for r in load(path)["receipts"]}
         codes |= {c for c in ("sync.submission_id_reused", "sync.unknown_reference",
                               "auth.device_revoked") if f'"{c}"' in text}
-    assert statuses == {"applied", "merged", "conflict", "duplicate", "rejected"}
+    assert statuses == {"applied", "merged", "conflict", "rejected"}  # a re-send gets its original receipt
     assert codes == {"sync.submission_id_reused", "sync.unknown_reference", "auth.device_revoked"}
     assert example("error.device_revoked")["code"] == "auth.device_revoked"
 
