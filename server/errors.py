@@ -31,6 +31,7 @@ CODES: dict[str, tuple[int, str]] = {
     "request.method_not_allowed": (405, "This method is not allowed here."),
     "request.invalid": (422, "The request is not valid; see errors for each field."),
     "request.malformed": (400, "The request body could not be read."),
+    "request.too_many_items": (422, "A list in the request is over its cap (server/caps.py); see errors."),
     "request.too_large": (413, "The request is too large."),
     "request.unsupported_media_type": (415, "Unsupported content type."),
     "db.conflict": (409, "The change conflicts with the current data; reload and try again."),

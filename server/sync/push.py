@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 import survey_forms
-from server import db
+from server import caps, db
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.devices.models import Device
@@ -150,6 +150,9 @@ def shape(submission: Any) -> tuple[uuid.UUID, dict]:
     if not isinstance(attachments, list) or not all(
             isinstance(a, str) and a.startswith("sha256:") and len(a) == 71 for a in attachments):
         raise Refusal("sync.invalid_submission", 'attachments are "sha256:<64 hex>" strings', "attachments")
+    if len(attachments) > caps.MAX_SUBMISSION_ATTACHMENTS:
+        raise Refusal("sync.invalid_submission", f"at most {caps.MAX_SUBMISSION_ATTACHMENTS} attachments",
+                      "attachments")
     location = submission.get("location")
     if location is not None and not (isinstance(location, dict) and all(
             isinstance(location.get(k), int | float) and not isinstance(location.get(k), bool)

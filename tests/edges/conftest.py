@@ -1,0 +1,3 @@
+"""Fixtures of the hostile-edge tests: the tablet contract's county and enrolled tablets."""
+
+from tests.sync_api.conftest import Tablet, area, enroll, forms  # noqa: F401
