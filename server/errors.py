@@ -14,7 +14,8 @@ CODES: dict[str, tuple[int, str]] = {
     "auth.invalid_token": (401, "The token is unknown, expired or revoked; log in again."),
     "auth.invalid_credentials": (401, "Wrong username or password."),
     "auth.forbidden": (403, "Your role may not do this."),
-    "auth.locked": (429, "Too many wrong passwords; this account is locked for a while."),
+    "auth.locked": (429, "Too many wrong passwords; this account is locked for a while."),  # no longer sent
+    "auth.backoff": (429, "Too many wrong passwords; wait before trying again (see Retry-After)."),
     "auth.rate_limited": (429, "Too many failed attempts from this address; try again later."),
     "auth.device_revoked": (401, "This tablet was revoked; ask your supervisor to enroll it again."),
     "auth.device_required": (401, "This call is for enrolled tablets: send the device token."),
