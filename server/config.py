@@ -31,6 +31,8 @@ def from_environment(env: os._Environ | dict | None = None) -> dict:
         "LOGIN_BACKOFF_FREE_ATTEMPTS": int(env.get("LOGIN_BACKOFF_FREE_ATTEMPTS", "5")),
         "LOGIN_BACKOFF_MAX_SECONDS": int(env.get("LOGIN_BACKOFF_MAX_SECONDS", "900")),
         "LOGIN_KNOWN_ADDRESS_DAYS": int(env.get("LOGIN_KNOWN_ADDRESS_DAYS", "90")),
+        # Strict-Transport-Security on answers over TLS (behind the proxy: PROXY_HOPS); 0 = none.
+        "HSTS_SECONDS": int(env.get("HSTS_SECONDS", "31536000")),
         "PROXY_HOPS": int(env.get("PROXY_HOPS", "0")),
         "PAGE_SIZE_MAX": int(env.get("PAGE_SIZE_MAX", "1000")),
         "SYNC_MAX_BATCH": int(env.get("SYNC_MAX_BATCH", "500")),
