@@ -2,9 +2,8 @@
 
 from sqlalchemy import text
 
-from tests.conftest import TEST_PASSWORD
-
 from server.accounts.models import AccessToken
+from tests.conftest import TEST_PASSWORD
 
 
 def test_login_gives_a_token_that_works_until_logout(client, make_person, login):

@@ -26,11 +26,9 @@ class CodeSchema(ma.Schema):
     enrollment_code = ma.fields.String(metadata={"description": "shown once: only its hash is kept"})
     expires_at = ma.fields.DateTime()
     surveyor_id = ma.fields.Integer()
-    qr_png_url = ma.fields.String()
-
-
-class QrQuerySchema(ma.Schema):
-    code = ma.fields.String(required=True)
+    qr_png_base64 = ma.fields.String(metadata={
+        "description": "the QR code of the server address and the code, a base64 PNG; shown once, with the code "
+                       "(a code in a URL would land in access logs)"})
 
 
 class DeviceSchema(ma.Schema):

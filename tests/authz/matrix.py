@@ -250,11 +250,6 @@ def _own_export(w, a):
     return f"{V}/reports/exports/{w.a.exports.get(a, w.a.exports['city'])}"
 
 
-def _qr(w, a):
-    code_id, code = w.a.codes.get(a, w.a.codes["city"])
-    return f"{V}/devices/enrollment-codes/{code_id}/qr.png?code={code}"
-
-
 def _tile(layer, side, z=14):
     """The tile holding the town's "home" household (world.py puts it at the village's corner + 0.005°)."""
     lon, lat = (120.405, 32.505) if side == "a" else (120.605, 32.605)
@@ -277,6 +272,7 @@ MATRIX: tuple[Entry, ...] = (
     # Pages and documents: public, declared so that a new page is a decision, not an accident.
     Entry("GET", "/api/docs", EVERYONE, 200, (P("global", "/api/docs"),)),
     Entry("GET", "/api/docs/assets/<path:filename>", EVERYONE, 200, (P("global", "/api/docs/assets/swagger-ui.css"),)),
+    Entry("GET", "/api/docs/start.js", EVERYONE, 200, (P("global", "/api/docs/start.js"),)),
     Entry("GET", "/api/openapi.json", EVERYONE, 200, (P("global", "/api/openapi.json"),)),
     Entry("GET", "/static/<path:filename>", EVERYONE, 404, (P("global", "/static/app.js"),),
           note="Flask's default static route; the app has no static folder"),
@@ -287,6 +283,7 @@ MATRIX: tuple[Entry, ...] = (
     Entry("GET", "/supervisor/leaflet/<path:filename>", EVERYONE, 200, (P("global", "/supervisor/leaflet/leaflet.js"),)),
     Entry("GET", "/cases", EVERYONE, 302, (P("global", "/cases"),)),
     Entry("GET", "/cases/", EVERYONE, 200, (P("global", "/cases/"),)),
+    Entry("GET", "/cases/<any('cases.js', 'cases.css'):filename>", EVERYONE, 200, (P("global", "/cases/cases.js"),)),
     Entry("GET", f"{V}/health", EVERYONE, 200, (P("global", f"{V}/health"),)),
 
     # Accounts
@@ -416,10 +413,6 @@ MATRIX: tuple[Entry, ...] = (
         P("in", f"{V}/devices/enrollment-codes", json=lambda w, a: {"surveyor_id": w.people["surveyor"].id}),
         P("out", f"{V}/devices/enrollment-codes", json=lambda w, a: {"surveyor_id": w.b.people["surveyor"].id})),
         out=422, b_state=_codes_b, note="a surveyor outside your area is answered like an unknown id"),
-    Entry("GET", f"{V}/devices/enrollment-codes/<int:code_id>/qr.png", STAFF, 200, (
-        P("in", _qr),
-        P("out", lambda w, a: "{}/devices/enrollment-codes/{}/qr.png?code={}".format(V, *w.b.codes["town_supervisor"]))),
-        except_={("city", "out"): 404}, note="only the issuer sees a code's QR, the city included"),
     Entry("GET", f"{V}/devices/surveyors", STAFF, 200, (
         P("in", lambda w, a: f"{V}/devices/surveyors?village={w.a.village.code}", shows=_shows_a),
         P("out", lambda w, a: f"{V}/devices/surveyors?village={w.b.village.code}"),

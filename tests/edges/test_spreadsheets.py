@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from server.demo import files
 from server.reports import service as reports
-from tests.imports.conftest import city, county, file_bytes, import_queue, upload  # noqa: F401
+from tests.imports.conftest import file_bytes
 
 HOSTILE = ['=HYPERLINK("http://evil.example/","点此核对")', "+1+2", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
 
