@@ -234,9 +234,14 @@ def current_device():
 
 
 def _checked_device(device):
-    """Refuse a revoked tablet, or one whose surveyor left; remember its surveyor."""
+    """Refuse a revoked tablet, one whose token expired, or one whose surveyor left; remember
+    its surveyor."""
+    from server.devices.service import token_expired
+
     if device.revoked_at is not None:
         raise DomainError("auth.device_revoked")
+    if token_expired(db.session(), device):
+        raise DomainError("auth.device_token_expired")
     g.person = db.session().get(Person, device.person_id)
     if g.person is None or not g.person.active:
         raise DomainError("auth.device_revoked", "The surveyor of this tablet is no longer active.")

@@ -7,7 +7,7 @@ import json
 import uuid
 
 import segno
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -17,7 +17,7 @@ from server.accounts.models import Person, team_members, team_villages
 from server.devices import schemas, service
 from server.devices.models import Device
 from server.errors import DomainError, not_found
-from server.http import Blueprint, ErrorSchema, current_person, current_scope
+from server.http import Blueprint, ErrorSchema, bearer_token, current_device, current_person, current_scope
 
 blp = Blueprint("devices", __name__, description="Tablets: enrollment codes, enrollment, revocation")
 ISSUERS = ("city", "town_supervisor", "team_leader")
@@ -34,12 +34,29 @@ class Enroll(MethodView):
         """Trade a one-time enrollment code for a device id and token."""
         throttle.check("enroll")
         try:
-            device, token = service.enroll(db.session(), body["enrollment_code"], body["device_name"], body["platform"])
+            device, token = service.enroll(db.session(), body["enrollment_code"], body["device_name"], body["platform"],
+                                           _token_lifetime())
         except DomainError as refusal:
             if refusal.code == "devices.invalid_enrollment_code":
                 throttle.failed("enroll")  # codes cannot be guessed at the speed of the network
             raise
-        return {"device_id": str(device.id), "token": token}
+        return {"device_id": str(device.id), "token": token, "expires_at": device.token_expires_at}
+
+
+def _token_lifetime() -> dt.timedelta:
+    return dt.timedelta(days=current_app.config["DEVICE_TOKEN_DAYS"])
+
+
+@blp.route("/devices/token")
+class RenewToken(MethodView):
+    @blp.device_required()
+    @blp.response(200, schemas.EnrolledSchema)
+    def post(self):
+        """Renew this tablet's token before it expires; the old one works a short while more."""
+        device = current_device()
+        grace = dt.timedelta(minutes=current_app.config["DEVICE_TOKEN_GRACE_MINUTES"])
+        token = service.renew_token(db.session(), device, bearer_token(), _token_lifetime(), grace)
+        return {"device_id": str(device.id), "token": token, "expires_at": device.token_expires_at}
 
 
 @blp.route("/devices/enrollment-codes")

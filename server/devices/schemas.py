@@ -14,6 +14,8 @@ class EnrollSchema(ma.Schema):
 class EnrolledSchema(ma.Schema):
     device_id = ma.fields.String()
     token = ma.fields.String(metadata={"description": "send as Authorization: Bearer <token> on every call"})
+    expires_at = ma.fields.DateTime(metadata={"description": "when the token stops working unless renewed "
+                                                             "(POST /devices/token)"})
 
 
 class NewCodeSchema(ma.Schema):

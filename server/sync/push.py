@@ -26,13 +26,13 @@ import survey_forms
 from server import caps, db
 from server.accounts.models import Person
 from server.accounts.scope import Scope
+from server.attachments import queries as attachment_queries
 from server.devices.models import Device
 from server.errors import DomainError
 from server.forms import service as forms
 from server.people.protection import IdNumberVault
 from server.sync import queries, records, states
 from server.sync.models import (
-    Attachment,
     Conflict,
     DuplicateCandidate,
     FieldStates,
@@ -85,7 +85,7 @@ class Batch:
     tombstones: dict[Key, uuid.UUID | None] = field(default_factory=dict)
     base_rows: dict[tuple[str, uuid.UUID, int], dict] = field(default_factory=dict)
     conflicts: dict[tuple[str, uuid.UUID, str], dict] = field(default_factory=dict)
-    attachments: set[str] = field(default_factory=set)
+    attachments: set[tuple[str, str]] = field(default_factory=set)  # (sha256, village) a village's tablet sent
     writes: Writes = field(default_factory=Writes)
 
 
@@ -312,7 +312,10 @@ def _prefetch(batch: Batch, items: list[tuple[dict, dict]]) -> None:
                 "id": c.id, "values": list(c.values), "village_code": c.village_code, "new": False}
     hashes = {a.removeprefix("sha256:") for s, _ in items for a in (s.get("attachments") or [])}
     if hashes:
-        batch.attachments = set(session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(hashes))))
+        # (sha256, village): a file counts for a record only when a tablet of its village sent it.
+        batch.attachments = attachment_queries.uploaded_by_village_tablets(
+            session, hashes, {row["village_code"] for row in batch.rows.values()}
+            | {r.get("village_code") for _, r in items if isinstance(r.get("village_code"), str)})
 
 
 def _survivor(batch: Batch, record_type: str, record_id: uuid.UUID) -> uuid.UUID:
@@ -459,7 +462,8 @@ def _merge(batch: Batch, submission: dict, submission_id: uuid.UUID, record: dic
             mine = merging.ConflictValue(outcome.value, edit.device_id, edit.captured_at, edit.device_seq)
             conflicts.append(_keep_conflict(batch, key, row["village_code"],
                                             merging.FieldOutcome(outcome.field, "conflict", outcome.value, (mine,))))
-    missing = [a for a in submission.get("attachments") or [] if a.removeprefix("sha256:") not in batch.attachments]
+    missing = [a for a in submission.get("attachments") or []
+               if (a.removeprefix("sha256:"), row["village_code"]) not in batch.attachments]
     receipt = {
         "submission_id": str(submission_id),
         "status": "conflict" if conflicts else result.status,

@@ -59,7 +59,7 @@ STAFF = frozenset({"city", "town_supervisor", "team_leader"})  # supervisors, re
 READERS = STAFF | {"school"}  # cases
 FILTERED = "filtered"
 V = "/api/v1"
-UPLOAD = "矩阵上传的照片".encode()
+UPLOAD = b"\x89PNG\r\n\x1a\n" + "矩阵上传的照片".encode()
 
 
 @dataclass(frozen=True)
@@ -413,6 +413,8 @@ MATRIX: tuple[Entry, ...] = (
         P("in", f"{V}/devices/enrollment-codes", json=lambda w, a: {"surveyor_id": w.people["surveyor"].id}),
         P("out", f"{V}/devices/enrollment-codes", json=lambda w, a: {"surveyor_id": w.b.people["surveyor"].id})),
         out=422, b_state=_codes_b, note="a surveyor outside your area is answered like an unknown id"),
+    Entry("POST", f"{V}/devices/token", TABLETS, 200, (P("global", f"{V}/devices/token"),),
+          note="a tablet renews its own token; the old one works a while more"),
     Entry("GET", f"{V}/devices/surveyors", STAFF, 200, (
         P("in", lambda w, a: f"{V}/devices/surveyors?village={w.a.village.code}", shows=_shows_a),
         P("out", lambda w, a: f"{V}/devices/surveyors?village={w.b.village.code}"),
@@ -430,9 +432,9 @@ MATRIX: tuple[Entry, ...] = (
         P("in", f"{V}/sync/repair", json=lambda w, a: {"have": {}}, shows=_shows_a),
         P("out", f"{V}/sync/repair", json=lambda w, a: {"have": {f"child:{w.b.children['pupil'].id}": 1}})),
         out=FILTERED),
-    Entry("PUT", f"{V}/attachments/<sha256>", PEOPLE_AND_TABLETS, 201, (
+    Entry("PUT", f"{V}/attachments/<sha256>", STAFF | TABLETS, 201, (
         P("global", f"{V}/attachments/{hashlib.sha256(UPLOAD).hexdigest()}", raw=lambda w, a: UPLOAD),),
-          note="upload only; the body is checked against the address"),
+          note="upload only (tablets and staff); the body is checked against the address and for its type"),
     Entry("GET", f"{V}/attachments/<sha256>", STAFF, 200, (
         P("in", lambda w, a: f"{V}/attachments/{w.a.attachments['certificate']}", shows=_shows_a),
         P("in_submitted", lambda w, a: f"{V}/attachments/{w.a.attachments['submitted']}", shows=_shows_a),

@@ -103,7 +103,7 @@ def test_a_child_created_on_two_tablets_is_flagged_and_merged_into_one(client, f
 def test_attachments_are_content_addressed_and_reported_missing(client, forms, area, enroll, tmp_path, app):
     app.config["ATTACHMENTS_DIR"] = str(tmp_path)
     tablet = enroll([area["a"]])
-    photo = b"\x89PNG fake certificate photo" * 10
+    photo = b"\x89PNG\r\n\x1a\n fake certificate photo" * 10
     digest = hashlib.sha256(photo).hexdigest()
     household = area["households"][area["a"].code][0]
     receipt, = tablet.push(tablet.submission("household", household.id, {"survey_status": "visited"}, base_version=1,
