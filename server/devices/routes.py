@@ -17,7 +17,14 @@ from server.accounts.models import Person, team_members, team_villages
 from server.devices import schemas, service
 from server.devices.models import Device
 from server.errors import DomainError, not_found
-from server.http import Blueprint, ErrorSchema, bearer_token, current_device, current_person, current_scope
+from server.http import (
+    Blueprint,
+    ErrorSchema,
+    bearer_token,
+    current_device,
+    current_person,
+    current_scope,
+)
 
 blp = Blueprint("devices", __name__, description="Tablets: enrollment codes, enrollment, revocation")
 ISSUERS = ("city", "town_supervisor", "team_leader")
