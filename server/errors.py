@@ -47,6 +47,7 @@ CODES: dict[str, tuple[int, str]] = {
     "import.unsupported_format": (415, "Upload a CSV or XLSX file."),
     "import.no_header": (422, "No header row found among the first rows of the file."),
     "import.missing_columns": (422, "The file lacks required columns; see errors."),
+    "import.workbook_too_large": (422, "The workbook unpacks to more than the import reads; save it as CSV."),
     "import.file_missing": (410, "The uploaded file is no longer stored."),
     "import.internal_error": (500, "The import failed on the server; it has been logged."),
     # Maps (server/maps)
