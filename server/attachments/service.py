@@ -99,8 +99,10 @@ def referred_to_in(session: Session, scope: Scope, sha256: str) -> bool:
 
     The address is a hash, but hashes travel in records, receipts and conflicts: the photo of a
     sick child's certificate is read where the child is, not by whoever learnt its hash. A
-    submission that names a file counts only when a tablet of its village uploaded the file:
-    a tablet that learnt another town's hash cannot make that file readable in its own scope.
+    submission that names a file counts only when a tablet of its village uploaded the file,
+    and a child's photo or a case's evidence only when a tablet of its village or staff whose
+    area holds it did: whoever learnt another town's hash cannot make that file readable in
+    their own scope by naming it.
     """
     if scope.everywhere:
         return True
@@ -110,9 +112,12 @@ def referred_to_in(session: Session, scope: Scope, sha256: str) -> bool:
     from server.sync.models import Submission
 
     ref = f"sha256:{check_name(sha256)}"
-    held = select(Child.id).where(Child.certificate_photo == ref, scope.villages(Child.village_code)).exists()
-    evidence = select(Case.id).where(Case.evidence == ref, scope.villages(Case.village_code)).exists()
-    if session.scalar(select(held | evidence)):
+    name = check_name(sha256)
+    named = {*session.scalars(select(Child.village_code).where(Child.certificate_photo == ref,
+                                                               scope.villages(Child.village_code))),
+             *session.scalars(select(Case.village_code).where(Case.evidence == ref, scope.villages(Case.village_code)))}
+    if named and (queries.uploaded_by_village_tablets(session, [name], named)
+                  or queries.uploaded_by_staff_of(session, name, named)):
         return True
     carried = session.execute(select(Submission.record_type, Submission.record_id).distinct()
                               .where(Submission.payload["attachments"].contains([ref]))).all()
@@ -122,4 +127,4 @@ def referred_to_in(session: Session, scope: Scope, sha256: str) -> bool:
             row = sync_queries.rows_of(session, record_type, [record_id]).get(record_id)
             if row is not None and scope.covers(row["village_code"]):
                 villages.add(row["village_code"])
-    return bool(queries.uploaded_by_village_tablets(session, [check_name(sha256)], villages))
+    return bool(queries.uploaded_by_village_tablets(session, [name], villages))

@@ -82,3 +82,22 @@ def test_naming_another_towns_hash_does_not_make_its_file_readable(
                                          attachments=[f"sha256:{digest}"]))
     assert receipt["missing_attachments"] == []
     assert client.get(f"/api/v1/attachments/{digest}", headers=town_a).status_code == 200
+
+
+def test_naming_another_towns_hash_as_case_evidence_does_not_make_it_readable(
+        client, session, area, files_dir, make_person, make_child, login):
+    """A town supervisor who learnt town C's certificate hash records it as a child's photo in
+    their own town: still not theirs to read. Their own upload is."""
+    other_town = login(make_person("town_supervisor", town=session.get(type(area["town"]), area["c"].town_code)))
+    certificate = JPEG + "外镇诊断证明".encode()
+    digest = hashlib.sha256(certificate).hexdigest()
+    assert _put(client, other_town, certificate).status_code == 201
+    child = make_child(area["households"][area["a"].code][0], certificate_photo=f"sha256:{digest}")
+    ours = login(make_person("town_supervisor", town=area["town"]))
+    assert client.get(f"/api/v1/attachments/{digest}", headers=ours).status_code == 404
+    own = JPEG + "本镇诊断证明".encode()
+    own_digest = hashlib.sha256(own).hexdigest()
+    assert _put(client, ours, own).status_code == 201
+    child.certificate_photo = f"sha256:{own_digest}"
+    session.flush()
+    assert client.get(f"/api/v1/attachments/{own_digest}", headers=ours).status_code == 200
