@@ -25,4 +25,7 @@ USER notoneless
 EXPOSE 8000
 # The worker runs the same image with `notoneless worker`; the migration step with
 # `alembic upgrade head` (see compose.yaml).
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--timeout", "120", "server:create_app()"]
+# BIND: 127.0.0.1 unless told otherwise (compose.yaml tells the web service 0.0.0.0, inside its
+# network, behind the TLS proxy).
+ENV BIND=127.0.0.1
+CMD ["sh", "-c", "exec gunicorn --bind \"${BIND}:8000\" --workers 2 --threads 4 --timeout 120 'server:create_app()'"]

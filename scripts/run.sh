@@ -2,11 +2,14 @@
 # Set up everything, load the full demo county (first run only), and start the API server with
 # its background worker. Runs in the background; `bash scripts/stop.sh` stops both.
 #   PORT=8000          where the server listens
+#   BIND=127.0.0.1     the address it listens on: this machine only, behind the TLS proxy
+#                      (compose.yaml, README); BIND=0.0.0.0 serves plain HTTP to the network
 #   DEMO_SIZE=full     full | medium | small | tiny
 #   RELOAD_DEMO=1      wipe and reload the demo county
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-8000}
+BIND=${BIND:-127.0.0.1}
 DEMO_SIZE=${DEMO_SIZE:-full}
 bash scripts/setup.sh
 set -a; . instance/notoneless.env; set +a
@@ -50,17 +53,40 @@ log "publishing the built-in survey forms"
 log "starting the worker and the server"
 nohup "$CLI" worker > var/log/worker.log 2>&1 &
 echo $! > var/run/worker.pid
-nohup .venv/bin/gunicorn --bind "0.0.0.0:$PORT" --workers 2 --threads 4 --timeout 120 \
+nohup .venv/bin/gunicorn --bind "$BIND:$PORT" --workers 2 --threads 4 --timeout 120 \
     --access-logfile var/log/access.log --error-logfile var/log/server.log --capture-output \
     --pid var/run/server.pid --daemon 'server:create_app()'
 
+# The health check in Python (the venv's): no curl needed. Reached from here whatever BIND is.
+LOCAL=127.0.0.1; [ "$BIND" = 0.0.0.0 ] || LOCAL=$BIND
+health() {
+    .venv/bin/python - "http://$LOCAL:$PORT/api/v1/health" <<'PY'
+import json, sys, urllib.error, urllib.request
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=5) as answer:
+        body = answer.read().decode()
+except urllib.error.HTTPError as refused:
+    body = refused.read().decode()
+except OSError as exc:
+    print(json.dumps({"status": "unreachable", "error": str(exc)}))
+    sys.exit(1)
+print(body)
+sys.exit(0 if json.loads(body).get("status") == "up" else 1)
+PY
+}
+up=0
 for _ in $(seq 1 60); do
-    status=$(curl -fsS "http://127.0.0.1:$PORT/api/v1/health" 2>/dev/null | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null || true)
-    [ "$status" = up ] && break
+    if health >/dev/null 2>&1; then up=1; break; fi
     sleep 1
 done
-curl -fsS "http://127.0.0.1:$PORT/api/v1/health"; echo
-HOST=$(hostname -I 2>/dev/null | awk '{print $1}'); HOST=${HOST:-127.0.0.1}
+if [ "$up" != 1 ]; then
+    health || true
+    echo "The server did not come up: see var/log/server.log (it is still running; bash scripts/stop.sh stops it)." >&2
+    exit 1
+fi
+health
+HOST=$LOCAL
+if [ "$BIND" = 0.0.0.0 ]; then HOST=$(hostname -I 2>/dev/null | awk '{print $1}'); HOST=${HOST:-127.0.0.1}; fi
 # A fresh one-time code for the first demo surveyor's tablet, so a tablet can join right away.
 VILLAGE=$(.venv/bin/python - <<'PY'
 import os, psycopg

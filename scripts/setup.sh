@@ -5,10 +5,25 @@
 #   - starts PostgreSQL and Redis when they are not running
 #   - database roles and the app database with PostGIS, secret keys in instance/notoneless.env
 #   - the virtual environment (.venv) with the pinned dependencies, and the npm assets
+# The database roles: `notoneless` (the app) owns the app's schema and nothing more;
+# `notoneless_test`, a superuser that creates and drops the tests' databases, exists only where
+# the tests run (NOTONELESS_TEST_ROLE=1, which scripts/test.sh sets; otherwise it is disabled).
+# PostgreSQL is the cluster psql reaches (PGHOST, PGPORT when set); its port is read from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Run a step quietly; when it fails, show its own output (not a later, vaguer error) and stop.
+quiet() {
+    local what=$1 out; shift
+    if ! out=$("$@" 2>&1); then
+        printf '%s\n' "$out" >&2
+        printf '\033[1;31m==> %s failed (its output is above)\033[0m\n' "$what" >&2
+        exit 1
+    fi
+    printf '%s\n' "$out" | grep -v -e '^WARNING: Location' -e '^$' || true
+}
 
 export DEBIAN_FRONTEND=noninteractive
 APT_UPDATED=0
@@ -18,13 +33,15 @@ apt_install() {
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
-    if [ "$APT_UPDATED" = 0 ]; then apt-get update -qq; APT_UPDATED=1; fi
+    if [ "$APT_UPDATED" = 0 ]; then quiet "apt-get update" apt-get update -qq; APT_UPDATED=1; fi
     log "installing ${missing[*]}"
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    quiet "installing ${missing[*]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
 # --- PostgreSQL --------------------------------------------------------------------------------
-pg_running() { runuser -u postgres -- psql -qtAc 'select 1' >/dev/null 2>&1; }
+# psql as the postgres user, on the cluster PGHOST/PGPORT name (else Debian's default cluster).
+pg_psql() { runuser -u postgres -- psql "$@"; }
+pg_running() { pg_psql -qtAc 'select 1' >/dev/null 2>&1; }
 if ! command -v pg_lsclusters >/dev/null 2>&1 && ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
     apt_install postgresql
 fi
@@ -37,7 +54,10 @@ if ! pg_running; then
     for _ in $(seq 1 30); do pg_running && break; sleep 1; done
 fi
 pg_running || { echo "PostgreSQL does not answer" >&2; exit 1; }
-PG_MAJOR=$(runuser -u postgres -- psql -qtAc "select current_setting('server_version_num')::int / 10000")
+PG_MAJOR=$(pg_psql -qtAc "select current_setting('server_version_num')::int / 10000")
+# The port of the cluster we use: Debian gives a second cluster 5433, and so on.
+PG_PORT=$(pg_psql -qtAc "show port")
+export PGPORT=$PG_PORT
 apt_install "postgresql-${PG_MAJOR}-postgis-3"
 
 # --- Redis -------------------------------------------------------------------------------------
@@ -67,6 +87,8 @@ if [ -z "$PYTHON" ]; then
 fi
 "$PYTHON" -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+# scripts/run.sh needs no curl (its health check is Python); the README's "Try it" uses it.
+command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
 # TrueType CJK fonts reportlab can embed in the notices (Noto CJK is CFF, which it cannot): a
 # Song face for the text (AR PL UMing) and a Hei face for the titles (WenQuanYi Zen Hei).
 apt_install fonts-arphic-uming fonts-wqy-zenhei
@@ -87,26 +109,52 @@ ensure ID_NUMBER_KEY "$("$PYTHON" -c 'import base64, os; print(base64.b64encode(
 ensure ID_LOOKUP_KEY "$("$PYTHON" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
 ensure DB_PASSWORD "$("$PYTHON" -c 'import secrets; print(secrets.token_hex(16))')"
 set -a; . "$ENV_FILE"; set +a
-ensure DATABASE_URL "postgresql+psycopg://notoneless:${DB_PASSWORD}@127.0.0.1:5432/notoneless"
+ensure DATABASE_URL "postgresql+psycopg://notoneless:${DB_PASSWORD}@127.0.0.1:${PG_PORT}/notoneless"
 ensure REDIS_URL "redis://127.0.0.1:6379/0"
-# The tests create and drop their own databases (and PostGIS in them): a separate role.
-ensure TEST_PG_URL "postgresql://notoneless_test:${DB_PASSWORD}@127.0.0.1:5432"
+TEST_ROLE=${NOTONELESS_TEST_ROLE:-0}
+if [ "$TEST_ROLE" = 1 ]; then
+    # The tests create and drop their own databases (and PostGIS in them): a separate role,
+    # with a password of its own.
+    ensure TEST_DB_PASSWORD "$("$PYTHON" -c 'import secrets; print(secrets.token_hex(16))')"
+    set -a; . "$ENV_FILE"; set +a
+    sed -i '/^TEST_PG_URL=/d' "$ENV_FILE"  # always this cluster's port and the test role's password
+    ensure TEST_PG_URL "postgresql://notoneless_test:${TEST_DB_PASSWORD}@127.0.0.1:${PG_PORT}"
+fi
 set -a; . "$ENV_FILE"; set +a
+# A URL written by an earlier run that named another port than the cluster's now.
+grep -q "@127.0.0.1:${PG_PORT}/" "$ENV_FILE" || echo "note: DATABASE_URL in $ENV_FILE names another port than the cluster's ${PG_PORT}" >&2
 
 # --- database roles and the app database ------------------------------------------------------
-log "database roles and the notoneless database"
-runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -v pw="$DB_PASSWORD" <<'SQL'
+log "database roles and the notoneless database (port ${PG_PORT})"
+pg_psql -q -v ON_ERROR_STOP=1 -v pw="$DB_PASSWORD" <<'SQL'
 SELECT format('CREATE ROLE notoneless LOGIN PASSWORD %L', :'pw')
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'notoneless') \gexec
-SELECT format('ALTER ROLE notoneless PASSWORD %L', :'pw') \gexec
+-- The app's role logs in and owns its schema; nothing more (an earlier install may have given more).
+SELECT format('ALTER ROLE notoneless LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L', :'pw') \gexec
+SELECT 'CREATE DATABASE notoneless'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'notoneless') \gexec
+ALTER DATABASE notoneless OWNER TO postgres;
+REVOKE ALL ON DATABASE notoneless FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE notoneless TO notoneless;
+SQL
+if [ "$TEST_ROLE" = 1 ]; then
+    pg_psql -q -v ON_ERROR_STOP=1 -v pw="$TEST_DB_PASSWORD" <<'SQL'
 SELECT format('CREATE ROLE notoneless_test LOGIN SUPERUSER PASSWORD %L', :'pw')
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'notoneless_test') \gexec
-SELECT format('ALTER ROLE notoneless_test PASSWORD %L', :'pw') \gexec
-SELECT 'CREATE DATABASE notoneless OWNER notoneless'
- WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'notoneless') \gexec
+SELECT format('ALTER ROLE notoneless_test LOGIN SUPERUSER PASSWORD %L', :'pw') \gexec
 SQL
-# PostGIS is not a trusted extension: the superuser creates it, the app role owns the rest.
-runuser -u postgres -- psql -q -d notoneless -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS postgis"
+else
+    # A test superuser left by an earlier install (which made one everywhere) can log in no more.
+    pg_psql -q -v ON_ERROR_STOP=1 <<'SQL'
+SELECT 'ALTER ROLE notoneless_test NOLOGIN NOSUPERUSER'
+ WHERE EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'notoneless_test') \gexec
+SQL
+fi
+# PostGIS is not a trusted extension: the superuser creates it; the app's role owns the schema
+# its tables live in.
+pg_psql -q -v ON_ERROR_STOP=1 -d notoneless -c "SET client_min_messages = warning" \
+    -c "CREATE EXTENSION IF NOT EXISTS postgis" -c "ALTER SCHEMA public OWNER TO notoneless" \
+    -c "REVOKE CREATE ON SCHEMA public FROM PUBLIC"
 
 # --- virtual environment and assets -------------------------------------------------------------
 if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null; then
@@ -117,13 +165,13 @@ fi
 STAMP=.venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$STAMP" ]; then
     log "installing Python dependencies (pinned in pyproject.toml)"
-    .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-    .venv/bin/python -m pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
+    quiet "upgrading pip" .venv/bin/python -m pip install -q --upgrade pip
+    quiet "installing the Python dependencies" .venv/bin/python -m pip install -q -e ".[test]"
     .venv/bin/python -c 'import server, flask_smorest, geoalchemy2, rq' # fail here, not later
     rm -f .venv/.installed-*; touch "$STAMP"
 fi
 if [ ! -d node_modules/swagger-ui-dist ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "installing browser assets from the npm registry"
-    npm ci --no-audit --no-fund --loglevel=error
+    quiet "installing the browser assets (npm ci)" npm ci --no-audit --no-fund --loglevel=error
 fi
 log "setup done"

@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask
 
-from server import compression, http
+from server import compression, http, security_headers
 from server import config as config_module
 from server.db import Database
 from server.people.protection import IdNumberVault
@@ -56,6 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     http.init_app(app)
     compression.init_app(app)
+    security_headers.init_app(app)
     api = http.Api(
         app,
         spec_kwargs={

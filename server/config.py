@@ -26,6 +26,17 @@ def from_environment(env: os._Environ | dict | None = None) -> dict:
         # (server/accounts/throttle.py); behind a proxy set PROXY_HOPS so the address is the client's.
         "FAILED_ATTEMPTS_PER_ADDRESS": int(env.get("FAILED_ATTEMPTS_PER_ADDRESS", "30")),
         "FAILED_ATTEMPTS_WINDOW_SECONDS": int(env.get("FAILED_ATTEMPTS_WINDOW_SECONDS", "900")),
+        # Failed logins per account (server/accounts/throttle.py): free tries, then a wait doubling
+        # up to the maximum; an address the account logged in from is remembered this many days.
+        "LOGIN_BACKOFF_FREE_ATTEMPTS": int(env.get("LOGIN_BACKOFF_FREE_ATTEMPTS", "5")),
+        "LOGIN_BACKOFF_MAX_SECONDS": int(env.get("LOGIN_BACKOFF_MAX_SECONDS", "900")),
+        "LOGIN_KNOWN_ADDRESS_DAYS": int(env.get("LOGIN_KNOWN_ADDRESS_DAYS", "90")),
+        # Strict-Transport-Security on answers over TLS (behind the proxy: PROXY_HOPS); 0 = none.
+        "HSTS_SECONDS": int(env.get("HSTS_SECONDS", "31536000")),
+        # A tablet's token lives this many days unless the tablet renews it (it does, in the
+        # background, once half of it is gone); the token it renewed with works a while more.
+        "DEVICE_TOKEN_DAYS": int(env.get("DEVICE_TOKEN_DAYS", "30")),
+        "DEVICE_TOKEN_GRACE_MINUTES": int(env.get("DEVICE_TOKEN_GRACE_MINUTES", "60")),
         "PROXY_HOPS": int(env.get("PROXY_HOPS", "0")),
         "PAGE_SIZE_MAX": int(env.get("PAGE_SIZE_MAX", "1000")),
         "SYNC_MAX_BATCH": int(env.get("SYNC_MAX_BATCH", "500")),

@@ -15,7 +15,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
-from server import db
+from server import caps, db
 from server.accounts.models import Person
 from server.accounts.scope import Scope, scope_of
 from server.errors import DomainError, FieldError
@@ -128,6 +128,14 @@ def _nul_in(field: ma.fields.Field, value, name: str) -> list[str]:
 
 
 class Parser(FlaskParser):
+    def _raw_load_json(self, req):
+        # The depth is capped: a body nested 100,000 deep is a 400, not a RecursionError's 500.
+        from webargs.flaskparser import is_json_request
+
+        if not is_json_request(req):
+            return ma.missing
+        return caps.parse_json(req.get_data(cache=True))
+
     def pre_load(self, location_data, *, schema, req, location):
         names = _nul_fields(schema, location_data)
         if names:
@@ -138,12 +146,17 @@ class Parser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
-    def device_required(self):
-        """Require an enrolled tablet's token; document it in OpenAPI."""
+    def device_required(self, snapshot: bool = False):
+        """Require an enrolled tablet's token, before the body is read; document it in OpenAPI.
+
+        `snapshot`: start the transaction in REPEATABLE READ first (db.begin_snapshot), so that
+        the token lookup and every read after it share one snapshot (a page and its hash)."""
 
         def decorator(view):
             @functools.wraps(view)
             def wrapper(*args, **kwargs):
+                if snapshot:
+                    db.begin_snapshot()
                 current_device()
                 return view(*args, **kwargs)
 
@@ -221,9 +234,14 @@ def current_device():
 
 
 def _checked_device(device):
-    """Refuse a revoked tablet, or one whose surveyor left; remember its surveyor."""
+    """Refuse a revoked tablet, one whose token expired, or one whose surveyor left; remember
+    its surveyor."""
+    from server.devices.service import token_expired
+
     if device.revoked_at is not None:
         raise DomainError("auth.device_revoked")
+    if token_expired(db.session(), device):
+        raise DomainError("auth.device_token_expired")
     g.person = db.session().get(Person, device.person_id)
     if g.person is None or not g.person.active:
         raise DomainError("auth.device_revoked", "The surveyor of this tablet is no longer active.")

@@ -3,6 +3,7 @@
 from sqlalchemy import text
 
 from server.accounts.models import AccessToken
+from tests.conftest import TEST_PASSWORD
 
 
 def test_login_gives_a_token_that_works_until_logout(client, make_person, login):
@@ -65,37 +66,60 @@ def test_a_role_outside_the_allowed_ones_gets_403(client, make_person, make_vill
     assert response.status_code == 403 and response.json["code"] == "auth.forbidden"
 
 
-def test_five_wrong_passwords_lock_the_account_for_a_while(client, session, make_person):
-    person = make_person("city")
-    for _ in range(5):
-        wrong = client.post("/api/v1/auth/login", json={"username": person.username, "password": "guess"})
-        assert wrong.status_code == 401
-    locked = client.post("/api/v1/auth/login", json={"username": person.username, "password": "correct horse battery"})
-    assert locked.status_code == 429 and locked.json["code"] == "auth.locked"
-    assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60 + 1
-    # once the lock has run out, the right password works and the count starts again
-    session.execute(text("UPDATE people SET locked_until = now() - interval '1 second' WHERE id = :id"),
-                    {"id": person.id})
-    ok = client.post("/api/v1/auth/login", json={"username": person.username, "password": "correct horse battery"})
-    assert ok.status_code == 200
-    assert session.execute(text("SELECT failed_logins, locked_until FROM people WHERE id = :id"),
-                           {"id": person.id}).one() == (0, None)
+def _try(client, username, password, address):
+    return client.post("/api/v1/auth/login", json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
 
 
-def test_a_right_password_resets_the_count(client, session, make_person):
+def test_wrong_passwords_slow_the_account_down_and_never_lock_it(client, make_person):
+    """A stranger guessing `city`'s password makes the stranger wait, doubling; the clerk at an
+    address the account logged in from before still gets in with the right password."""
     person = make_person("city")
-    for _ in range(4):
-        client.post("/api/v1/auth/login", json={"username": person.username, "password": "guess"})
-    assert client.post("/api/v1/auth/login", json={"username": person.username,
-                                                    "password": "correct horse battery"}).status_code == 200
-    for _ in range(4):
-        client.post("/api/v1/auth/login", json={"username": person.username, "password": "guess"})
-    assert client.post("/api/v1/auth/login", json={"username": person.username,
-                                                    "password": "correct horse battery"}).status_code == 200
+    assert _try(client, person.username, TEST_PASSWORD, "10.1.0.1").status_code == 200  # the clerk's office
+    answers = [_try(client, person.username, f"guess{i}", "10.66.0.1") for i in range(8)]
+    assert [a.status_code for a in answers[:5]] == [401] * 5
+    slowed = answers[5]
+    assert slowed.status_code == 429 and slowed.json["code"] == "auth.backoff"
+    assert 1 <= int(slowed.headers["Retry-After"]) <= 900
+    # The stranger waits even with the right password (that is what makes guessing slow) …
+    assert _try(client, person.username, TEST_PASSWORD, "10.66.0.1").json["code"] == "auth.backoff"
+    # … and so does any other new address: the guesses of many addresses add up,
+    assert _try(client, person.username, TEST_PASSWORD, "10.77.0.1").json["code"] == "auth.backoff"
+    # but the clerk's own address answers only to its own count.
+    assert _try(client, person.username, TEST_PASSWORD, "10.1.0.1").status_code == 200
+
+
+def test_the_wait_doubles_and_runs_out(app, client, make_person, redis_conn):
+    person = make_person("city")
+    for i in range(5):
+        assert _try(client, person.username, f"guess{i}", "10.66.0.2").status_code == 401
+    from server.accounts import throttle
+
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "10.66.0.2"}):
+        keys = throttle._backoff_keys(person.username)[:2]
+    waits = []
+    for _ in range(3):
+        for key in keys:  # as if the wait had run out
+            redis_conn.hset(key, "last", 0)
+        assert _try(client, person.username, "guess", "10.66.0.2").status_code == 401
+        waits.append(int(_try(client, person.username, "guess", "10.66.0.2").headers["Retry-After"]))
+    assert waits == [2, 4, 8]
+    for key in keys:
+        redis_conn.hset(key, "last", 0)
+    assert _try(client, person.username, TEST_PASSWORD, "10.66.0.2").status_code == 200
+
+
+def test_unknown_and_known_usernames_answer_alike(client, make_person):
+    person = make_person("city")
+    known = [_try(client, person.username, f"guess{i}", "10.66.0.3") for i in range(7)]
+    unknown = [_try(client, "no-such-account", f"guess{i}", "10.66.0.4") for i in range(7)]
+    assert [(a.status_code, a.json, a.headers.get("Retry-After")) for a in known] == \
+           [(a.status_code, a.json, a.headers.get("Retry-After")) for a in unknown]
+    assert known[-1].json["code"] == "auth.backoff"
 
 
 def test_one_address_trying_many_accounts_must_wait(app, client, make_person, redis_conn):
-    """The lockout guards one account; the address throttle guards against spraying many."""
+    """The back-off guards one account; the address throttle guards against spraying many."""
     app.config["FAILED_ATTEMPTS_PER_ADDRESS"] = 3
     redis_conn.delete(f"{app.config['RQ_QUEUE_PREFIX']}throttle:login:127.0.0.1")
     try:
@@ -103,7 +127,7 @@ def test_one_address_trying_many_accounts_must_wait(app, client, make_person, re
         for person in people[:3]:
             wrong = client.post("/api/v1/auth/login", json={"username": person.username, "password": "guess"})
             assert wrong.status_code == 401
-        # The fourth account is not locked, but this address has failed three times.
+        # The fourth account has no failure, but this address has failed three times.
         refused = client.post("/api/v1/auth/login", json={"username": people[3].username,
                                                            "password": "correct horse battery"})
         assert refused.status_code == 429 and refused.json["code"] == "auth.rate_limited"

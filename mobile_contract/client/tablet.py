@@ -215,9 +215,34 @@ class TabletClient:
         }, retry=False, request_schema="enroll_request", response_schema="enroll_response")
         with self.store.transaction():
             self.store.set("device_id", answer["device_id"])
-            self.store.set("token", answer["token"])
             self.store.set("device_name", device_name)
+            self._keep_token(answer)
+        return answer
+
+    def _keep_token(self, answer: dict) -> None:
+        self.store.set("token", answer["token"])
+        self.store.set("token_issued_at", self.clock().isoformat())
+        self.store.set("token_expires_at", answer.get("expires_at"))
         self.api.token = answer["token"]
+
+    def token_renewal_due(self) -> bool:
+        """Whether half of the token's life has passed (a tablet that syncs renews long before
+        it expires; one left in a drawer past its expiry must be enrolled again)."""
+        issued, expires = self.store.get("token_issued_at"), self.store.get("token_expires_at")
+        if not expires:
+            return False  # the server did not say (nor does the manifest): nothing to renew
+        expires_at = dt.datetime.fromisoformat(expires)
+        if not issued:  # learnt from the manifest: renew in the last week
+            return self.clock() >= expires_at - dt.timedelta(days=7)
+        issued_at = dt.datetime.fromisoformat(issued)
+        return self.clock() >= issued_at + (expires_at - issued_at) / 2
+
+    def renew_token(self) -> dict:
+        """Trade the token for a new one with a new lifetime (the old one works a while more,
+        so an answer lost on the way is no harm: the next sync renews again)."""
+        answer = self.api.call("POST", "/devices/token", response_schema="enroll_response")
+        with self.store.transaction():
+            self._keep_token(answer)
         return answer
 
     def fetch_manifest(self) -> dict:
@@ -227,6 +252,12 @@ class TabletClient:
             raise ProtocolError(f"protocol version {manifest.get('protocol_version')!r} is not 1")
         with self.store.transaction():
             self.store.set("manifest", manifest)
+            expires = (manifest.get("device") or {}).get("token_expires_at")
+            known = self.store.get("token_expires_at")
+            if expires and (not known or dt.datetime.fromisoformat(known) != dt.datetime.fromisoformat(expires)):
+                # A token from before this store knew its expiry: the manifest says it.
+                self.store.set("token_expires_at", expires)
+                self.store.set("token_issued_at", None)
         return manifest
 
     def fetch_forms(self) -> list[tuple[str, str]]:
@@ -854,7 +885,9 @@ class TabletClient:
     # -- both ---------------------------------------------------------------------------------
 
     def sync(self, *, batch_size: int | None = None) -> SyncResult:
-        """Push the outbox, refresh the manifest, then pull."""
+        """Renew the token when due, push the outbox, refresh the manifest, then pull."""
+        if self.token_renewal_due():
+            self.renew_token()
         pushed = self.push(batch_size)
         self.fetch_manifest()
         pulled = self.pull()

@@ -17,18 +17,20 @@ class Login(MethodView):
     @blp.arguments(schemas.LoginSchema)
     @blp.response(200, schemas.TokenSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="auth.invalid_credentials")
-    @blp.alt_response(429, schema=ErrorSchema, description="auth.locked (this account) or auth.rate_limited "
-                      "(this address); Retry-After says when to try again")
+    @blp.alt_response(429, schema=ErrorSchema, description="auth.backoff (this account's wrong passwords) or "
+                      "auth.rate_limited (this address); Retry-After says when to try again")
     def post(self, args):
         """Log in with username and password; get an expiring bearer token."""
         ttl = dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
         throttle.check("login")
+        throttle.check_login(args["username"])
         try:
             token, access, person = service.log_in(db.session(), args["username"], args["password"], ttl)
         except service.LoginRefused:
-            g.commit_refusal = True  # the failure count is kept although the answer is a 401
             throttle.failed("login")
+            throttle.login_failed(args["username"])
             raise
+        throttle.login_succeeded(args["username"])
         return {"token": token, "expires_at": access.expires_at, "person": person}
 
 

@@ -18,34 +18,20 @@ def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = dt.timedelta(minutes=15)
-
-
 class LoginRefused(DomainError):
-    """A refused login whose bookkeeping (the failure count) must still be committed."""
+    """A wrong password, an unknown username or an inactive account: one answer for all."""
 
 
 def log_in(session: Session, username: str, password: str, ttl: dt.timedelta) -> tuple[str, AccessToken, Person]:
     """Check the password and issue a new bearer token; only its hash is stored.
 
-    Five wrong passwords in a row lock the account for 15 minutes (auth.locked, with
-    Retry-After), so a password cannot be guessed at the speed of the network.
+    Guessing is slowed at the edge (server/accounts/throttle.py: a back-off per account and
+    address), not by locking the account: a lock let anyone keep the bureau out.
     """
-    person = session.scalar(select(Person).where(Person.username == username).with_for_update())
+    person = session.scalar(select(Person).where(Person.username == username))
     now = session.scalar(select(func.now()))
-    if person is not None and person.locked_until is not None and person.locked_until > now:
-        wait = int((person.locked_until - now).total_seconds()) + 1
-        raise DomainError("auth.locked", f"Too many wrong passwords; try again in {wait // 60 + 1} minutes.",
-                          headers={"Retry-After": str(wait)})
     if not verify_password(person.password_hash if person else None, password) or not person.active:
-        if person is not None:
-            person.failed_logins += 1
-            if person.failed_logins >= MAX_FAILED_LOGINS:
-                person.failed_logins, person.locked_until = 0, now + LOCKOUT
-            session.flush()
         raise LoginRefused("auth.invalid_credentials")
-    person.failed_logins, person.locked_until = 0, None
     if needs_rehash(person.password_hash):
         person.password_hash = hash_password(password)
     token = secrets.token_urlsafe(32)

@@ -15,10 +15,33 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from server.accounts.scope import Scope
+from server.attachments import queries
 from server.errors import DomainError, FieldError
 from server.sync.models import Attachment
 
 HEX = re.compile(r"^[0-9a-f]{64}$")
+
+# What a certificate, a receipt or a visit's photo is: images and PDF, known by their first
+# bytes (the Content-Type a client sends is its own claim). Anything else (HTML, SVG with its
+# scripts, an executable) is refused; what is stored is served as a download, never inline.
+TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic",
+         "application/pdf": "pdf"}
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1")
+
+
+def sniff_type(body: bytes) -> str | None:
+    """The content type of an image or PDF, from its bytes; None for anything else."""
+    if body.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if body.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if body[:4] == b"RIFF" and body[8:12] == b"WEBP":
+        return "image/webp"
+    if body[4:8] == b"ftyp" and body[8:12] in _HEIF_BRANDS:
+        return "image/heic"
+    if body.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
 
 
 def check_name(sha256: str) -> str:
@@ -33,14 +56,18 @@ def path_of(root: str, sha256: str) -> Path:
     return Path(root) / sha256[:2] / sha256
 
 
-def store(session: Session, root: str, sha256: str, body: bytes, content_type: str | None,
+def store(session: Session, root: str, sha256: str, body: bytes, person_id: int,
           device_id: uuid.UUID | None, max_bytes: int) -> bool:
-    """Keep the file; True when it is new. The file is written (atomically) before the row."""
+    """Keep the file and who uploaded it; True when the file is new. The file is written
+    (atomically) before the row; its type is the one its bytes show."""
     sha256 = check_name(sha256)
     if len(body) > max_bytes:
         raise DomainError("attachment.too_large", f"attachments are at most {max_bytes} bytes")
     if hashlib.sha256(body).hexdigest() != sha256:
         raise DomainError("attachment.hash_mismatch")
+    content_type = sniff_type(body)
+    if content_type is None:
+        raise DomainError("attachment.unsupported_type")
     target = path_of(root, sha256)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +79,14 @@ def store(session: Session, root: str, sha256: str, body: bytes, content_type: s
     result = session.execute(insert(Attachment).values(
         sha256=sha256, size=len(body), content_type=content_type, device_id=device_id,
     ).on_conflict_do_nothing().returning(Attachment.sha256))
-    return result.first() is not None
+    new = result.first() is not None
+    queries.record_upload(session, sha256, person_id, device_id)
+    return new
+
+
+def download_type(row: Attachment) -> str:
+    """What a stored file is served as: its sniffed type, or bytes (rows from before the check)."""
+    return row.content_type if row.content_type in TYPES else "application/octet-stream"
 
 
 def find(session: Session, sha256: str) -> Attachment | None:
@@ -64,7 +98,11 @@ def referred_to_in(session: Session, scope: Scope, sha256: str) -> bool:
     it (a certificate, a visit's photo), a child's certificate photo, a case's evidence.
 
     The address is a hash, but hashes travel in records, receipts and conflicts: the photo of a
-    sick child's certificate is read where the child is, not by whoever learnt its hash.
+    sick child's certificate is read where the child is, not by whoever learnt its hash. A
+    submission that names a file counts only when a tablet of its village uploaded the file,
+    and a child's photo or a case's evidence only when a tablet of its village or staff whose
+    area holds it did: whoever learnt another town's hash cannot make that file readable in
+    their own scope by naming it.
     """
     if scope.everywhere:
         return True
@@ -74,15 +112,19 @@ def referred_to_in(session: Session, scope: Scope, sha256: str) -> bool:
     from server.sync.models import Submission
 
     ref = f"sha256:{check_name(sha256)}"
-    held = select(Child.id).where(Child.certificate_photo == ref, scope.villages(Child.village_code)).exists()
-    evidence = select(Case.id).where(Case.evidence == ref, scope.villages(Case.village_code)).exists()
-    if session.scalar(select(held | evidence)):
+    name = check_name(sha256)
+    named = {*session.scalars(select(Child.village_code).where(Child.certificate_photo == ref,
+                                                               scope.villages(Child.village_code))),
+             *session.scalars(select(Case.village_code).where(Case.evidence == ref, scope.villages(Case.village_code)))}
+    if named and (queries.uploaded_by_village_tablets(session, [name], named)
+                  or queries.uploaded_by_staff_of(session, name, named)):
         return True
     carried = session.execute(select(Submission.record_type, Submission.record_id).distinct()
                               .where(Submission.payload["attachments"].contains([ref]))).all()
+    villages = set()
     for record_type, record_id in carried:
         if record_type in sync_queries.TABLES:
             row = sync_queries.rows_of(session, record_type, [record_id]).get(record_id)
             if row is not None and scope.covers(row["village_code"]):
-                return True
-    return False
+                villages.add(row["village_code"])
+    return bool(queries.uploaded_by_village_tablets(session, [name], villages))

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from server import caps
 from server.cases import machine
 from server.cases.models import NOTICE_KINDS
 from server.db import INT4_MAX
 
 
-class CaseQuerySchema(ma.Schema):
+class CaseQuerySchema(caps.Capped, ma.Schema):
+    CAPS = {"status": caps.MAX_LIST_ITEMS}
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=INT4_MAX))
     page_size = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
     status = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(machine.STATUSES))),
@@ -85,7 +87,8 @@ class NoticeSchema(ma.Schema):
     rendered_at = ma.fields.DateTime(allow_none=True)
 
 
-class SupportPlanSchema(ma.Schema):
+class SupportPlanSchema(caps.Capped, ma.Schema):
+    CAPS = {"measures": caps.MAX_LIST_ITEMS}
     id = ma.fields.Integer(dump_only=True)
     case_id = ma.fields.Integer(dump_only=True)
     measures = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=200)), required=True,

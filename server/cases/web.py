@@ -1,6 +1,7 @@
 """The cases page (/cases/): a town's cases, the overdue ones and the rates, for supervisors.
 
-One static HTML file calling the JSON API with the person's token; nothing from a CDN.
+A static HTML page, its script and its style calling the JSON API with the person's token;
+nothing from a CDN, nothing inline (the Content-Security-Policy allows neither).
 """
 
 from __future__ import annotations
@@ -20,3 +21,7 @@ def init_app(app) -> None:
     @app.get("/cases/")
     def cases_page():
         return send_from_directory(PAGE, "index.html", max_age=0)
+
+    @app.get("/cases/<any('cases.js', 'cases.css'):filename>")
+    def cases_asset(filename: str):
+        return send_from_directory(PAGE, filename, max_age=0)

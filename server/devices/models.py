@@ -19,6 +19,11 @@ class Device(Base):
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     platform: Mapped[str | None] = mapped_column(String(50))
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False, unique=True)
+    # The token dies at token_expires_at unless the tablet renews it (POST /devices/token);
+    # the token it renewed with stays valid until previous_token_expires_at (a lost answer).
+    token_expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    previous_token_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
+    previous_token_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     enrolled_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
+import json
 import uuid
 
 import segno
-from flask import Response, request, url_for
+from flask import current_app, request
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -13,9 +15,16 @@ from server import db
 from server.accounts import throttle
 from server.accounts.models import Person, team_members, team_villages
 from server.devices import schemas, service
-from server.devices.models import Device, EnrollmentCode
+from server.devices.models import Device
 from server.errors import DomainError, not_found
-from server.http import Blueprint, ErrorSchema, current_person, current_scope
+from server.http import (
+    Blueprint,
+    ErrorSchema,
+    bearer_token,
+    current_device,
+    current_person,
+    current_scope,
+)
 
 blp = Blueprint("devices", __name__, description="Tablets: enrollment codes, enrollment, revocation")
 ISSUERS = ("city", "town_supervisor", "team_leader")
@@ -32,12 +41,29 @@ class Enroll(MethodView):
         """Trade a one-time enrollment code for a device id and token."""
         throttle.check("enroll")
         try:
-            device, token = service.enroll(db.session(), body["enrollment_code"], body["device_name"], body["platform"])
+            device, token = service.enroll(db.session(), body["enrollment_code"], body["device_name"], body["platform"],
+                                           _token_lifetime())
         except DomainError as refusal:
             if refusal.code == "devices.invalid_enrollment_code":
                 throttle.failed("enroll")  # codes cannot be guessed at the speed of the network
             raise
-        return {"device_id": str(device.id), "token": token}
+        return {"device_id": str(device.id), "token": token, "expires_at": device.token_expires_at}
+
+
+def _token_lifetime() -> dt.timedelta:
+    return dt.timedelta(days=current_app.config["DEVICE_TOKEN_DAYS"])
+
+
+@blp.route("/devices/token")
+class RenewToken(MethodView):
+    @blp.device_required()
+    @blp.response(200, schemas.EnrolledSchema)
+    def post(self):
+        """Renew this tablet's token before it expires; the old one works a short while more."""
+        device = current_device()
+        grace = dt.timedelta(minutes=current_app.config["DEVICE_TOKEN_GRACE_MINUTES"])
+        token = service.renew_token(db.session(), device, bearer_token(), _token_lifetime(), grace)
+        return {"device_id": str(device.id), "token": token, "expires_at": device.token_expires_at}
 
 
 @blp.route("/devices/enrollment-codes")
@@ -50,23 +76,17 @@ class EnrollmentCodes(MethodView):
         code, row = service.issue_code(db.session(), current_person(), current_scope(), body["surveyor_id"],
                                        dt.timedelta(hours=body["expires_in_hours"]))
         return {"id": row.id, "enrollment_code": code, "expires_at": row.expires_at, "surveyor_id": row.person_id,
-                "qr_png_url": url_for("devices.EnrollmentCodeQr", code_id=row.id, code=code)}
+                "qr_png_base64": _qr_png(code)}
 
 
-@blp.route("/devices/enrollment-codes/<int:code_id>/qr.png")
-class EnrollmentCodeQr(MethodView):
-    @blp.login_required(*ISSUERS)
-    @blp.arguments(schemas.QrQuerySchema, location="query")
-    @blp.response(200, content_type="image/png", description="a QR code of the server address and the code")
-    def get(self, args, code_id):
-        """Show an enrollment code as a QR code for the tablet to scan."""
-        row = db.session().get(EnrollmentCode, code_id)
-        if row is None or row.issued_by != current_person().id or not service.code_matches(row, args["code"]):
-            raise not_found("enrollment code")
-        payload = f'{{"server":"{request.host_url.rstrip("/")}/api/v1","enrollment_code":"{args["code"]}"}}'
-        out = io.BytesIO()
-        segno.make(payload, error="m").save(out, kind="png", scale=6)
-        return Response(out.getvalue(), mimetype="image/png", headers={"Cache-Control": "no-store"})
+def _qr_png(code: str) -> str:
+    """The QR code a tablet scans: the server's address and the code, as a base64 PNG. It is
+    made with the code, never fetched by a URL that carries it (access logs keep URLs)."""
+    payload = json.dumps({"server": f'{request.host_url.rstrip("/")}/api/v1', "enrollment_code": code},
+                         separators=(",", ":"))
+    out = io.BytesIO()
+    segno.make(payload, error="m").save(out, kind="png", scale=6)
+    return base64.b64encode(out.getvalue()).decode()
 
 
 @blp.route("/devices")

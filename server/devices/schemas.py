@@ -14,6 +14,8 @@ class EnrollSchema(ma.Schema):
 class EnrolledSchema(ma.Schema):
     device_id = ma.fields.String()
     token = ma.fields.String(metadata={"description": "send as Authorization: Bearer <token> on every call"})
+    expires_at = ma.fields.DateTime(metadata={"description": "when the token stops working unless renewed "
+                                                             "(POST /devices/token)"})
 
 
 class NewCodeSchema(ma.Schema):
@@ -26,11 +28,9 @@ class CodeSchema(ma.Schema):
     enrollment_code = ma.fields.String(metadata={"description": "shown once: only its hash is kept"})
     expires_at = ma.fields.DateTime()
     surveyor_id = ma.fields.Integer()
-    qr_png_url = ma.fields.String()
-
-
-class QrQuerySchema(ma.Schema):
-    code = ma.fields.String(required=True)
+    qr_png_base64 = ma.fields.String(metadata={
+        "description": "the QR code of the server address and the code, a base64 PNG; shown once, with the code "
+                       "(a code in a URL would land in access logs)"})
 
 
 class DeviceSchema(ma.Schema):

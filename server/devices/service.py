@@ -55,7 +55,8 @@ def code_matches(row: EnrollmentCode, code: str) -> bool:
     return secrets.compare_digest(row.code_hash, _hash(normalize_code(code)))
 
 
-def enroll(session: Session, code: str, device_name: str, platform: str | None) -> tuple[Device, str]:
+def enroll(session: Session, code: str, device_name: str, platform: str | None,
+           token_lifetime: dt.timedelta) -> tuple[Device, str]:
     """Trade a valid code for a device id and token (once)."""
     row = session.scalar(
         select(EnrollmentCode).where(EnrollmentCode.code_hash == _hash(normalize_code(code))).with_for_update()
@@ -67,7 +68,7 @@ def enroll(session: Session, code: str, device_name: str, platform: str | None) 
                                       "ask your supervisor for a new code")], status=400)
     token = secrets.token_urlsafe(32)
     device = Device(id=uuid.uuid4(), person_id=row.person_id, name=device_name, platform=platform,
-                    token_hash=_hash(token))
+                    token_hash=_hash(token), token_expires_at=now + token_lifetime)
     session.add(device)
     session.flush()
     row.used_at = now
@@ -76,7 +77,31 @@ def enroll(session: Session, code: str, device_name: str, platform: str | None) 
 
 
 def device_for_token(session: Session, token: str) -> Device | None:
-    return session.scalar(select(Device).where(Device.token_hash == _hash(token)))
+    """The tablet whose current token (or, shortly after a renewal, previous one) this is.
+    Whether it has expired is the caller's to judge (a distinct refusal for the tablet)."""
+    digest = _hash(token)
+    device = session.scalar(select(Device).where(Device.token_hash == digest))
+    if device is None:
+        device = session.scalar(select(Device).where(Device.previous_token_hash == digest,
+                                                     Device.previous_token_expires_at > func.now()))
+    return device
+
+
+def token_expired(session: Session, device: Device) -> bool:
+    return device.token_expires_at <= session.scalar(select(func.now()))
+
+
+def renew_token(session: Session, device: Device, used_token: str, lifetime: dt.timedelta,
+                grace: dt.timedelta) -> str:
+    """Give the tablet a new token with a new lifetime. The token it asked with stays valid for
+    `grace`: if the answer is lost on a weak network, the tablet still has a way in (and asks
+    again with it)."""
+    token = secrets.token_urlsafe(32)
+    now = session.scalar(select(func.now()))
+    device.previous_token_hash, device.previous_token_expires_at = _hash(used_token), now + grace
+    device.token_hash, device.token_expires_at = _hash(token), now + lifetime
+    session.flush()
+    return token
 
 
 def revoke(session: Session, device_id: uuid.UUID, by: Person) -> None:

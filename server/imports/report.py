@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
+
+from server import spreadsheets
 
 REPORT_HEADER = ["行号", "列", "字段", "错误代码", "说明", "内容"]
 
@@ -15,11 +16,8 @@ def _cells(problems: Iterable) -> Iterable[list]:
 
 
 def as_csv(problems: Iterable) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(REPORT_HEADER)
-    writer.writerows(_cells(problems))
-    return out.getvalue().encode("utf-8-sig")
+    # The rows quote the file's own cells: a formula in the roster must not become one here.
+    return spreadsheets.csv_bytes([REPORT_HEADER, *_cells(problems)])
 
 
 def as_xlsx(problems: Iterable, title: str = "错误报告") -> bytes:
@@ -29,7 +27,7 @@ def as_xlsx(problems: Iterable, title: str = "错误报告") -> bytes:
     sheet = workbook.create_sheet(title[:31])
     sheet.append(REPORT_HEADER)
     for row in _cells(problems):
-        sheet.append(row)
+        sheet.append(spreadsheets.xlsx_row(sheet, row))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -42,17 +42,20 @@ def create_import(session: Session, *, kind: str, filename: str, content: bytes,
         raise DomainError("auth.forbidden", "Only the city bureau imports the school register.")
     if person is not None and person.role not in UPLOAD_ROLES:
         raise DomainError("auth.forbidden")
+    table = None
     try:
-        table = reading.read_table(filename, content, kind)
+        if not content:
+            raise reading.FileProblem("import.empty_file", "The file is empty.")
+        file_format = reading.sniff_format(filename, content)
+        if file_format == "xlsx":
+            # Only the zip directory is read here: a workbook is inflated and parsed in the
+            # worker, whose memory a bomb cannot share with the web requests.
+            reading.check_xlsx_directory(content)
+        else:
+            table = reading.read_table(filename, content, kind)
     except reading.FileProblem as problem:
         raise DomainError(problem.code, problem.message) from problem
-    columns = headers.map_columns(table.header, kind)
-    required = headers.ROSTER_REQUIRED if kind == "roster" else headers.REGISTER_REQUIRED
-    missing = columns.missing(required)
-    if kind == "roster" and "village" not in columns.positions and "village_code" not in columns.positions:
-        missing.append("village")
-    if kind == "register" and "school_name" not in columns.positions and "school_code" not in columns.positions:
-        missing.append("school_name")
+    missing = [] if table is None else missing_columns(table, kind)
     if missing:
         raise DomainError("import.missing_columns", errors=[
             FieldError(headers.LABELS[name], "import.missing_column",
@@ -60,19 +63,31 @@ def create_import(session: Session, *, kind: str, filename: str, content: bytes,
             for name in missing
         ])
     imp = Import(
-        kind=kind, filename=(filename or "upload")[-200:], file_format=table.file_format,
-        encoding=table.encoding, file_sha256=hashlib.sha256(content).digest(), file_size=len(content),
+        kind=kind, filename=(filename or "upload")[-200:], file_format=file_format,
+        encoding=table and table.encoding, file_sha256=hashlib.sha256(content).digest(), file_size=len(content),
         uploaded_by=person.id if person else None,
         town_code=person.town_code if person is not None and person.role == "town_supervisor" else None,
-        as_of=as_of or dt.date.today(), rows_total=table.total, status="queued",
+        as_of=as_of or dt.date.today(), rows_total=table and table.total, status="queued",
     )
     session.add(imp)
     session.flush()
     queries.store_file(session, imp.id, content)
     if person is not None:
         audit.record(session, person.id, "import", "import", str(imp.id), remote_addr=remote_addr,
-                     kind=kind, filename=imp.filename, rows=table.total)
+                     kind=kind, filename=imp.filename, rows=table and table.total)
     return imp
+
+
+def missing_columns(table: reading.Table, kind: str) -> list[str]:
+    """The required columns the file's header lacks (by their internal names)."""
+    columns = headers.map_columns(table.header, kind)
+    required = headers.ROSTER_REQUIRED if kind == "roster" else headers.REGISTER_REQUIRED
+    missing = columns.missing(required)
+    if kind == "roster" and "village" not in columns.positions and "village_code" not in columns.positions:
+        missing.append("village")
+    if kind == "register" and "school_name" not in columns.positions and "school_code" not in columns.positions:
+        missing.append("school_name")
+    return missing
 
 
 # --- the job's work -----------------------------------------------------------------------------
@@ -154,6 +169,10 @@ def process_import(session: Session, vault: IdNumberVault, import_id: int, progr
     progress.phase("reading", status="running", started_at=dt.datetime.now(dt.UTC), error_code=None,
                    error_message=None)
     table = reading.read_table(imp.filename, content, imp.kind)
+    missing = missing_columns(table, imp.kind)
+    if missing:  # a workbook's header is first read here, in the worker
+        raise reading.FileProblem("import.missing_columns", "The file lacks required columns: "
+                                  + ", ".join(headers.LABELS[name] for name in missing) + ".")
     columns = headers.map_columns(table.header, imp.kind)
     progress.total = table.total
     watch = Stopwatch()

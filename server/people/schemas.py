@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from server import caps
 from server.db import INT4_MAX
 from server.people import statuses
 
@@ -16,7 +17,8 @@ class HouseholdQuerySchema(PageArgsSchema):
     survey_status = ma.fields.String(validate=ma.validate.OneOf(list(statuses.SURVEY_STATUSES)))
 
 
-class ChildQuerySchema(PageArgsSchema):
+class ChildQuerySchema(caps.Capped, PageArgsSchema):
+    CAPS = {"status": caps.MAX_LIST_ITEMS}
     village = ma.fields.String(validate=ma.validate.Regexp(r"^\d{12}$"))
     town = ma.fields.String(validate=ma.validate.Regexp(r"^\d{12}$"))
     household = ma.fields.UUID()

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
+from server import spreadsheets
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.campaigns import queries as campaign_queries
@@ -90,6 +91,7 @@ def build_xlsx(report: dict) -> bytes:
         cell.font = Font(bold=True)
     for row in [*report["rows"], report["total"]]:
         sheet.append([row[f] for f in fields])
+        spreadsheets.keep_text(sheet[sheet.max_row])  # names come from imported files
     sheet.append([])
     sheet.append(["目标", "", *([""] * len(COUNT_FIELDS)), *rates.TARGETS.values()])
     first_rate = len(fields) - len(rates.TARGETS) + 1

@@ -31,13 +31,11 @@ class Manifest(MethodView):
 
 @blp.route("/sync/changes")
 class Changes(MethodView):
+    @blp.device_required(snapshot=True)
     @blp.arguments(schemas.ChangesQuerySchema, location="query")
     @blp.response(200, schemas.ChangesSchema)
-    @blp.doc(security=[{"bearerAuth": []}])
     def get(self, args):
         """Page through the changes of this tablet's scope after a cursor."""
-        db.begin_snapshot()  # before anything else reads: the page and the hash share a snapshot
-        current_device()
         body = service.changes(db.session(), current_scope().village_codes, args["cursor"],
                                min(args["limit"], limits().max_page_size))
         return Response(service.dumps(body), mimetype="application/json")
@@ -58,12 +56,10 @@ class Push(MethodView):
 
 @blp.route("/sync/repair")
 class Repair(MethodView):
+    @blp.device_required(snapshot=True)
     @blp.arguments(schemas.RepairRequestSchema)
     @blp.response(200, schemas.RepairSchema)
-    @blp.doc(security=[{"bearerAuth": []}])
     def post(self, body):
         """Get what makes this tablet's copy equal to the server's."""
-        db.begin_snapshot()
-        current_device()
         answer = service.repair(db.session(), current_scope().village_codes, body["have"])
         return Response(service.dumps(answer), mimetype="application/json")

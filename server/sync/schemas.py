@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from server import caps
+
 
 class ConflictValueSchema(ma.Schema):
     value = ma.fields.Raw(allow_none=True)
@@ -83,9 +85,11 @@ class ReceiptsSchema(ma.Schema):
     receipts = ma.fields.List(ma.fields.Nested(ReceiptSchema))
 
 
-class RepairRequestSchema(ma.Schema):
+class RepairRequestSchema(caps.Capped, ma.Schema):
+    CAPS = {"have": caps.MAX_REPAIR_RECORDS}
     have = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True,
-                          metadata={"description": '{"<type>:<id>": version} of every record the device holds'})
+                          metadata={"description": '{"<type>:<id>": version} of every record the device holds '
+                                          f'(at most {caps.MAX_REPAIR_RECORDS})'})
 
 
 class RepairSchema(ma.Schema):

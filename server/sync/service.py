@@ -50,7 +50,8 @@ def manifest(session: Session, device: Device, person: Person, scope: Scope, lim
     return {
         "protocol_version": PROTOCOL_VERSION,
         "server_time": session.scalar(select(func.now())),
-        "device": {"device_id": str(device.id), "device_name": device.name},
+        "device": {"device_id": str(device.id), "device_name": device.name,
+                   "token_expires_at": device.token_expires_at.isoformat()},
         "surveyor": {"id": person.id, "username": person.username, "full_name": person.full_name,
                      "role": person.role, "line": person.line},
         "villages": [{"code": v[0], "name": v[1], "town_code": v[2], "town_name": v[3]} for v in villages],

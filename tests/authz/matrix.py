@@ -63,7 +63,7 @@ STAFF = frozenset({"city", "town_supervisor", "team_leader"})  # supervisors, re
 READERS = STAFF | {"school"}  # cases
 FILTERED = "filtered"
 V = "/api/v1"
-UPLOAD = "矩阵上传的照片".encode()
+UPLOAD = b"\x89PNG\r\n\x1a\n" + "矩阵上传的照片".encode()
 
 
 @dataclass(frozen=True)
@@ -273,11 +273,6 @@ def _own_export(w, a):
     return f"{V}/reports/exports/{w.a.exports.get(a, w.a.exports['city'])}"
 
 
-def _qr(w, a):
-    code_id, code = w.a.codes.get(a, w.a.codes["city"])
-    return f"{V}/devices/enrollment-codes/{code_id}/qr.png?code={code}"
-
-
 def _tile(layer, side, z=14):
     """The tile holding the town's "home" household (world.py puts it at the village's corner + 0.005°)."""
     lon, lat = (120.405, 32.505) if side == "a" else (120.605, 32.605)
@@ -300,6 +295,7 @@ MATRIX: tuple[Entry, ...] = (
     # Pages and documents: public, declared so that a new page is a decision, not an accident.
     Entry("GET", "/api/docs", EVERYONE, 200, (P("global", "/api/docs"),)),
     Entry("GET", "/api/docs/assets/<path:filename>", EVERYONE, 200, (P("global", "/api/docs/assets/swagger-ui.css"),)),
+    Entry("GET", "/api/docs/start.js", EVERYONE, 200, (P("global", "/api/docs/start.js"),)),
     Entry("GET", "/api/openapi.json", EVERYONE, 200, (P("global", "/api/openapi.json"),)),
     Entry("GET", "/static/<path:filename>", EVERYONE, 404, (P("global", "/static/app.js"),),
           note="Flask's default static route; the app has no static folder"),
@@ -310,6 +306,7 @@ MATRIX: tuple[Entry, ...] = (
     Entry("GET", "/supervisor/leaflet/<path:filename>", EVERYONE, 200, (P("global", "/supervisor/leaflet/leaflet.js"),)),
     Entry("GET", "/cases", EVERYONE, 302, (P("global", "/cases"),)),
     Entry("GET", "/cases/", EVERYONE, 200, (P("global", "/cases/"),)),
+    Entry("GET", "/cases/<any('cases.js', 'cases.css'):filename>", EVERYONE, 200, (P("global", "/cases/cases.js"),)),
     Entry("GET", f"{V}/health", EVERYONE, 200, (P("global", f"{V}/health"),)),
 
     # Accounts
@@ -449,10 +446,8 @@ MATRIX: tuple[Entry, ...] = (
         out=422, except_={("team_leader", "in_line"): 422}, b_state=_codes_b,
         note="a code for someone of a team you do not manage (another town's, the other line's) is answered "
              "like an unknown id: the tablet would speak for them"),
-    Entry("GET", f"{V}/devices/enrollment-codes/<int:code_id>/qr.png", STAFF, 200, (
-        P("in", _qr),
-        P("out", lambda w, a: "{}/devices/enrollment-codes/{}/qr.png?code={}".format(V, *w.b.codes["town_supervisor"]))),
-        except_={("city", "out"): 404}, note="only the issuer sees a code's QR, the city included"),
+    Entry("POST", f"{V}/devices/token", TABLETS, 200, (P("global", f"{V}/devices/token"),),
+          note="a tablet renews its own token; the old one works a while more"),
     Entry("GET", f"{V}/devices/surveyors", STAFF, 200, (
         P("in", lambda w, a: f"{V}/devices/surveyors?village={w.a.village.code}", shows=_shows_a),
         P("out", lambda w, a: f"{V}/devices/surveyors?village={w.b.village.code}"),
@@ -470,9 +465,9 @@ MATRIX: tuple[Entry, ...] = (
         P("in", f"{V}/sync/repair", json=lambda w, a: {"have": {}}, shows=_shows_a),
         P("out", f"{V}/sync/repair", json=lambda w, a: {"have": {f"child:{w.b.children['pupil'].id}": 1}})),
         out=FILTERED),
-    Entry("PUT", f"{V}/attachments/<sha256>", PEOPLE_AND_TABLETS, 201, (
+    Entry("PUT", f"{V}/attachments/<sha256>", STAFF | TABLETS, 201, (
         P("global", f"{V}/attachments/{hashlib.sha256(UPLOAD).hexdigest()}", raw=lambda w, a: UPLOAD),),
-          note="upload only; the body is checked against the address"),
+          note="upload only (tablets and staff); the body is checked against the address and for its type"),
     Entry("GET", f"{V}/attachments/<sha256>", STAFF, 200, (
         P("in", lambda w, a: f"{V}/attachments/{w.a.attachments['certificate']}", shows=_shows_a),
         P("in_submitted", lambda w, a: f"{V}/attachments/{w.a.attachments['submitted']}", shows=_shows_a),

@@ -151,7 +151,7 @@ def _token(session: Session, person: Person) -> dict:
 
 def _enroll(session: Session, issuer: Person, surveyor: Person, name: str):
     code, _row = devices.issue_code(session, issuer, scope_of(session, issuer), surveyor.id, dt.timedelta(hours=4))
-    return devices.enroll(session, code, name, "test")
+    return devices.enroll(session, code, name, "test", dt.timedelta(days=30))
 
 
 def _child(session: Session, vault, household: Household, name: str, number: str, birth: dt.date, **fields) -> Child:
@@ -172,6 +172,9 @@ def _import(session: Session, vault, kind: str, filename: str, content: bytes, p
     imports.process_import(session, vault, imp.id, imports.Progress(lambda **_values: None))
     session.flush()
     return imp.id
+
+
+JPEG = b"\xff\xd8\xff\xe0"  # what makes the bytes a photo to the upload check
 
 
 def build(session: Session, vault, attachments_dir: str, max_attachment: int) -> World:
@@ -291,9 +294,9 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
 
     # Attachments: certificate photos referred to by each town's pupil.
     for side, label in ((a, a_marker), (b, marker)):
-        body = f"证明照片 {label} {secrets.token_hex(8)}".encode()
+        body = JPEG + f"证明照片 {label} {secrets.token_hex(8)}".encode()
         sha = hashlib.sha256(body).hexdigest()
-        attachments.store(session, attachments_dir, sha, body, "image/jpeg", None, max_attachment)
+        attachments.store(session, attachments_dir, sha, body, city.id, None, max_attachment)
         side.children["pupil"].certificate_photo = f"sha256:{sha}"
         side.attachments["certificate"] = sha
     session.flush()
@@ -342,9 +345,9 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
     # A visit photo each tablet uploaded and pushed with a household survey: the submission is
     # the only record that refers to it.
     for side, label, device in ((a, a_marker, tablet), (b, marker, b_device)):
-        body = f"走访照片 {label} {secrets.token_hex(8)}".encode()
+        body = JPEG + f"走访照片 {label} {secrets.token_hex(8)}".encode()
         sha = hashlib.sha256(body).hexdigest()
-        attachments.store(session, attachments_dir, sha, body, "image/jpeg", device.id, max_attachment)
+        attachments.store(session, attachments_dir, sha, body, device.person_id, device.id, max_attachment)
         household = side.households["astray"]
         receipt, = pushing.push(session, device, side.people["surveyor"], scope_of(session, side.people["surveyor"]),
                                 vault, [{

@@ -217,7 +217,7 @@ class FakeServer:
             code = f"CODE-{next(self._ids)}"
             self.codes.add(code)
             return 201, {"enrollment_code": code, "expires_at": TIME, "surveyor_id": payload["surveyor_id"],
-                         "qr_png_url": f"/api/v1/devices/enrollment-codes/{code}/qr.png"}, "enrollment_code_response"
+                         "qr_png_base64": "iVBORw0KGgo="}, "enrollment_code_response"
         return 404, {"code": "request.not_found", "message": "no route", "errors": []}, None
 
     def _manifest(self, device: str) -> dict:

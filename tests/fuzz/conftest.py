@@ -110,9 +110,10 @@ def _seed(app, conn, files_dir) -> World:
     session.execute(update(Child).where(Child.id.in_(suspected))
                     .values(enrollment_status="suspected_out_of_school", school_id=None, school_name=None))
     cases_demo.field_results(session, TODAY)
-    photo = b"\x89PNG fuzz attachment"
+    photo = b"\x89PNG\r\n\x1a\n fuzz attachment"
     photo_sha = hashlib.sha256(photo).hexdigest()
-    attachments.store(session, app.config["ATTACHMENTS_DIR"], photo_sha, photo, "image/png", None,
+    city = session.scalar(select(Person.id).where(Person.role == "city").order_by(Person.id).limit(1))
+    attachments.store(session, app.config["ATTACHMENTS_DIR"], photo_sha, photo, city, None,
                       app.config["ATTACHMENT_MAX_BYTES"])
     children = session.execute(select(Child.id, Child.village_code).order_by(Child.village_code, Child.id)).all()
     (first, village), (second, _) = children[0], children[1]

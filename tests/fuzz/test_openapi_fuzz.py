@@ -48,7 +48,7 @@ TABLET_OPERATIONS = {
     "POST /api/v1/devices/enroll", "GET /api/v1/sync/manifest", "GET /api/v1/sync/changes",
     "POST /api/v1/sync/push", "POST /api/v1/sync/repair", "GET /api/v1/forms",
     "GET /api/v1/forms/{form_id}/versions/{version}", "GET /api/v1/forms/{form_id}/versions/{version}/xform",
-    "PUT /api/v1/attachments/{sha256}", "HEAD /api/v1/attachments/{sha256}",
+    "PUT /api/v1/attachments/{sha256}", "HEAD /api/v1/attachments/{sha256}", "POST /api/v1/devices/token",
 }
 
 

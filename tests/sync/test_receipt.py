@@ -56,5 +56,8 @@ def test_each_refusal_has_its_stable_code(make, code):
 
 def test_missing_attachments_are_those_the_server_does_not_hold():
     submission = {"attachments": ["sha256:" + "a" * 64, "sha256:" + "b" * 64]}
-    assert receipt.missing_attachments(submission, {"a" * 64}) == ["sha256:" + "b" * 64]
-    assert receipt.missing_attachments({}, set()) == []
+    # A file counts for the record's village only when a tablet of that village sent it.
+    assert receipt.missing_attachments(submission, {("a" * 64, "320685001001")}, "320685001001") == ["sha256:" + "b" * 64]
+    assert receipt.missing_attachments(submission, {("a" * 64, "320685001002")}, "320685001001") == [
+        "sha256:" + "a" * 64, "sha256:" + "b" * 64]
+    assert receipt.missing_attachments({}, set(), "320685001001") == []

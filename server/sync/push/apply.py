@@ -186,7 +186,7 @@ def merge_one(ctx: Context, known: Known, writes: Writes, submission: dict, subm
                                             merging.FieldOutcome(outcome.field, "conflict", outcome.value, (mine,)),
                                             ciphers))
     receipt = receipts.accepted(submission_id, record_type, record_id, row["version"], result.status, kept,
-                                receipts.missing_attachments(submission, known.attachments))
+                                receipts.missing_attachments(submission, known.attachments, row["village_code"]))
     writes.submissions.append({
         "submission_id": submission_id, "device_id": ctx.device.id, "person_id": ctx.person.id,
         "device_seq": submission["device_seq"], "received_at": ctx.received_at, "content_sha256": content,

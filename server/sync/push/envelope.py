@@ -8,6 +8,7 @@ import hashlib
 import uuid
 from typing import Any
 
+from server import caps
 from server.people.protection import IdNumberVault, child_subject, marker
 from server.sync import records
 from sync.records import RECORD_TYPES, canonical
@@ -63,6 +64,9 @@ def shape(submission: Any) -> tuple[uuid.UUID, dict]:
     if not isinstance(attachments, list) or not all(
             isinstance(a, str) and a.startswith("sha256:") and len(a) == 71 for a in attachments):
         raise Refusal("sync.invalid_submission", 'attachments are "sha256:<64 hex>" strings', "attachments")
+    if len(attachments) > caps.MAX_SUBMISSION_ATTACHMENTS:
+        raise Refusal("sync.invalid_submission", f"at most {caps.MAX_SUBMISSION_ATTACHMENTS} attachments",
+                      "attachments")
     location = submission.get("location")
     if location is not None and not (isinstance(location, dict) and all(
             isinstance(location.get(k), int | float) and not isinstance(location.get(k), bool)

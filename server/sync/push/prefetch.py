@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from server.attachments import queries as attachment_queries
 from server.sync import queries, records
-from server.sync.push import queries as push_queries
 from server.sync.push.envelope import Refusal
 
 Key = tuple[str, uuid.UUID]
@@ -28,7 +28,7 @@ class Known:
     base_rows: dict[tuple[str, uuid.UUID, int], dict] = field(default_factory=dict)
     # (type, id, field) -> {"id", "values", "village_code", "new"}: open conflicts, and new ones
     conflicts: dict[tuple[str, uuid.UUID, str], dict] = field(default_factory=dict)
-    attachments: set[str] = field(default_factory=set)
+    attachments: set[tuple[str, str]] = field(default_factory=set)  # (sha256, village) a village's tablet sent
 
     def snapshot(self) -> tuple:
         return dict(self.rows), dict(self.field_states), {k: dict(v) for k, v in self.conflicts.items()}
@@ -81,7 +81,10 @@ def prefetch(session: Session, known: Known, items: list[tuple[dict, dict]]) -> 
                 "id": c.id, "values": list(c.values), "village_code": c.village_code, "new": False}
     hashes = {a.removeprefix("sha256:") for s, _ in items for a in (s.get("attachments") or [])}
     if hashes:
-        known.attachments = push_queries.attachments_present(session, hashes)
+        # (sha256, village): a file counts for a record only when a tablet of its village sent it.
+        known.attachments = attachment_queries.uploaded_by_village_tablets(
+            session, hashes, {row["village_code"] for row in known.rows.values() if row}
+            | {r.get("village_code") for _, r in items if isinstance(r.get("village_code"), str)})
 
 
 def current(session: Session, known: Known, key: Key) -> dict | None:

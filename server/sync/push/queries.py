@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Boolean, bindparam, case, select, update
+from sqlalchemy import Boolean, bindparam, case, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from server.records import registry
-from server.sync.models import Attachment, Conflict, FieldStates, Submission
-
-
-def attachments_present(session: Session, hashes: set[str]) -> set[str]:
-    return set(session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(hashes))))
+from server.sync.models import Conflict, FieldStates, Submission
 
 
 def insert_records(session: Session, record_type: str, rows: list[dict]) -> int:

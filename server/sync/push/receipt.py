@@ -55,6 +55,6 @@ def internal_error(submission: Any) -> dict:
                                   "message": "the server could not apply this submission; it has been logged"}])
 
 
-def missing_attachments(submission: dict, present: set[str]) -> list[str]:
-    """The files the submission names that the server does not hold yet."""
-    return [a for a in submission.get("attachments") or [] if a.removeprefix("sha256:") not in present]
+def missing_attachments(submission: dict, present: set[tuple[str, str]], village_code: str) -> list[str]:
+    """The files the submission names that no tablet of the record's village has sent yet."""
+    return [a for a in submission.get("attachments") or [] if (a.removeprefix("sha256:"), village_code) not in present]
