@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import survey_forms
+from server import disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.audit import service as audit
@@ -38,21 +39,36 @@ def _labels(session: Session, conflicts: list[Conflict]) -> dict[tuple[str, uuid
     return out
 
 
-def describe(session: Session, conflict: Conflict, labels: dict | None = None) -> dict:
+def _shown(viewer: str, record_type: str, field: str, entry: dict | None) -> dict | None:
+    """A value of the conflict (or its resolution) as the viewer may see that field: an ID
+    number's digits masked like everywhere else, an absent field without its value, and never
+    a stored ciphertext."""
+    if entry is None:
+        return None
+    out = {k: v for k, v in entry.items() if k not in ("value", "cipher")}
+    shown = disclosure.show(viewer, record_type, {field: entry.get("value")})
+    if field in shown:
+        out["value"] = shown[field]
+    return out
+
+
+def describe(session: Session, conflict: Conflict, viewer: str, labels: dict | None = None) -> dict:
     labels = _labels(session, [conflict]) if labels is None else labels
+    label_field = _LABEL_COLUMNS.get(conflict.record_type)
+    label = labels.get((conflict.record_type, conflict.record_id))
     return {
         "conflict_id": str(conflict.id),
         "record": {"type": conflict.record_type, "id": str(conflict.record_id), "village_code": conflict.village_code},
-        "record_label": labels.get((conflict.record_type, conflict.record_id)),
+        "record_label": disclosure.show(viewer, conflict.record_type, {label_field: label}).get(label_field),
         "field": conflict.field,
-        "values": conflict.values,
+        "values": [_shown(viewer, conflict.record_type, conflict.field, v) for v in conflict.values],
         "status": conflict.status,
         "created_at": conflict.created_at,
-        "resolution": conflict.resolution,
+        "resolution": _shown(viewer, conflict.record_type, conflict.field, conflict.resolution),
     }
 
 
-def list_conflicts(session: Session, scope: Scope, status: str | None, village: str | None, page: int,
+def list_conflicts(session: Session, scope: Scope, viewer: str, status: str | None, village: str | None, page: int,
                    page_size: int) -> dict:
     query = select(Conflict).where(scope.villages(Conflict.village_code))
     if status:
@@ -63,7 +79,8 @@ def list_conflicts(session: Session, scope: Scope, status: str | None, village: 
     rows = session.scalars(query.order_by(Conflict.created_at, Conflict.id).offset((page - 1) * page_size)
                            .limit(page_size)).all()
     labels = _labels(session, rows)
-    return {"items": [describe(session, c, labels) for c in rows], "total": total, "page": page, "page_size": page_size}
+    return {"items": [describe(session, c, viewer, labels) for c in rows], "total": total, "page": page,
+            "page_size": page_size}
 
 
 def _field_definition(session: Session, record_type: str, field: str) -> survey_forms.CompiledForm | None:
@@ -116,4 +133,4 @@ def resolve(session: Session, scope: Scope, vault: IdNumberVault, person: Person
     audit.record(session, person.id, "change", conflict.record_type, str(conflict.record_id), remote_addr=remote_addr,
                  field=conflict.field, conflict_id=str(conflict.id), version=row["version"])
     session.flush()
-    return describe(session, conflict)
+    return describe(session, conflict, disclosure.viewer_of(person))

@@ -9,6 +9,7 @@ import uuid
 from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from server import disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.audit import service as audit
@@ -23,22 +24,23 @@ REVIEWERS = ("city", "town_supervisor", "team_leader")
 _EMPTY = (None, "", [])
 
 
-def _child_summary(row: dict | None, vault: IdNumberVault) -> dict | None:
+def _child_summary(row: dict | None, vault: IdNumberVault, viewer: str) -> dict | None:
     if row is None:
         return None
-    fields = records.fields_of("child", row, vault)
-    return {"id": str(row["id"]), "household_id": str(row["household_id"]), "village_code": row["village_code"],
-            "version": row["version"], "name": fields["name"], "gender": fields["gender"],
-            "birth_date": fields["birth_date"], "id_number": fields["id_number"],
-            "enrollment_status": fields["enrollment_status"]}
+    cipher = row.get("id_number_cipher")  # to_jsonb's hex form of the bytea
+    return disclosure.show(viewer, "child", {
+        "id": str(row["id"]), "household_id": str(row["household_id"]), "village_code": row["village_code"],
+        "version": row["version"], "name": row["name"], "gender": row["gender"], "birth_date": row["birth_date"],
+        "id_number": vault.decrypt(bytes.fromhex(cipher[2:])) if cipher else None,
+        "enrollment_status": row["enrollment_status"]})
 
 
-def describe(session: Session, candidate: DuplicateCandidate, vault: IdNumberVault) -> dict:
+def describe(session: Session, candidate: DuplicateCandidate, vault: IdNumberVault, viewer: str) -> dict:
     rows = sync_queries.rows_of(session, "child", [candidate.child_a, candidate.child_b])
     return {"id": candidate.id, "reason": candidate.reason, "status": candidate.status,
             "outcome": candidate.outcome, "village_code": candidate.village_code, "created_at": candidate.created_at,
-            "children": [_child_summary(rows.get(candidate.child_a), vault),
-                         _child_summary(rows.get(candidate.child_b), vault)]}
+            "children": [_child_summary(rows.get(candidate.child_a), vault, viewer),
+                         _child_summary(rows.get(candidate.child_b), vault, viewer)]}
 
 
 def _in_scope(scope: Scope):
@@ -53,15 +55,15 @@ def _in_scope(scope: Scope):
     return scope.villages(DuplicateCandidate.village_code) & ~elsewhere.exists()
 
 
-def list_candidates(session: Session, scope: Scope, vault: IdNumberVault, status: str | None, page: int,
-                    page_size: int) -> dict:
+def list_candidates(session: Session, scope: Scope, vault: IdNumberVault, viewer: str, status: str | None,
+                    page: int, page_size: int) -> dict:
     query = select(DuplicateCandidate).where(_in_scope(scope))
     if status:
         query = query.where(DuplicateCandidate.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(DuplicateCandidate.created_at, DuplicateCandidate.id)
                            .offset((page - 1) * page_size).limit(page_size)).all()
-    return {"items": [describe(session, c, vault) for c in rows], "total": total, "page": page,
+    return {"items": [describe(session, c, vault, viewer) for c in rows], "total": total, "page": page,
             "page_size": page_size}
 
 
@@ -81,7 +83,7 @@ def dismiss(session: Session, scope: Scope, vault: IdNumberVault, person: Person
     candidate.status, candidate.outcome = "resolved", "distinct"
     candidate.resolved_by, candidate.resolved_at = person.id, func.now()
     session.flush()
-    return describe(session, candidate, vault)
+    return describe(session, candidate, vault, disclosure.viewer_of(person))
 
 
 def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, candidate_id: int,
@@ -149,4 +151,4 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
     audit.record(session, person.id, "change", "child", str(survivor_id), remote_addr=remote_addr,
                  merged=str(loser_id), candidate=candidate.id)
     session.flush()
-    return describe(session, candidate, vault)
+    return describe(session, candidate, vault, disclosure.viewer_of(person))
