@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from sqlalchemy.orm import Session
 
@@ -338,6 +339,8 @@ def report_file(session: Session, person: Person, import_id: int, fmt: str,
     audit.record(session, person.id, "export", "import_report", str(imp.id), remote_addr=remote_addr,
                  format=fmt, rows=len(problems))
     stem = f"import-{imp.id}-{imp.kind}-problems"
+    viewer = disclosure.viewer_of(person)
+    problems = [SimpleNamespace(**problem_shown(viewer, problem_dict(p))) for p in problems]
     if fmt == "xlsx":
         return report.as_xlsx(problems), f"{stem}.xlsx"
     return report.as_csv(problems), f"{stem}.csv"

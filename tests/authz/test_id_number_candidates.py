@@ -95,3 +95,29 @@ def test_a_school_and_a_team_leader_cannot_rebuild_a_childs_id_number(client, wo
         everything += seen
     assert everything, "the test saw no masked number at all: it would pass on anything"
     assert count_candidates(everything, pupil.birth_date, pupil.gender) >= 100
+
+
+def test_problem_rows_stored_with_the_old_mask_are_shown_with_the_region_only(client, world, session):
+    """Bad rows' problems were stored with the first-6-last-4 mask; problems, the import's preview
+    and the downloaded report show them as the policy does now."""
+    from sqlalchemy import select, update
+
+    from server.imports.models import Import, ImportProblem
+
+    import_id = world.a.imports["roster"]
+    number = id_number.make("320685", dt.date(2016, 9, 9), 77)
+    old = number[:6] + "*" * 8 + number[-4:]
+    session.execute(update(ImportProblem).where(ImportProblem.import_id == import_id,
+                                                ImportProblem.column == "id_number").values(value=old))
+    imp = session.get(Import, import_id)
+    imp.problems_preview = [{**p, "value": old} if p["column"] == "id_number" else p for p in imp.problems_preview]
+    session.flush()
+    assert session.scalar(select(ImportProblem.id).where(ImportProblem.import_id == import_id,
+                                                         ImportProblem.column == "id_number")) is not None
+    for url in (f"{V}/imports/{import_id}/problems", f"{V}/imports/{import_id}",
+                f"{V}/imports/{import_id}/report?format=csv", f"{V}/imports/{import_id}/report?format=xlsx"):
+        response = client.get(url, headers=world.headers("town_supervisor"))
+        assert response.status_code == 200, url
+        text = readable(response.get_data())
+        assert old not in text, url
+        assert number[:6] + "*" * 12 in text, url
