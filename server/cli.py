@@ -58,12 +58,10 @@ def jobs_sweep():
 @with_appcontext
 def jobs_pending():
     """List the jobs asked for and not finished yet."""
-    from sqlalchemy import select
-
-    from server.jobs.models import OutboxJob
+    from server.jobs import queries
 
     with current_app.extensions["notoneless.db"].sessionmaker() as session:
-        for row in session.scalars(select(OutboxJob).order_by(OutboxJob.id)):
+        for row in queries.all_rows(session):
             click.echo(f"{row.id}\t{row.queue}\t{row.function}{tuple(row.args)}\tattempts={row.attempts}"
                        f"\tcreated={row.created_at:%Y-%m-%d %H:%M:%S}")
 
@@ -114,15 +112,15 @@ def tasks():
 @with_appcontext
 def tasks_generate(towns):
     """Build every team's visit list (safe to run again: tasks are upserted)."""
-    from sqlalchemy import select
-
+    from server.accounts.scope import Scope
     from server.db import database
     from server.maps.jobs import regenerate_town_tasks
-    from server.places.models import Town
+    from server.places import queries as places
 
     if not towns:
         with database().sessionmaker() as session:
-            towns = list(session.scalars(select(Town.code).order_by(Town.code)))
+            # every town with villages (one with none has no teams)
+            towns = [row.code for row in places.towns(session, Scope(True))]
     total = 0
     for code in towns:
         counts = regenerate_town_tasks(code)

@@ -3,9 +3,11 @@
 from rq import SimpleWorker
 
 from server import jobs
+from server.jobs.registry import job
 
 
-def record_in_redis(key: str, value: str) -> str:
+@job("tests.record_in_redis", queue="reports", own_session=False)
+def record_in_redis(app, key: str, value: str) -> str:
     """A job for these tests: leaves a mark a test can see."""
     from redis import Redis
 
@@ -21,13 +23,13 @@ def test_a_job_is_enqueued_only_after_commit(app, connection, redis_conn):
         q = jobs.queue("reports")
         q.empty()
         session = db.sessionmaker()
-        jobs.enqueue_after_commit(session, "reports", record_in_redis, "mark:committed", "yes")
+        jobs.enqueue_after_commit(session, "tests.record_in_redis", "mark:committed", "yes")
         assert q.count == 0  # not before the commit: a worker could not see the rows yet
         session.commit()
         assert q.count == 1
 
         other = db.sessionmaker()
-        jobs.enqueue_after_commit(other, "reports", record_in_redis, "mark:rolled-back", "yes")
+        jobs.enqueue_after_commit(other, "tests.record_in_redis", "mark:rolled-back", "yes")
         other.rollback()
         assert q.count == 1  # dropped with the transaction it belonged to
 
@@ -59,7 +61,7 @@ def test_a_job_asked_for_while_redis_is_down_waits_in_the_outbox(app, connection
         app.extensions["notoneless.redis"] = type(broken).from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
         try:
             session = db.sessionmaker()
-            jobs.enqueue_after_commit(session, "reports", record_in_redis, "mark:outbox", "ran")
+            jobs.enqueue_after_commit(session, "tests.record_in_redis", "mark:outbox", "ran")
             session.commit()  # no exception: the client hears that its request succeeded
         finally:
             app.extensions["notoneless.redis"] = broken
@@ -85,7 +87,7 @@ def test_a_failed_job_is_delivered_again_up_to_three_times(app, connection, redi
         q = jobs.queue("reports")
         q.empty()
         session = db.sessionmaker()
-        jobs.enqueue_after_commit(session, "reports", always_fails, 7)
+        jobs.enqueue_after_commit(session, "tests.always_fails", 7)
         session.commit()
         outcomes = []
         for _ in range(4):
@@ -97,5 +99,6 @@ def test_a_failed_job_is_delivered_again_up_to_three_times(app, connection, redi
         assert row.attempts == 2  # three deliveries in all; the row stays for someone to look at
 
 
-def always_fails(number: int):
+@job("tests.always_fails", queue="reports", own_session=False)
+def always_fails(app, number: int):
     raise RuntimeError(f"job {number} cannot succeed")

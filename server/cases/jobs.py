@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
+
 from server.cases import pdf, queries
 from server.cases.models import Notice
-from server.db import database
-from server.jobs import job_app
+from server.jobs.registry import job
 
 log = logging.getLogger(__name__)
 
 
-def render_notice(notice_id: int) -> str | None:
-    """Render a notice's PDF and store it (enqueued on "reports" after the notice commits)."""
-    app = job_app()
-    with app.app_context():
-        session = database().sessionmaker()
-        try:
-            status = render_notice_in(session, notice_id, app.config.get("NOTICE_ISSUER", "教育体育局"))
-            session.commit()
-            return status
-        finally:
-            session.close()
+@job("cases.render_notice", queue="reports")
+def render_notice(session, notice_id: int) -> str | None:
+    """Render a notice's PDF and store it (enqueued after the notice commits)."""
+    return render_notice_in(session, notice_id, current_app.config.get("NOTICE_ISSUER", "教育体育局"))
 
 
 def render_notice_in(session, notice_id: int, issuer: str) -> str | None:

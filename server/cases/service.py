@@ -170,9 +170,7 @@ def issue_notice(session: Session, scope: Scope, person: Person, case_id: int, k
                                   "person_id": person.id, "note": f"{NOTICE_KINDS[kind]} {notice.number_text}",
                                   "detail": {"notice_id": notice.id, "kind": kind}}])
     session.flush()
-    from server.cases import jobs
-
-    enqueue_after_commit(session, "reports", jobs.render_notice, notice.id)
+    enqueue_after_commit(session, "cases.render_notice", notice.id)
     if kind in LADDER_NOTICES and case.status == "escalated":
         # The written notice is the ladder's next rung (责令限期改正 → 告知书): issuing one on an
         # escalated case is that step, taken under the same rules as any other.

@@ -34,7 +34,7 @@ def run(kind: str, path: str, as_of: dt.date | None, now: bool) -> None:
             details = "; ".join(e.message for e in exc.errors)
             raise click.ClickException(f"{exc.code}: {exc.message} {details}".strip()) from exc
         if not now:
-            jobs.enqueue_after_commit(session, "imports", import_jobs.run_import, imp.id, job_timeout=3600,
+            jobs.enqueue_after_commit(session, "imports.run_import", imp.id,
                                       description=f"import {imp.id} ({kind})")
         session.commit()
         import_id, total = imp.id, imp.rows_total

@@ -9,19 +9,15 @@ from sqlalchemy.exc import OperationalError
 
 from server.db import database
 from server.imports import queries, reading, service
-from server.jobs import job_app
+from server.jobs.registry import job
 
 log = logging.getLogger(__name__)
 
 
-def run_import(import_id: int) -> dict | None:
-    """Process an uploaded roster or register (enqueued on "imports" after the upload commits)."""
-    app = job_app()
-    with app.app_context():
-        return _run(app, import_id)
-
-
-def _run(app, import_id: int) -> dict | None:
+# One transaction for the rows, progress on connections of its own: the work keeps its session.
+@job("imports.run_import", queue="imports", timeout=3600, own_session=False)
+def run_import(app, import_id: int) -> dict | None:
+    """Process an uploaded roster or register (enqueued after the upload commits)."""
     db = database()
     engine = db.engine
 

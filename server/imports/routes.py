@@ -9,7 +9,6 @@ from server import db, disclosure
 from server.audit.reads import items, personal_read
 from server.http import Blueprint, current_person, current_scope
 from server.imports import schemas, service
-from server.imports.jobs import run_import
 from server.imports.schemas import PageArgsSchema
 from server.jobs import enqueue_after_commit
 
@@ -37,7 +36,7 @@ def _upload(kind: str, files: dict, form: dict) -> dict:
                                 person=current_person(), as_of=form.get("as_of"),
                                 remote_addr=request.remote_addr)
     # The job runs once the upload has committed: a worker must find the import and its file.
-    enqueue_after_commit(session, "imports", run_import, imp.id, job_timeout=3600,
+    enqueue_after_commit(session, "imports.run_import", imp.id,
                          description=f"import {imp.id} ({kind})")
     return service.describe(imp)
 

@@ -56,26 +56,20 @@ def queue(name: str, app=None) -> Queue:
     return Queue(app.config["RQ_QUEUE_PREFIX"] + name, connection=redis_connection(app))
 
 
-def dotted_path(func) -> str:
-    path = f"{func.__module__}.{func.__qualname__}"
-    if "<" in path:
-        raise ValueError(f"{path} is not a module-level function; a worker could not import it")
-    return path
-
-
-def enqueue_after_commit(session: Session, queue_name: str, func, *args, job_timeout: int | None = None,
-                         description: str | None = None) -> None:
-    """Ask for `func(*args)` to run on a worker once `session` commits.
+def enqueue_after_commit(session: Session, name: str, *args, description: str | None = None) -> None:
+    """Ask for the job `name` (server/jobs/registry.py) to run with `args` once `session` commits.
 
     The outbox row is part of the transaction: it disappears with a rollback and survives a
     commit even if Redis is down.
     """
-    q = queue(queue_name)
-    path = dotted_path(func)
+    from server.jobs import registry
+
+    job = registry.get(name)
+    q = queue(job.queue)
     # RQ's listings show the outbox runner; the description says what it runs.
-    description = description or f"{path}({', '.join(map(repr, args))})"
-    options = {"description": description} | ({"job_timeout": job_timeout} if job_timeout else {})
-    row = OutboxJob(queue=queue_name, function=path, args=list(args), options=options)
+    description = description or f"{name}({', '.join(map(repr, args))})"
+    options = {"description": description} | ({"job_timeout": job.timeout} if job.timeout else {})
+    row = OutboxJob(queue=job.queue, function=name, args=list(args), options=options)
     session.add(row)
     session.info.setdefault("outbox_jobs", []).append((q, row))
 

@@ -23,11 +23,10 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.utils import import_attribute
-from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from server import jobs
+from server.jobs import queries, registry
 from server.jobs.models import OutboxJob
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ MAX_ATTEMPTS = 3
 
 
 def run_outbox_job(outbox_id: int):
-    """The RQ job: run the outbox row's function, then delete the row.
+    """The RQ job: run the outbox row's job (by its registered name), then delete the row.
 
     A row that is gone was finished by an earlier delivery: nothing to do.
     """
@@ -48,10 +47,10 @@ def run_outbox_job(outbox_id: int):
             if row is None:
                 log.info("outbox job %s already done", outbox_id)
                 return None
-            func, args = import_attribute(row.function), list(row.args)
-        result = func(*args)
+            job, args = registry.get(row.function), list(row.args)
+        result = job.run(*args)
         with sessionmaker() as session, session.begin():
-            session.execute(delete(OutboxJob).where(OutboxJob.id == outbox_id))
+            queries.delete_row(session, outbox_id)
         return result
 
 
@@ -67,10 +66,7 @@ def sweep(app=None, *, now: dt.datetime | None = None, grace_seconds: int | None
     counts = {"delivered": 0, "redelivered": 0, "waiting": 0, "given_up": 0, "cleared": 0}
     connection = jobs.redis_connection(app)
     with app.extensions["notoneless.db"].sessionmaker() as session, session.begin():
-        rows = session.scalars(
-            select(OutboxJob).where(OutboxJob.created_at < now - grace)
-            .order_by(OutboxJob.id).limit(500).with_for_update(skip_locked=True)
-        ).all()
+        rows = queries.rows_to_sweep(session, now - grace)
         for row in rows:
             outcome = _sweep_one(session, app, connection, row, now, stale)
             counts[outcome] += 1
@@ -93,7 +89,7 @@ def _sweep_one(session: Session, app, connection, row: OutboxJob, now: dt.dateti
     if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
         return "waiting"
     if status == JobStatus.FINISHED:
-        session.execute(delete(OutboxJob).where(OutboxJob.id == row.id))
+        queries.delete_row(session, row.id)
         return "cleared"
     if status == JobStatus.STARTED:
         beat = job.last_heartbeat or job.started_at
@@ -107,7 +103,7 @@ def _sweep_one(session: Session, app, connection, row: OutboxJob, now: dt.dateti
 
 
 def _mark(session: Session, row: OutboxJob, attempts: int, now: dt.datetime) -> None:
-    session.execute(update(OutboxJob).where(OutboxJob.id == row.id).values(attempts=attempts, delivered_at=now))
+    queries.mark_delivered(session, row.id, attempts, now)
 
 
 def sweep_quietly(app) -> None:

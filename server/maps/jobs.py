@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from server.accounts.scope import Scope
-from server.db import database
-from server.jobs import job_app
+from server.jobs.registry import job
 from server.maps import queries, tasks
 
 
-def regenerate_town_tasks(town_code: str) -> dict:
+@job("maps.regenerate_town_tasks", queue="maps")
+def regenerate_town_tasks(session, town_code: str) -> dict:
     """Rebuild the visit list of every team of a town; safe to run twice (tasks are upserted)."""
-    app = job_app()
-    with app.app_context():
-        session = database().sessionmaker()
-        try:
-            counts = {}
-            # the job acts for the supervisor who asked, already checked; each team only ever
-            # gets households of its own villages
-            for team_id in queries.teams_of_town(session, town_code):
-                counts[team_id] = len(tasks.generate(session, Scope(True), team_id, None))
-            session.commit()
-            return counts
-        finally:
-            session.close()
+    counts = {}
+    # the job acts for the supervisor who asked, already checked; each team only ever gets
+    # households of its own villages
+    for team_id in queries.teams_of_town(session, town_code):
+        counts[team_id] = len(tasks.generate(session, Scope(True), team_id, None))
+    return counts

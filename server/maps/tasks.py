@@ -70,13 +70,12 @@ def list_tasks(session: Session, scope: Scope, team_id: int, status: str | None)
 def enqueue_town(session: Session, scope: Scope, person, town_code: str) -> dict:
     """Queue the rebuild of every team's list in a town, once this request commits."""
     from server import jobs
-    from server.maps import jobs as map_jobs
 
     teams = queries.teams_of_town(session, town_code)
     allowed = person.role == "city" or (person.role == "town_supervisor" and person.town_code == town_code)
     if not allowed or not teams:
         raise DomainError("request.not_found")
-    jobs.enqueue_after_commit(session, "maps", map_jobs.regenerate_town_tasks, town_code)
+    jobs.enqueue_after_commit(session, "maps.regenerate_town_tasks", town_code)
     return {"town_code": town_code, "teams": len(teams), "queued": True}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import and_, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.scope import Scope
@@ -13,6 +13,7 @@ from server.imports.models import SuspectedDropout
 from server.people import statuses
 from server.people.models import Child
 from server.places.models import Town, Village
+from server.reports.models import ReportExport
 from server.schools.models import School
 
 GROUPS = ("village", "town", "school", "city")
@@ -128,3 +129,7 @@ def case_status_counts(session: Session, scope: Scope, today: dt.date) -> dict:
     ).one()
     return dict(zip(("open", "overdue", "returned", "exempted"), row, strict=True))
 
+
+def finish_export(session: Session, export_id: int, content: bytes) -> None:
+    session.execute(update(ReportExport).where(ReportExport.id == export_id)
+                    .values(content=content, status="done", finished_at=func.now()))

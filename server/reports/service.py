@@ -78,9 +78,7 @@ def request_export(session: Session, person: Person, by: str, town_code: str | N
     export = ReportExport(kind="rates", params={"by": by, "town": town_code}, created_by=person.id)
     session.add(export)
     session.flush()
-    from server.reports import jobs
-
-    enqueue_after_commit(session, "reports", jobs.build_export, export.id)
+    enqueue_after_commit(session, "reports.build_export", export.id)
     return export
 
 
