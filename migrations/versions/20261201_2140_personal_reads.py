@@ -1,14 +1,14 @@
 """Reads of personal data in the audit trail: the request, its filters, how many records and which
 
-Revision ID: 20261201_2045_personal_reads
-Revises: 0008
+Revision ID: 20261201_2140_personal_reads
+Revises: 20261201_2130_jobs_by_name
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "20261201_2045_personal_reads"
-down_revision = "0008"
+revision = "20261201_2140_personal_reads"
+down_revision = "20261201_2130_jobs_by_name"
 branch_labels = None
 depends_on = None
 
