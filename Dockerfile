@@ -7,6 +7,9 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# The notices' fonts (server/cases/pdf.py): a Song face for the text, a Hei face for the titles.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-arphic-uming fonts-wqy-zenhei \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 notoneless
 WORKDIR /app
 COPY pyproject.toml ./

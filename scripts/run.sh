@@ -10,6 +10,9 @@ PORT=${PORT:-8000}
 DEMO_SIZE=${DEMO_SIZE:-full}
 bash scripts/setup.sh
 set -a; . instance/notoneless.env; set +a
+# The demo county's notices are signed as Hai'an's would be; a county sets its own names in
+# instance/notoneless.env (README, Configuration).
+export COUNTY_NAME=${COUNTY_NAME:-海安市} NOTICE_NUMBER_PREFIX=${NOTICE_NUMBER_PREFIX:-海安教}
 CLI=.venv/bin/notoneless
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

@@ -67,8 +67,9 @@ if [ -z "$PYTHON" ]; then
 fi
 "$PYTHON" -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-# A TrueType CJK font reportlab can embed in the notices (Noto CJK is CFF, which it cannot).
-apt_install fonts-wqy-zenhei
+# TrueType CJK fonts reportlab can embed in the notices (Noto CJK is CFF, which it cannot): a
+# Song face for the text (AR PL UMing) and a Hei face for the titles (WenQuanYi Zen Hei).
+apt_install fonts-arphic-uming fonts-wqy-zenhei
 # Headless Chromium for the supervisor page's browser test (Playwright drives Debian's
 # package; it never downloads a browser).
 apt_install chromium

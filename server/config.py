@@ -39,10 +39,13 @@ def from_environment(env: os._Environ | dict | None = None) -> dict:
         "OUTBOX_GRACE_SECONDS": int(env.get("OUTBOX_GRACE_SECONDS", "30")),
         "JOB_HEARTBEAT_SECONDS": int(env.get("JOB_HEARTBEAT_SECONDS", "10")),
         "OUTBOX_STALE_SECONDS": int(env.get("OUTBOX_STALE_SECONDS", "120")),
-        # Notices (server/cases): the issuer's number prefix (海安教通 gives 海安教通〔2027〕0001号) and
-        # the name printed above the date; each county sets its own.
-        "NOTICE_NUMBER_PREFIX": env.get("NOTICE_NUMBER_PREFIX", "教通"),
-        "NOTICE_ISSUER": env.get("NOTICE_ISSUER", "教育体育局"),
+        # Notices (server/cases/notices.py): the county's name (海安市), the bureau that signs
+        # (default: the county's 教育体育局), the number prefix (海安教 gives 海安教返〔2027〕0001号,
+        # one series per kind), and the kinds the town government issues (comma-separated).
+        "COUNTY_NAME": env.get("COUNTY_NAME", ""),
+        "NOTICE_NUMBER_PREFIX": env.get("NOTICE_NUMBER_PREFIX", "教"),
+        "NOTICE_ISSUER": env.get("NOTICE_ISSUER", ""),
+        "NOTICE_TOWN_ISSUES": env.get("NOTICE_TOWN_ISSUES", "deadline,violation"),
     }
     return config
 

@@ -45,6 +45,7 @@ CODES: dict[str, tuple[int, str]] = {
     "import.missing_columns": (422, "The file lacks required columns; see errors."),
     "import.file_missing": (410, "The uploaded file is no longer stored."),
     "import.internal_error": (500, "The import failed on the server; it has been logged."),
+    "import.referral_decided": (409, "This referred row has been decided already."),
     # Maps (server/maps)
     "maps.unknown_layer": (404, "No such map layer."),
     "maps.invalid_tile": (400, "The tile address is outside the zoom's grid."),

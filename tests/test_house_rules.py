@@ -111,3 +111,5 @@ def test_every_revision_is_listed_and_new_ones_have_dated_names():
         assert re.fullmatch(r"20\d{6}_\d{4}_[a-z0-9_]+\.py", path.name), f"{path.name}: name it YYYYMMDD_HHMM_slug.py"
         revision = re.search(r'^revision = "([^"]+)"', path.read_text(), re.M).group(1)
         assert revision == path.stem, f"{path.name}: the revision id is the file's name ({path.stem})"
+        # alembic_version.version_num is a varchar(32)
+        assert len(revision) <= 32, f"{path.name}: a revision id has at most 32 characters"

@@ -62,7 +62,16 @@ def test_a_person_without_a_team_sees_nothing(client, two_towns, make_person, lo
     assert client.get("/api/v1/children", headers=headers).json["total"] == 0
 
 
-def test_school_account_sees_its_town(client, two_towns, make_school, make_person, login):
+def test_school_account_sees_only_its_students(client, two_towns, make_school, make_person, make_household,
+                                               make_child, login):
     a, b, a1, a2, b1 = two_towns
-    headers = login(make_person("school", school=make_school(b)))
+    school = make_school(b)
+    home = make_household(b1)
+    student = make_child(home, enrollment_status="enrolled_unconfirmed", school_id=school.id)
+    headers = login(make_person("school", school=school))
+    # Its students' villages, and within them its students only (b1 has four other children).
     assert _codes(client.get("/api/v1/villages", headers=headers)) == [b1.code]
+    children = client.get("/api/v1/children?page_size=100", headers=headers).json
+    assert [c["id"] for c in children["items"]] == [str(student.id)]
+    households = client.get("/api/v1/households?page_size=100", headers=headers).json
+    assert [h["id"] for h in households["items"]] == [str(home.id)]

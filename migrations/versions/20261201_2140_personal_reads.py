@@ -1,14 +1,14 @@
 """Reads of personal data in the audit trail: the request, its filters, how many records and which
 
 Revision ID: 20261201_2140_personal_reads
-Revises: 20261201_2130_jobs_by_name
+Revises: 20261201_2115_roster_referrals
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "20261201_2140_personal_reads"
-down_revision = "20261201_2130_jobs_by_name"
+down_revision = "20261201_2115_roster_referrals"
 branch_labels = None
 depends_on = None
 

@@ -1,25 +1,43 @@
-"""The one place that turns a person's role and assignments into the villages they may touch.
+"""The one place that turns a person's role and assignments into what they may see and manage.
 
-Every query that lists places or people takes a `Scope` and filters through
-`Scope.villages(column)`; nothing else decides who sees what.
+Every query that lists places or people takes a `Scope` and filters through it: villages
+(`Scope.villages(column)`), and within them the children and households (`Scope.children()`,
+`Scope.households()`), the cases (`Scope.cases()`), the teams whose visit lists one reads and
+the teams one manages (tablets, visit lists). Nothing else decides who sees what.
+
+The lines of responsibility (campaign.md): the city sees everything; a town supervisor its town
+and manages its town's teams; a team leader or surveyor sees its teams' villages, and a team
+leader manages the teams it leads (a surveyor manages none); a school sees its own students
+(children whose school is that school) and the cases about them or naming it as the school of
+a return, and no team's visit list.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Person, team_members, team_villages
+from server.accounts.models import Person, Team, team_members, team_villages
+from server.cases.models import Case
+from server.people.models import Child, Household
 from server.places.models import Village
-from server.schools.models import School
 
 
 @dataclass(frozen=True)
 class Scope:
     everywhere: bool
     village_codes: frozenset[str] = frozenset()
+    # A school's scope: within its villages, only children whose school is this one.
+    school_id: int | None = None
+    teams: frozenset[int] = frozenset()  # teams whose visit lists this person reads
+    managed_teams: frozenset[int] = frozenset()  # teams whose tablets and visit lists they manage
+
+    @property
+    def students_only(self) -> bool:
+        """Whether the scope holds a school's students rather than whole villages."""
+        return self.school_id is not None
 
     def villages(self, column) -> ColumnElement[bool]:
         """A filter on a village-code column that keeps only this scope's villages."""
@@ -32,29 +50,82 @@ class Scope:
     def covers(self, village_code: str | None) -> bool:
         return self.everywhere or village_code in self.village_codes
 
+    def children(self, child=Child) -> ColumnElement[bool]:
+        """A filter on children (the model or an alias with its columns) in this scope."""
+        if self.school_id is None:
+            return self.villages(child.village_code)
+        return and_(self.villages(child.village_code), child.school_id == self.school_id)
+
+    def covers_child(self, child) -> bool:
+        return self.covers(child.village_code) and (self.school_id is None or child.school_id == self.school_id)
+
+    def households(self, household=Household) -> ColumnElement[bool]:
+        """A filter on households in this scope: for a school, those where one of its students lives."""
+        if self.school_id is None:
+            return self.villages(household.village_code)
+        # IN, not a correlated EXISTS: the tiles compile this filter on its own into their SQL text.
+        homes = select(Child.household_id).where(Child.school_id == self.school_id)
+        return and_(self.villages(household.village_code), household.id.in_(homes))
+
+    def cases(self, case=Case) -> ColumnElement[bool]:
+        """A filter on cases: of children in scope, or (a school) naming it as the school of the return."""
+        if self.school_id is None:
+            return self.villages(case.village_code)
+        students = select(Child.id).where(Child.school_id == self.school_id)
+        return and_(self.villages(case.village_code),
+                    or_(case.child_id.in_(students), case.return_school_id == self.school_id))
+
+    def schools(self, school_id_column) -> ColumnElement[bool]:
+        """A filter on rows that name a school (register rows): a school's scope keeps its own."""
+        return true() if self.school_id is None else school_id_column == self.school_id
+
+    def reads_team(self, team_id: int) -> bool:
+        return self.everywhere or team_id in self.teams or team_id in self.managed_teams
+
+    def manages_team(self, team_id: int) -> bool:
+        return self.everywhere or team_id in self.managed_teams
+
+    def managed(self, team_id_column) -> ColumnElement[bool]:
+        """A filter on a team-id column that keeps the teams this person manages."""
+        if self.everywhere:
+            return true()
+        if not self.managed_teams:
+            return false()
+        return team_id_column.in_(sorted(self.managed_teams))
+
+    def manages_member(self, team_ids) -> bool:
+        """Whether a surveyor of these teams is this person's to manage: every team of theirs is
+        managed here (a tablet syncs all its surveyor's villages). One in no team: the city's."""
+        if self.everywhere:
+            return True
+        team_ids = set(team_ids)
+        return bool(team_ids) and team_ids <= self.managed_teams
+
 
 def scope_of(session: Session, person: Person) -> Scope:
-    """The villages `person` may see and change, from their role and assignments."""
+    """What `person` may see and manage, from their role and assignments."""
     if not person.active:
         return Scope(False)
     if person.role == "city":
         return Scope(True)
     if person.role == "town_supervisor":
-        query = select(Village.code).where(Village.town_code == person.town_code)
-    elif person.role in ("team_leader", "surveyor"):
-        query = (
-            select(team_villages.c.village_code)
-            .join(team_members, team_members.c.team_id == team_villages.c.team_id)
-            .where(team_members.c.person_id == person.id)
-        )
-    elif person.role == "school":
-        # A school sees the villages of its own town (its catchment); children's full records
-        # need more than that and are decided where they are read.
-        query = (
-            select(Village.code)
-            .join(School, School.town_code == Village.town_code)
-            .where(School.id == person.school_id)
-        )
-    else:
-        return Scope(False)
-    return Scope(False, frozenset(session.scalars(query)))
+        villages = select(Village.code).where(Village.town_code == person.town_code)
+        town_teams = frozenset(session.scalars(select(Team.id).where(Team.town_code == person.town_code)))
+        return Scope(False, frozenset(session.scalars(villages)), teams=town_teams, managed_teams=town_teams)
+    if person.role in ("team_leader", "surveyor"):
+        member_of = frozenset(session.scalars(select(team_members.c.team_id)
+                                              .where(team_members.c.person_id == person.id)))
+        # A leader manages the teams it leads (teams.leader_id), not every team it belongs to;
+        # in particular not the other line's team over the same villages.
+        led = frozenset(session.scalars(select(Team.id).where(Team.leader_id == person.id))) \
+            if person.role == "team_leader" else frozenset()
+        teams = sorted(member_of | led)
+        villages = select(team_villages.c.village_code).where(team_villages.c.team_id.in_(teams))
+        return Scope(False, frozenset(session.scalars(villages)) if teams else frozenset(),
+                     teams=member_of, managed_teams=led)
+    if person.role == "school" and person.school_id is not None:
+        # A school's villages are where its students live; within them it sees its students only.
+        villages = select(Child.village_code).where(Child.school_id == person.school_id).union(
+            select(Case.village_code).where(Case.return_school_id == person.school_id))
+        return Scope(False, frozenset(session.scalars(villages)), school_id=person.school_id)
+    return Scope(False)

@@ -86,11 +86,12 @@ class CaseEvent(Base):
 
 
 class NoticeCounter(Base):
-    """The last notice number of each year (海安教通〔2027〕0001号 …)."""
+    """The last number of each kind of notice in each year (海安教返〔2027〕0001号 …)."""
 
     __tablename__ = "notice_counters"
 
     year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
@@ -107,6 +108,13 @@ class Notice(Base):
     number_text: Mapped[str] = mapped_column(String(40), nullable=False)
     issued_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     deadline: Mapped[dt.date | None] = mapped_column(Date)
+    # What the page prints beside the child: who issues it, where and to whom the child
+    # reports, whom the family calls. Kept on the notice so a second rendering is the same page.
+    issuer: Mapped[str | None] = mapped_column(String(100))
+    school_name: Mapped[str | None] = mapped_column(String(100))
+    report_place: Mapped[str | None] = mapped_column(String(200))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(10), nullable=False, server_default="queued")
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -116,7 +124,7 @@ class Notice(Base):
     __table_args__ = (
         CheckConstraint(_in("kind", NOTICE_KINDS), name="kind"),
         CheckConstraint(_in("status", NOTICE_STATUSES), name="status"),
-        Index("uq_notices_year_number", "year", "number", unique=True),
+        Index("uq_notices_kind_year_number", "kind", "year", "number", unique=True),
     )
 
 

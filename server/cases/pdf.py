@@ -1,97 +1,137 @@
-"""The four notices as one-page Chinese PDFs (reportlab with a TrueType CJK font)."""
+"""The four notices as A4 Chinese PDFs a county can send: a numbered notice with its legal
+basis, the issuer's seal area, and a 送达回证 stub below a cut line (reportlab, TrueType fonts
+from Debian's packages)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import os
-from dataclasses import dataclass
 
+from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-# WenQuanYi Zen Hei from Debian's fonts-wqy-zenhei (scripts/setup.sh): a TrueType collection,
-# which reportlab can embed (Noto CJK ships CFF outlines, which it cannot).
-FONT_PATH = os.environ.get("NOTICE_FONT_PATH", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
-FONT = "WQYZenHei"
+from server.cases.notices import TITLES, NoticeText, day, paragraphs, receipt_rows
+
+# Body text in a Song (Ming) face, AR PL UMing from fonts-arphic-uming, as official letters are;
+# titles in a Hei face, WenQuanYi Zen Hei from fonts-wqy-zenhei. Both are TrueType collections,
+# which reportlab embeds (Noto CJK ships CFF outlines, which it cannot).
+FONTS = {
+    "Song": os.environ.get("NOTICE_FONT_PATH", "/usr/share/fonts/truetype/arphic/uming.ttc"),
+    "Hei": os.environ.get("NOTICE_TITLE_FONT_PATH", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+}
+# Punctuation that may not begin a line (避头尾): it hangs at the end of the line before.
+_NO_LINE_START = set("，。、；：？！）》」』”’")
+
+_WIDTH, _HEIGHT = A4
+_LEFT, _RIGHT = 25 * mm, _WIDTH - 25 * mm
+_CUT_Y = 108 * mm  # the cut line above the 送达回证
+_GREY = Color(0.45, 0.45, 0.45)
 
 
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, FONT_PATH, subfontIndex=0))
-    return FONT
+def _font(name: str) -> str:
+    if name not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(name, FONTS[name], subfontIndex=0))
+    return name
 
 
-@dataclass(frozen=True)
-class NoticeText:
-    kind: str
-    number: str
-    child_name: str
-    guardian_name: str | None
-    village: str
-    town: str
-    birth_date: dt.date
-    issued_on: dt.date
-    deadline: dt.date | None
-    issuer: str
+def _lines(text: str, font: str, size: float, width: float, indent: str) -> list[str]:
+    lines, line = [], indent
+    for ch in text:
+        if pdfmetrics.stringWidth(line + ch, font, size) > width and line.strip() and ch not in _NO_LINE_START:
+            lines.append(line)
+            line = ""
+        line += ch
+    lines.append(line)
+    return lines
 
 
-def _d(day: dt.date | None) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if day else "____年__月__日"
+def _notice(page: canvas.Canvas, t: NoticeText) -> float:
+    """The notice itself, from the top of the page; returns where it ended."""
+    song, hei = _font("Song"), _font("Hei")
+    page.setFont(hei, 22)
+    page.drawCentredString(_WIDTH / 2, _HEIGHT - 30 * mm, TITLES[t.kind])
+    page.setFont(song, 12)
+    page.drawCentredString(_WIDTH / 2, _HEIGHT - 40 * mm, t.number)
+    y, size, leading = _HEIGHT - 54 * mm, 12.5, 7 * mm
+    for i, paragraph in enumerate(paragraphs(t)):
+        small = paragraph.startswith("依据：")
+        font_size = 10.5 if small else size
+        indent = "" if i == 0 else "　　"  # a salutation, then two full-width spaces of indent
+        page.setFont(song, font_size)
+        for line in _lines(paragraph, song, font_size, _RIGHT - _LEFT, indent):
+            page.drawString(_LEFT, y, line)
+            y -= leading * (0.85 if small else 1)
+        y -= 2 * mm
+    # The issuer and the date, right-aligned, with the place for the seal over them.
+    y -= 8 * mm
+    page.setFont(song, 13)
+    page.drawRightString(_RIGHT, y, t.issuer)
+    page.drawRightString(_RIGHT, y - 9 * mm, day(t.issued_on))
+    centre_x = _RIGHT - pdfmetrics.stringWidth(t.issuer, song, 13) / 2
+    page.saveState()
+    page.setStrokeColor(_GREY)
+    page.setFillColor(_GREY)
+    page.setDash(2, 2)
+    page.circle(centre_x, y - 3 * mm, 22 * mm)
+    page.setFont(song, 8)
+    page.drawCentredString(centre_x, y + 13 * mm, "（盖章）")
+    page.restoreState()
+    return y - 9 * mm - 22 * mm
 
 
-TITLES = {"enroll": "入学通知书", "return": "劝返复学通知书", "deadline": "限期入学通知书",
-          "violation": "违反义务教育法告知书"}
+def _receipt(page: canvas.Canvas, t: NoticeText, top: float) -> None:
+    """The 送达回证 below a cut line: handed back signed, it proves the notice was delivered."""
+    song, hei = _font("Song"), _font("Hei")
+    page.saveState()
+    page.setDash(3, 3)
+    page.setStrokeColor(_GREY)
+    page.line(_LEFT - 10 * mm, top, _RIGHT + 10 * mm, top)
+    page.setFillColor(_GREY)
+    page.setFont(song, 8)
+    label = "沿此线剪开，回证由送达人带回存档"
+    width = pdfmetrics.stringWidth(label, song, 8) + 6 * mm
+    page.setFillColorRGB(1, 1, 1)
+    page.rect(_WIDTH / 2 - width / 2, top - 2 * mm, width, 4 * mm, stroke=0, fill=1)
+    page.setFillColor(_GREY)
+    page.drawCentredString(_WIDTH / 2, top - 1 * mm, label)
+    page.restoreState()
 
-
-def body(t: NoticeText) -> list[str]:
-    """The notice's paragraphs, from its template."""
-    who = f"{t.guardian_name or '____'}（{t.child_name}的监护人）："
-    child = f"{t.child_name}（{_d(t.birth_date)}出生，户籍{t.town}{t.village}）"
-    law = "根据《中华人民共和国义务教育法》第五条、第十一条，适龄儿童、少年的父母或者其他法定监护人应当依法保证其按时入学接受并完成义务教育。"
-    texts = {
-        "enroll": [who, f"你的子女{child}已达义务教育入学年龄。{law}",
-                   f"请于{_d(t.deadline)}前携带户口簿等材料到学校办理入学手续。"],
-        "return": [who, f"经核查，你的子女{child}目前未在校就读。{law}",
-                   f"请于{_d(t.deadline)}前送子女返校复学。学校与村（社区）将提供必要帮助。"],
-        "deadline": [who, f"你的子女{child}经多次劝返仍未入学。{law}",
-                     f"现责令你于{_d(t.deadline)}前送子女入学。逾期不改正的，将依法予以处理。"],
-        "violation": [who, f"你的子女{child}至今未按要求入学。你的行为违反了《中华人民共和国义务教育法》。{law}",
-                      "经限期改正仍未送子女入学的，将依法提请司法程序，追究法律责任。"],
-    }
-    return texts[t.kind]
+    page.setFont(hei, 16)
+    page.drawCentredString(_WIDTH / 2, top - 13 * mm, "送达回证")
+    page.setFont(song, 10)
+    page.drawRightString(_RIGHT, top - 13 * mm, t.number)
+    rows = receipt_rows(t)
+    row_height, label_width = 9.5 * mm, 34 * mm
+    y = top - 20 * mm
+    page.setStrokeColor(black)
+    page.setLineWidth(0.6)
+    for label, value in rows:
+        page.rect(_LEFT, y - row_height, _RIGHT - _LEFT, row_height)
+        page.line(_LEFT + label_width, y, _LEFT + label_width, y - row_height)
+        page.setFont(song, 11)
+        page.drawCentredString(_LEFT + label_width / 2, y - row_height + 3.2 * mm, label)
+        size = 11 if pdfmetrics.stringWidth(value, song, 11) < _RIGHT - _LEFT - label_width - 6 * mm else 9
+        page.setFont(song, size)
+        page.drawString(_LEFT + label_width + 3 * mm, y - row_height + 3.2 * mm, value)
+        y -= row_height
 
 
 def render(t: NoticeText) -> bytes:
-    """One A4 page: title, number, paragraphs wrapped by width, issuer and date."""
-    font = _font()
+    """The notice and its 送达回证: one A4 page, or two when the notice runs long."""
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=A4, invariant=1)
     page.setTitle(f"{TITLES[t.kind]} {t.number}")
-    width, height = A4
-    page.setFont(font, 22)
-    page.drawCentredString(width / 2, height - 40 * mm, TITLES[t.kind])
-    page.setFont(font, 12)
-    page.drawCentredString(width / 2, height - 52 * mm, t.number)
-    y = height - 70 * mm
-    left, right = 25 * mm, width - 25 * mm
-    for i, paragraph in enumerate(body(t)):
-        line = "" if i == 0 else "　　"  # first-line indent of two full-width spaces
-        for ch in paragraph:
-            if pdfmetrics.stringWidth(line + ch, font, 13) > right - left:
-                page.setFont(font, 13)
-                page.drawString(left, y, line)
-                y -= 9 * mm
-                line = ""
-            line += ch
-        page.setFont(font, 13)
-        page.drawString(left, y, line)
-        y -= 11 * mm
-    page.drawRightString(right, y - 15 * mm, t.issuer)
-    page.drawRightString(right, y - 25 * mm, _d(t.issued_on))
+    page.setAuthor(t.issuer)
+    end = _notice(page, t)
+    if end < _CUT_Y + 4 * mm:
+        page.showPage()  # the stub never overlaps the notice: it goes on a page of its own
+        _receipt(page, t, _HEIGHT - 30 * mm)
+    else:
+        _receipt(page, t, _CUT_Y)
     page.showPage()
     page.save()
     return buffer.getvalue()

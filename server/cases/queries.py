@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import and_, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from server.accounts.scope import Scope
 from server.cases import machine
 from server.cases.models import Case, CaseEvent, Notice, NoticeCounter, SupportPlan
 from server.people.models import Child
 from server.places.models import Town, Village
+from server.schools.models import School
 from server.visits.models import Visit
 
 # A field survey (or an import) that sets one of these on a child confirms it out of school.
@@ -32,7 +34,7 @@ def open_missing_cases(session: Session, scope: Scope, campaign_id: int | None,
     source = (
         select(Child.id, Child.village_code, literal(campaign_id), literal("identified"),
                Child.enrollment_status, literal(due))
-        .where(Child.enrollment_status.in_(OPENING_STATUSES), ~open_case, scope.villages(Child.village_code))
+        .where(Child.enrollment_status.in_(OPENING_STATUSES), ~open_case, scope.children(Child))
     )
     stmt = (
         insert(Case)
@@ -50,7 +52,7 @@ def add_events(session: Session, rows: list[dict]) -> None:
 
 def _filters(scope: Scope, today: dt.date, *, status=None, overdue=None, village_code=None,
              town_code=None, child_id=None):
-    conds = [scope.villages(Case.village_code)]
+    conds = [scope.cases(Case)]
     if status:
         conds.append(Case.status.in_(status))
     if overdue is True:
@@ -84,7 +86,7 @@ def cases_page(session: Session, scope: Scope, today: dt.date, offset: int, limi
 
 
 def case_in_scope(session: Session, scope: Scope, case_id: int, *, lock: bool = False) -> Case | None:
-    stmt = select(Case).where(Case.id == case_id, scope.villages(Case.village_code))
+    stmt = select(Case).where(Case.id == case_id, scope.cases(Case))
     if lock:
         stmt = stmt.with_for_update()
     return session.scalar(stmt)
@@ -118,11 +120,35 @@ def child_context(session: Session, child_id: uuid.UUID):
     ).one()
 
 
-def next_notice_number(session: Session, year: int) -> int:
-    """The next number of `year`: one upsert, so two supervisors never get the same number."""
+@dataclass(frozen=True)
+class NoticeContext:
+    town_name: str
+    town_kind: str
+    school_name: str | None
+
+
+def notice_context(session: Session, case_id: int) -> NoticeContext:
+    """The town of a case's child and the school it would report to (the return's, else its own)."""
+    own_school = aliased(School)
+    row = session.execute(
+        select(Town.name, Town.kind, func.coalesce(Case.return_school_name, own_school.name))
+        .select_from(Case).join(Child, Child.id == Case.child_id)
+        .join(Village, Village.code == Child.village_code).join(Town, Town.code == Village.town_code)
+        .outerjoin(own_school, own_school.id == Child.school_id)
+        .where(Case.id == case_id)
+    ).one()
+    return NoticeContext(row[0], row[1], row[2])
+
+
+def school_name(session: Session, school_id: int) -> str | None:
+    return session.scalar(select(School.name).where(School.id == school_id))
+
+
+def next_notice_number(session: Session, kind: str, year: int) -> int:
+    """The next number of `kind` in `year`: one upsert, so two supervisors never get the same one."""
     stmt = (
-        insert(NoticeCounter).values(year=year, last_number=1)
-        .on_conflict_do_update(index_elements=["year"], set_={"last_number": NoticeCounter.last_number + 1})
+        insert(NoticeCounter).values(year=year, kind=kind, last_number=1)
+        .on_conflict_do_update(index_elements=["year", "kind"], set_={"last_number": NoticeCounter.last_number + 1})
         .returning(NoticeCounter.last_number)
     )
     return session.scalar(stmt)
@@ -130,7 +156,7 @@ def next_notice_number(session: Session, year: int) -> int:
 
 def notices_in_scope(session: Session, scope: Scope, *, town_code=None, kind=None, ids=None) -> list[Notice]:
     stmt = (select(Notice).join(Case, Case.id == Notice.case_id).join(Village, Village.code == Case.village_code)
-            .where(scope.villages(Case.village_code)))
+            .where(scope.cases(Case)))
     if town_code:
         stmt = stmt.where(Village.town_code == town_code)
     if kind:
@@ -142,7 +168,7 @@ def notices_in_scope(session: Session, scope: Scope, *, town_code=None, kind=Non
 
 def notice_in_scope(session: Session, scope: Scope, notice_id: int) -> Notice | None:
     return session.scalar(select(Notice).join(Case, Case.id == Notice.case_id)
-                          .where(Notice.id == notice_id, scope.villages(Case.village_code)))
+                          .where(Notice.id == notice_id, scope.cases(Case)))
 
 
 def mark_notice_rendered(session: Session, notice_id: int, pdf: bytes) -> None:

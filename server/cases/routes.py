@@ -10,11 +10,13 @@ from flask.views import MethodView
 from server import db, disclosure
 from server.audit.reads import items, one, personal_read
 from server.cases import schemas, service
+from server.cases.notices import NoticeSettings
 from server.http import Blueprint, current_person, current_scope
 
 blp = Blueprint("cases", __name__, description="Out-of-school cases, notices and support plans")
 
-# Team leaders follow their villages' cases; schools see their town's to confirm returns.
+# Team leaders follow their villages' cases; a school sees its students' and those naming it as
+# the school of a return, to confirm them (server/accounts/scope.py).
 READERS = ("city", "town_supervisor", "team_leader", "school")
 STAFF = ("city", "town_supervisor", "team_leader")
 GOVERNMENT = ("city", "town_supervisor")
@@ -69,6 +71,16 @@ class CaseTransitions(MethodView):
         return service.transition(db.session(), current_scope(), current_person(), case_id, body, today())
 
 
+@blp.route("/cases/<int:case_id>/return-school")
+class CaseReturnSchool(MethodView):
+    @blp.login_required(*STAFF)
+    @blp.arguments(schemas.ReturnSchoolSchema)
+    @blp.response(200, schemas.CaseDetailSchema)
+    def post(self, body, case_id: int):
+        """Name the school the child is back in, for that school to confirm the return (报到/复学)."""
+        return service.name_return_school(db.session(), current_scope(), current_person(), case_id, body, today())
+
+
 @blp.route("/cases/<int:case_id>/notices")
 class CaseNotices(MethodView):
     @blp.login_required(*GOVERNMENT)
@@ -76,9 +88,8 @@ class CaseNotices(MethodView):
     @blp.response(202, schemas.NoticeSchema)
     def post(self, body, case_id: int):
         """Issue a numbered notice; its PDF is generated in the background."""
-        prefix = current_app.config.get("NOTICE_NUMBER_PREFIX", "教通")
-        return service.issue_notice(db.session(), current_scope(), current_person(), case_id, body["kind"],
-                                    body.get("deadline"), today(), prefix)
+        return service.issue_notice(db.session(), current_scope(), current_person(), case_id, body, today(),
+                                    NoticeSettings.from_config(current_app.config))
 
 
 @blp.route("/cases/<int:case_id>/support-plans")

@@ -72,9 +72,14 @@ class NoticeSchema(ma.Schema):
     case_id = ma.fields.Integer()
     kind = ma.fields.String()
     kind_label = ma.fields.String()
-    number = ma.fields.String(metadata={"description": "e.g. 海安教通〔2027〕0001号"})
+    number = ma.fields.String(metadata={"description": "one series per kind, e.g. 海安教返〔2027〕0001号"})
     issued_on = ma.fields.Date()
     deadline = ma.fields.Date(allow_none=True)
+    issuer = ma.fields.String(allow_none=True, metadata={"description": "the authority that signs and seals it"})
+    school_name = ma.fields.String(allow_none=True)
+    report_place = ma.fields.String(allow_none=True)
+    contact_name = ma.fields.String(allow_none=True)
+    contact_phone = ma.fields.String(allow_none=True)
     status = ma.fields.String(metadata={"description": "queued until the PDF is rendered, then done"})
     created_at = ma.fields.DateTime()
     rendered_at = ma.fields.DateTime(allow_none=True)
@@ -112,6 +117,12 @@ class TransitionSchema(ma.Schema):
     deadline = ma.fields.Date(allow_none=True, metadata={"description": "escalated: the 限期"})
 
 
+class ReturnSchoolSchema(ma.Schema):
+    school_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=INT4_MAX),
+                                  metadata={"description": "the school the child is back in, to confirm it"})
+    note = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
+
+
 class OpenResultSchema(ma.Schema):
     opened = ma.fields.Integer()
     case_ids = ma.fields.List(ma.fields.Integer())
@@ -119,7 +130,15 @@ class OpenResultSchema(ma.Schema):
 
 class NoticeRequestSchema(ma.Schema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(list(NOTICE_KINDS)))
-    deadline = ma.fields.Date(allow_none=True)
+    deadline = ma.fields.Date(allow_none=True, metadata={"description": "report by; default: the case's due date"})
+    school_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(1, 2**31 - 1), metadata={
+        "description": "the school to report to; default: the case's return school, else the child's"})
+    report_place = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=200),
+                                    metadata={"description": "where to report; default: the school"})
+    contact_name = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=50),
+                                    metadata={"description": "whom the family calls; default: you"})
+    contact_phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=30),
+                                     metadata={"description": "default: your phone"})
 
 
 class NoticeBatchQuerySchema(ma.Schema):

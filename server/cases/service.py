@@ -16,6 +16,7 @@ from server.accounts.scope import Scope
 from server.campaigns import queries as campaign_queries
 from server.cases import deadlines, machine, queries
 from server.cases.models import NOTICE_KINDS, Case, Notice, SupportPlan
+from server.cases.notices import NoticeSettings, format_number
 from server.errors import DomainError, FieldError, not_found
 from server.jobs import enqueue_after_commit
 from server.people.models import Child
@@ -135,35 +136,71 @@ def transition(session: Session, scope: Scope, person: Person, case_id: int, bod
     return get_case(session, scope, person, case.id, today)
 
 
+def name_return_school(session: Session, scope: Scope, person: Person, case_id: int, body: dict,
+                       today: dt.date) -> dict:
+    """Name the school an open case's child is back in: that school then sees the case and confirms it."""
+    from server.schools.models import School
+
+    case = queries.case_in_scope(session, scope, case_id, lock=True)
+    if case is None:
+        raise not_found("case")
+    if case.closed_at is not None:
+        raise DomainError("cases.closed")
+    school = session.get(School, body["school_id"])
+    if school is None:
+        raise DomainError("request.invalid", None, [FieldError("school_id", "cases.unknown_school", "no such school")])
+    # The return stays the school's word (machine.py): naming it only puts the case before it.
+    case.return_school_id, case.return_school_name = school.id, school.name
+    case.updated_at = dt.datetime.now(dt.UTC)
+    queries.add_events(session, [{"case_id": case.id, "from_status": case.status, "to_status": case.status,
+                                  "person_id": person.id, "note": body.get("note"),
+                                  "detail": {"return_school_id": school.id}}])
+    session.flush()
+    return get_case(session, scope, person, case.id, today)
+
+
 # --- notices ----------------------------------------------------------------------------------
 
 # The notices of the enforcement ladder; 入学通知书 and 劝返复学通知书 accompany persuasion.
 LADDER_NOTICES = ("deadline", "violation")
 
 
-def format_number(prefix: str, year: int, number: int) -> str:
-    """海安教通〔2027〕0001号: the issuer's prefix, the year in 〔〕, four digits."""
-    return f"{prefix}〔{year}〕{number:04d}号"
-
-
 def _notice(n: Notice) -> dict:
     return {"id": n.id, "case_id": n.case_id, "kind": n.kind, "kind_label": NOTICE_KINDS[n.kind],
             "number": n.number_text, "issued_on": n.issued_on, "deadline": n.deadline, "status": n.status,
+            "issuer": n.issuer, "school_name": n.school_name, "report_place": n.report_place,
+            "contact_name": n.contact_name, "contact_phone": n.contact_phone,
             "created_at": n.created_at, "rendered_at": n.rendered_at}
 
 
-def issue_notice(session: Session, scope: Scope, person: Person, case_id: int, kind: str,
-                 deadline: dt.date | None, today: dt.date, prefix: str) -> dict:
-    """Number a notice for a case and have its PDF rendered once the transaction commits."""
+def issue_notice(session: Session, scope: Scope, person: Person, case_id: int, body: dict, today: dt.date,
+                 settings: NoticeSettings) -> dict:
+    """Number a notice for a case and have its PDF rendered once the transaction commits.
+
+    The school the child reports to is the one asked for, else the school of the case's
+    return, else the child's own; the contact is the one asked for, else the issuing person.
+    """
     case = queries.case_in_scope(session, scope, case_id, lock=True)
     if case is None:
         raise not_found("case")
     if case.closed_at is not None:
         raise DomainError("cases.closed")
-    number = queries.next_notice_number(session, today.year)
+    kind = body["kind"]
+    context = queries.notice_context(session, case.id)
+    school_name = context.school_name
+    if body.get("school_id") is not None:
+        school_name = queries.school_name(session, body["school_id"])
+        if school_name is None:
+            raise DomainError("request.invalid", errors=[FieldError("school_id", "request.not_found",
+                                                                    "no such school")])
+    number = queries.next_notice_number(session, kind, today.year)
     notice = Notice(case_id=case.id, kind=kind, year=today.year, number=number,
-                    number_text=format_number(prefix, today.year, number), issued_on=today,
-                    deadline=deadline or case.deadline, created_by=person.id)
+                    number_text=format_number(settings.series_prefix(kind), today.year, number), issued_on=today,
+                    deadline=body.get("deadline") or case.deadline, created_by=person.id,
+                    issuer=settings.issuer(kind, context.town_name, context.town_kind),
+                    school_name=school_name, report_place=body.get("report_place") or school_name,
+                    contact_name=body.get("contact_name") or person.full_name,
+                    contact_phone=body.get("contact_phone") or person.phone)
     session.add(notice)
     session.flush()
     queries.add_events(session, [{"case_id": case.id, "from_status": case.status, "to_status": case.status,

@@ -104,13 +104,13 @@ class Surveyors(MethodView):
     @blp.arguments(schemas.SurveyorQuerySchema, location="query")
     @blp.response(200, schemas.SurveyorSchema(many=True))
     def get(self, args):
-        """List the surveyors and team leaders whose teams cover your villages (or one village)."""
+        """List the surveyors and team leaders of the teams you manage (or of one village)."""
         session, scope = db.session(), current_scope()
         query = (select(Person, team_villages.c.village_code)
                  .join(team_members, team_members.c.person_id == Person.id)
                  .join(team_villages, team_villages.c.team_id == team_members.c.team_id)
                  .where(Person.role.in_(service.SURVEYING_ROLES), Person.active.is_(True),
-                        scope.villages(team_villages.c.village_code)))
+                        scope.managed(team_members.c.team_id)))
         if args.get("village"):
             query = query.where(team_villages.c.village_code == args["village"])
         people: dict[int, dict] = {}

@@ -10,8 +10,8 @@ import uuid
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Person
-from server.accounts.scope import Scope, scope_of
+from server.accounts.models import Person, team_members
+from server.accounts.scope import Scope
 from server.devices.models import Device, EnrollmentCode
 from server.errors import DomainError, FieldError
 
@@ -32,9 +32,10 @@ def issue_code(session: Session, issuer: Person, issuer_scope: Scope, surveyor_i
     if surveyor is None or surveyor.role not in SURVEYING_ROLES or not surveyor.active:
         raise DomainError("request.invalid", errors=[FieldError("surveyor_id", "devices.not_a_surveyor",
                                                                 "no active surveyor or team leader with this id")])
-    villages = scope_of(session, surveyor).village_codes
-    if not villages or not all(issuer_scope.covers(v) for v in villages):
-        # Not in the issuer's area: answered like an unknown id.
+    if not in_area(session, issuer_scope, surveyor):
+        # Not one of the issuer's teams: answered like an unknown id. The tablet's manifest
+        # names its surveyor and its pushes are booked to them, so issuing a code for someone
+        # is speaking for them: only who manages their teams may.
         raise DomainError("request.invalid", errors=[FieldError("surveyor_id", "devices.not_a_surveyor",
                                                                 "no active surveyor or team leader with this id")])
     code = "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
@@ -84,12 +85,13 @@ def revoke(session: Session, device_id: uuid.UUID, by: Person) -> None:
 
 
 def in_area(session: Session, scope: Scope, surveyor: Person) -> bool:
-    """Whether a tablet's surveyor works within `scope`: every village of theirs is in it. A
-    surveyor with no village now (between teams) is in no town's area: the city's only."""
+    """Whether `scope` manages a tablet's surveyor: every team of theirs is one it manages (a
+    town supervisor its town's, a team leader those it leads). A surveyor between teams is in
+    no one's area: the city's only."""
     if scope.everywhere:
         return True
-    villages = scope_of(session, surveyor).village_codes
-    return bool(villages) and villages <= scope.village_codes
+    return scope.manages_member(session.scalars(select(team_members.c.team_id)
+                                                .where(team_members.c.person_id == surveyor.id)))
 
 
 def devices_in_scope(session: Session, scope: Scope) -> list[tuple[Device, Person]]:

@@ -33,4 +33,5 @@ class Health(MethodView):
     def get(self):
         """Report the database, PostGIS, Redis and the background worker."""
         queue_names = [q.name for q in (jobs.queue(n) for n in jobs.QUEUES)]
-        return service.check(db.session(), jobs.redis_connection(current_app), queue_names)
+        return service.check(db.session(), jobs.redis_connection(current_app), queue_names,
+                             current_app.config["RQ_QUEUE_PREFIX"])

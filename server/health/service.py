@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Worker
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from server.health import queries
-
-# RQ workers write a heartbeat every few seconds (worker_ttl 420 s by default, heartbeat at
-# most every 90 s); one older than this is taken as dead.
-WORKER_HEARTBEAT_MAX_AGE = dt.timedelta(seconds=120)
+from server.jobs import presence
 
 
-def check(session: Session, redis: Redis, queue_names: list[str]) -> dict:
+def check(session: Session, redis: Redis, queue_names: list[str], prefix: str = "") -> dict:
     report: dict = {}
     try:
         queries.database_now(session)
@@ -31,14 +25,8 @@ def check(session: Session, redis: Redis, queue_names: list[str]) -> dict:
     try:
         redis.ping()
         report["redis"] = {"status": "up"}
-        now = dt.datetime.now(dt.UTC)
-        alive = []
-        for worker in Worker.all(connection=redis):
-            beat = worker.last_heartbeat
-            if beat is not None and beat.tzinfo is None:
-                beat = beat.replace(tzinfo=dt.UTC)
-            if beat is not None and now - beat <= WORKER_HEARTBEAT_MAX_AGE:
-                alive.append({"name": worker.name, "queues": worker.queue_names()})
+        # Each worker's own announcement, refreshed every sweep (server/jobs/presence.py).
+        alive = [{"name": w["name"], "queues": w["queues"]} for w in presence.present(redis, prefix)]
         listening = {q for w in alive for q in w["queues"]}
         report["worker"] = {
             "status": "up" if alive and set(queue_names) <= listening else "down",

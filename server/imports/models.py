@@ -205,3 +205,46 @@ class SuspectedDropout(Base):
         Index("uq_suspected_dropouts_signal", "register_import_id", "id_number_lookup", "kind", unique=True),
         Index("ix_suspected_dropouts_detected_on", "detected_on"),
     )
+
+
+REFERRAL_STATUSES = ("held", "moved", "dismissed")
+
+
+class RosterReferral(Base):
+    """A town roster's row held for the city bureau: its ID number is none of the town's children.
+
+    The row is kept as the town sent it (the ID number encrypted and hashed, like a child's)
+    until the bureau moves the child into the uploader's village or dismisses the row.
+    """
+
+    __tablename__ = "roster_referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"), nullable=False, index=True)
+    line: Mapped[int] = mapped_column(Integer, nullable=False)
+    id_number_lookup: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    id_number_cipher: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    name: Mapped[str] = mapped_column(String(50), nullable=False)
+    gender: Mapped[str] = mapped_column(String(1), nullable=False)
+    birth_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    ethnicity: Mapped[str | None] = mapped_column(String(20))
+    village_code: Mapped[str] = mapped_column(ForeignKey("villages.code"), nullable=False)
+    group_name: Mapped[str | None] = mapped_column(String(20))
+    household_number: Mapped[str | None] = mapped_column(String(30))
+    address: Mapped[str | None] = mapped_column(String(200))
+    head_name: Mapped[str | None] = mapped_column(String(50))
+    relation_to_head: Mapped[str | None] = mapped_column(String(20))
+    guardian_name: Mapped[str | None] = mapped_column(String(50))
+    guardian_phone: Mapped[str | None] = mapped_column(String(30))
+    # The child on file with this number when the row arrived (none: new to the county).
+    child_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("children.id"))
+    status: Mapped[str] = mapped_column(String(10), nullable=False, server_default="held")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(_in("status", REFERRAL_STATUSES), name="status"),
+        Index("ix_roster_referrals_held", "id", postgresql_where="status = 'held'"),
+    )

@@ -281,17 +281,71 @@ def merge_households(session: Session, import_id: int) -> dict:
     return {"households_created": created, "households_updated": updated}
 
 
-def match_roster_children(session: Session) -> int:
-    """Find each staged row's child by the ID number's keyed hash; return how many matched."""
+_REFERRAL_COLUMNS = ("line", "id_number_lookup", "id_number_cipher", "name", "gender", "birth_date", "ethnicity",
+                     "village_code", "group_name", "household_number", "address", "head_name",
+                     "relation_to_head", "guardian_name", "guardian_phone")
+
+
+def hold_rows_of_no_town_child(session: Session, import_id: int, town_code: str) -> int:
+    """Move the staged rows whose ID number is none of `town_code`'s children into referrals for
+    the city bureau (with the child on file elsewhere, if any); return how many."""
+    stage = ", ".join(f"h.{c}" for c in ROSTER_STAGE_COLUMNS)
+    return session.execute(text(f"""
+        WITH held AS (
+            DELETE FROM roster_stage s
+            WHERE NOT EXISTS (SELECT 1 FROM children c JOIN villages v ON v.code = c.village_code
+                              WHERE c.id_number_lookup = s.lookup AND v.town_code = :town)
+            RETURNING {", ".join(ROSTER_STAGE_COLUMNS)}
+        )
+        INSERT INTO roster_referrals (import_id, {", ".join(_REFERRAL_COLUMNS)}, child_id)
+        SELECT :import_id, {stage},
+               (SELECT c.id FROM children c WHERE c.id_number_lookup = h.lookup
+                ORDER BY c.created_at, c.id LIMIT 1)
+        FROM held h
+    """), {"import_id": import_id, "town": town_code}).rowcount  # noqa: S608 - this module's column lists only
+
+
+def stage_referral(session: Session, referral) -> None:
+    """Stage one held row as the roster's merge expects it (the bureau's decision to take it)."""
+    stage_roster(session, [(referral.line, referral.id_number_lookup, referral.id_number_cipher, referral.name,
+                            referral.gender, referral.birth_date, referral.ethnicity, referral.village_code,
+                            referral.group_name, referral.household_number, referral.address, referral.head_name,
+                            referral.relation_to_head, referral.guardian_name, referral.guardian_phone)])
+
+
+def referrals_page(session: Session, status: str | None, offset: int, limit: int):
+    from server.imports.models import RosterReferral
+
+    query = select(RosterReferral, Child.village_code).outerjoin(Child, Child.id == RosterReferral.child_id)
+    if status:
+        query = query.where(RosterReferral.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.execute(query.order_by(RosterReferral.id).offset(offset).limit(limit)).all()
+    return total, rows
+
+
+def referral_for_update(session: Session, referral_id: int):
+    from server.imports.models import RosterReferral
+
+    return session.scalar(select(RosterReferral).where(RosterReferral.id == referral_id).with_for_update())
+
+
+def match_roster_children(session: Session, town_code: str | None = None) -> int:
+    """Find each staged row's child by the ID number's keyed hash; return how many matched.
+
+    A town's roster matches only its own children: a number on file in another town never
+    moves that child (hold_rows_of_no_town_child took those rows out before)."""
     return session.execute(text("""
         UPDATE roster_stage s SET child_id = c.id
         FROM (
             SELECT DISTINCT ON (c.id_number_lookup) c.id, c.id_number_lookup
             FROM children c JOIN roster_stage r ON r.lookup = c.id_number_lookup
+            WHERE CAST(:town AS varchar) IS NULL
+               OR c.village_code IN (SELECT code FROM villages WHERE town_code = :town)
             ORDER BY c.id_number_lookup, c.created_at, c.id
         ) c
         WHERE c.id_number_lookup = s.lookup
-    """)).rowcount
+    """), {"town": town_code}).rowcount
 
 
 _CHILD_FIELDS = [
@@ -435,21 +489,25 @@ _MATCH_FIELDS = [
 ]
 
 
+_OF_TOWN = "(CAST(:town AS varchar) IS NULL OR c.village_code IN (SELECT code FROM villages WHERE town_code = :town))"
+
+
 def cross_match(session: Session, register_import_id: int | None, import_id: int,
-                born_from: dt.date, born_to: dt.date) -> dict:
+                born_from: dt.date, born_to: dt.date, town_code: str | None = None) -> dict:
     """Give each child whose status is still a starting status the one the registers imply.
 
     In a register and attending -> enrolled_unconfirmed; 休学 -> suspended; 转出 ->
     transferred_out; in no register -> suspected_out_of_school; born outside the school-age
-    range -> not_school_age. Statuses decided in the field are never overwritten.
+    range -> not_school_age. Statuses decided in the field are never overwritten. A town's
+    import matches its own children only (`town_code`): it speaks for no other town.
     """
     linked = 0
     if register_import_id is not None:
-        linked = session.execute(text("""
+        linked = session.execute(text(f"""
             UPDATE register_students rs SET child_id = c.id FROM children c
             WHERE rs.import_id = :reg AND c.id_number_lookup = rs.id_number_lookup
-              AND rs.child_id IS DISTINCT FROM c.id
-        """), {"reg": register_import_id}).rowcount
+              AND rs.child_id IS DISTINCT FROM c.id AND {_OF_TOWN}
+        """), {"reg": register_import_id, "town": town_code}).rowcount  # noqa: S608 - a constant
     # The registers are the source of the school fields: none listing the child clears them.
     diff = _diff(_MATCH_FIELDS, blank_clears=True)
     changed = session.execute(text(f"""
@@ -472,7 +530,7 @@ def cross_match(session: Session, register_import_id: int | None, import_id: int
                         ELSE 'suspected_out_of_school' END AS status,
                    b.school_id, b.school_name, b.grade, b.class_name
             FROM children c LEFT JOIN best b ON b.child_id = c.id
-            WHERE c.enrollment_status = ANY(:starting)
+            WHERE c.enrollment_status = ANY(:starting) AND {_OF_TOWN}
         ),
         changed AS (
             SELECT t.*, {diff} AS diff FROM t JOIN children c ON c.id = t.id
@@ -489,7 +547,7 @@ def cross_match(session: Session, register_import_id: int | None, import_id: int
         FROM real r WHERE c.id = r.id
     """).bindparams(bindparam("starting", type_=ARRAY(String))), {  # noqa: S608 - only this module's column lists are interpolated
         "reg": register_import_id or -1, "born_from": born_from, "born_to": born_to,
-        "import_id": import_id, "starting": list(STARTING_STATUSES),
+        "import_id": import_id, "starting": list(STARTING_STATUSES), "town": town_code,
     }).rowcount
     return {"register_rows_linked": linked, "statuses_changed": changed}
 
@@ -563,7 +621,7 @@ def status_counts(session: Session, scope: Scope, town_code: str | None = None):
     query = (
         select(Town.code, Town.name, Village.code, Village.name, Child.enrollment_status, func.count())
         .select_from(Child).join(Village, Village.code == Child.village_code).join(Town)
-        .where(scope.villages(Child.village_code))
+        .where(scope.children(Child))
         .group_by(Town.code, Town.name, Village.code, Village.name, Child.enrollment_status)
         .order_by(Village.code)
     )
@@ -576,7 +634,7 @@ def missing_counts(session: Session, scope: Scope, town_code: str | None = None)
     query = (
         select(Child.village_code, func.count()).select_from(RosterEntry)
         .join(Child, Child.id == RosterEntry.child_id).join(Village, Village.code == Child.village_code)
-        .where(RosterEntry.missing_since_import_id.is_not(None), scope.villages(Child.village_code))
+        .where(RosterEntry.missing_since_import_id.is_not(None), scope.children(Child))
         .group_by(Child.village_code)
     )
     if town_code:
@@ -611,6 +669,7 @@ def suspected_dropouts_page(session: Session, scope: Scope, *, kind=None, regist
         query = query.where(scope.villages(SuspectedDropout.village_code)
                             | (SuspectedDropout.village_code.is_(None)
                                & _school_in_scope(scope, SuspectedDropout.school_id)))
+    query = query.where(scope.schools(SuspectedDropout.school_id))
     if kind:
         query = query.where(SuspectedDropout.kind == kind)
     if register_import_id:
@@ -628,7 +687,7 @@ def suspected_dropouts_page(session: Session, scope: Scope, *, kind=None, regist
 def missing_from_roster_page(session: Session, scope: Scope, offset: int, limit: int):
     query = (
         select(Child, RosterEntry).join(RosterEntry, RosterEntry.child_id == Child.id)
-        .where(RosterEntry.missing_since_import_id.is_not(None), scope.villages(Child.village_code))
+        .where(RosterEntry.missing_since_import_id.is_not(None), scope.children(Child))
     )
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(query.order_by(Child.village_code, Child.name, Child.id)
@@ -637,7 +696,7 @@ def missing_from_roster_page(session: Session, scope: Scope, offset: int, limit:
 
 
 def child_in_scope(session: Session, scope: Scope, child_id: uuid.UUID) -> Child | None:
-    return session.scalar(select(Child).where(Child.id == child_id, scope.villages(Child.village_code)))
+    return session.scalar(select(Child).where(Child.id == child_id, scope.children(Child)))
 
 
 def history_of(session: Session, record_type: str, record_id: uuid.UUID):

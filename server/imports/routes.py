@@ -169,3 +169,26 @@ class ChildHistory(MethodView):
     def get(self, child_id: uuid.UUID):
         """Show what imports changed in a child's record, from which import and when."""
         return service.child_history(db.session(), current_scope(), current_person(), child_id)
+
+
+@blp.route("/imports/referrals")
+class Referrals(MethodView):
+    @blp.login_required("city")
+    @blp.arguments(schemas.ReferralArgsSchema, location="query")
+    @blp.response(200, schemas.ReferralPageSchema)
+    @personal_read("roster_referral", shown=items("child_id"))
+    def get(self, args):
+        """List the town rosters' rows held for the bureau: their ID number is none of the town's children."""
+        return service.list_referrals(db.session(), _vault(), _viewer(), args.get("status"), args["page"],
+                                      args["page_size"])
+
+
+@blp.route("/imports/referrals/<int:referral_id>/decision")
+class ReferralDecision(MethodView):
+    @blp.login_required("city")
+    @blp.arguments(schemas.ReferralDecisionSchema)
+    @blp.response(200, schemas.ReferralDecidedSchema)
+    def post(self, body, referral_id: int):
+        """Decide a held row: move the child into the uploader's village, or dismiss (audited)."""
+        return service.decide_referral(db.session(), current_person(), referral_id, body["decision"], body["note"],
+                                       request.remote_addr)

@@ -178,3 +178,46 @@ class ChildHistorySchema(ma.Schema):
     updated_at = ma.fields.DateTime()
     roster = ma.fields.Nested(RosterPresenceSchema, allow_none=True)
     changes = ma.fields.List(ma.fields.Nested(ChangeSchema))
+
+
+class ReferralArgsSchema(PageArgsSchema):
+    status = ma.fields.String(validate=ma.validate.OneOf(("held", "moved", "dismissed")),
+                              metadata={"description": "held (awaiting a decision), moved or dismissed"})
+
+
+class ReferralSchema(ma.Schema):
+    id = ma.fields.Integer()
+    import_id = ma.fields.Integer()
+    line = ma.fields.Integer()
+    status = ma.fields.String()
+    name = ma.fields.String()
+    gender = ma.fields.String()
+    birth_date = ma.fields.Date()
+    id_number = ma.fields.String(allow_none=True, metadata={"description": "masked"})
+    village_code = ma.fields.String(metadata={"description": "the uploader's village the row names"})
+    household_number = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    head_name = ma.fields.String(allow_none=True)
+    child_id = ma.fields.UUID(allow_none=True, metadata={"description": "the child on file with this number, "
+                                                                         "if any (none: new to the county)"})
+    child_village_code = ma.fields.String(allow_none=True)
+    decided_by = ma.fields.Integer(allow_none=True)
+    decided_at = ma.fields.DateTime(allow_none=True)
+    note = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+ReferralPageSchema = page_of(ReferralSchema)
+
+
+class ReferralDecisionSchema(ma.Schema):
+    decision = ma.fields.String(required=True, validate=ma.validate.OneOf(("move", "dismiss")),
+                                metadata={"description": "move: the child (or a new one) into the row's "
+                                                         "village as the row says; dismiss: drop the row"})
+    note = ma.fields.String(load_default=None, validate=ma.validate.Length(max=500))
+
+
+class ReferralDecidedSchema(ma.Schema):
+    id = ma.fields.Integer()
+    status = ma.fields.String()
+    summary = ma.fields.Dict()

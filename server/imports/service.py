@@ -222,7 +222,14 @@ def _roster(session, vault, imp, table, columns, progress, watch) -> tuple[dict,
     ))
     watch.lap("encrypt_and_copy")
     summary: dict = {"kind": "roster"}
-    matched = queries.match_roster_children(session)
+    if imp.town_code:
+        # A town's roster speaks for the town's own children. A row whose ID number is none of
+        # them is either another town's child or one new to the county; both are referred to
+        # the city bureau, which decides (GET /imports/referrals). Referring both, rather than
+        # creating the new ones, is what keeps the import from answering "is this number on
+        # file?": the summary, the problems and the town's own lists read the same either way.
+        summary["children_referred"] = queries.hold_rows_of_no_town_child(session, imp.id, imp.town_code)
+    matched = queries.match_roster_children(session, imp.town_code)
     watch.lap("match_children")
     summary.update(queries.merge_households(session, imp.id))
     watch.lap("households")
@@ -237,7 +244,7 @@ def _roster(session, vault, imp, table, columns, progress, watch) -> tuple[dict,
     queries.drop_roster_stage(session)
     watch.lap("roster_presence")
     progress.phase("matching")
-    summary.update(_cross_match(session, imp, queries.latest_register(session)))
+    summary.update(_cross_match(session, imp, queries.latest_register(session), imp.town_code))
     watch.lap("cross_match")
     return summary, problems
 
@@ -276,9 +283,9 @@ def _register(session, vault, imp, table, columns, progress, watch) -> tuple[dic
     return summary, problems
 
 
-def _cross_match(session, imp: Import, register_import_id: int | None) -> dict:
+def _cross_match(session, imp: Import, register_import_id: int | None, town_code: str | None = None) -> dict:
     year, (born_from, born_to) = school_age_range(session, imp.as_of)
-    result = queries.cross_match(session, register_import_id, imp.id, born_from, born_to)
+    result = queries.cross_match(session, register_import_id, imp.id, born_from, born_to, town_code)
     result.update({"school_year": year, "matched_with_register_import_id": register_import_id})
     return result
 
@@ -443,12 +450,11 @@ def _changes_shown(viewer: str, record_type: str, changes: dict) -> dict:
 
 def child_history(session: Session, scope: Scope, person: Person, child_id: uuid.UUID) -> dict:
     """What imports changed in a child's record (and its household), oldest first."""
-    from server.people.service import check_full_record
-
+    # The changes show the guardian's name and phone: a school reads its own students' only
+    # (the scope holds no other child).
     child = queries.child_in_scope(session, scope, child_id)
     if child is None:
         raise not_found("child")
-    check_full_record(person, child)  # the changes show the guardian's name and phone
     entry = queries.roster_entry(session, child_id)
     viewer = disclosure.viewer_of(person)
     changes = [{"at": c.at, "import_id": c.import_id, "record_type": c.record_type, "kind": c.kind,
@@ -463,3 +469,52 @@ def child_history(session: Session, scope: Scope, person: Person, child_id: uuid
         "changes": changes,
     }
 
+
+
+# --- rows referred to the city bureau -----------------------------------------------------------
+
+def list_referrals(session: Session, vault: IdNumberVault, viewer: str, status: str | None, page: int,
+                   page_size: int) -> dict:
+    """The town rosters' rows held for the bureau: the row as sent, and the child on file, if any."""
+    total, rows = queries.referrals_page(session, status, (page - 1) * page_size, page_size)
+    # A row holds a child's fields and its household's (head, address): each as the policy says.
+    items = [disclosure.show(viewer, "household", _child_fields(viewer, {
+        "id": r.id, "import_id": r.import_id, "line": r.line, "status": r.status, "name": r.name,
+        "gender": r.gender, "birth_date": r.birth_date, "id_number": _clear(vault, r.id_number_cipher),
+        "village_code": r.village_code, "household_number": r.household_number, "address": r.address,
+        "head_name": r.head_name, "child_id": r.child_id, "child_village_code": child_village,
+        "decided_by": r.decided_by, "decided_at": r.decided_at, "note": r.note, "created_at": r.created_at,
+    })) for r, child_village in rows]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+def decide_referral(session: Session, person: Person, referral_id: int, decision: str, note: str | None,
+                    remote_addr: str | None = None) -> dict:
+    """Move the referred child into the uploader's village (or add one new to the county), or dismiss the row."""
+    queries.lock_imports(session)  # the move merges like an import: one at a time
+    referral = queries.referral_for_update(session, referral_id)
+    if referral is None:
+        raise not_found("referral")
+    if referral.status != "held":
+        raise DomainError("import.referral_decided")
+    summary: dict = {}
+    if decision == "move":
+        imp = session.get(Import, referral.import_id)
+        # What a city import of this one row would do: the same merge, its history booked to the
+        # town's import it came with.
+        queries.stage_referral(session, referral)
+        queries.match_roster_children(session)
+        summary.update(queries.merge_households(session, imp.id))
+        summary.update(queries.merge_children(session, imp.id))
+        summary.update(queries.mark_roster_presence(session, imp.id, []))
+        queries.drop_roster_stage(session)
+        town = queries.town_of_villages(session, {referral.village_code})
+        summary.update(_cross_match(session, imp, queries.latest_register(session), next(iter(town), None)))
+    referral.status = "moved" if decision == "move" else "dismissed"
+    referral.decided_by, referral.decided_at, referral.note = person.id, dt.datetime.now(dt.UTC), note
+    session.flush()
+    audit.record(session, person.id, "change", "roster_referral", str(referral.id), remote_addr=remote_addr,
+                 decision=decision, import_id=referral.import_id, line=referral.line,
+                 child_id=str(referral.child_id) if referral.child_id else None,
+                 village_code=referral.village_code, note=note)
+    return {"id": referral.id, "status": referral.status, "summary": summary}

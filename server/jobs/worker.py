@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 import threading
 import time
 
@@ -10,13 +12,22 @@ from redis.exceptions import RedisError
 from rq import Worker
 
 from server import jobs
-from server.jobs import outbox
+from server.jobs import outbox, presence
 
 log = logging.getLogger(__name__)
 
 
-def _sweeper(app, every: float, stop: threading.Event) -> None:
+def _announce(app, worker: str, queue_names, ttl: int) -> None:
+    try:
+        presence.announce(jobs.redis_connection(app), app.config["RQ_QUEUE_PREFIX"], worker,
+                          [jobs.queue(n, app).name for n in queue_names], ttl)
+    except RedisError as exc:
+        log.warning("could not announce the worker: Redis unavailable (%s)", exc)
+
+
+def _sweeper(app, every: float, stop: threading.Event, worker: str, queue_names, ttl: int) -> None:
     while not stop.wait(every):
+        _announce(app, worker, queue_names, ttl)  # alive, idle or busy: /health reads this
         outbox.sweep_quietly(app)
 
 
@@ -29,8 +40,17 @@ def run(app, queue_names, *, burst: bool = False) -> None:
     """
     every = app.config["OUTBOX_SWEEP_SECONDS"]
     stop = threading.Event()
+    me, ttl = presence.name(), presence.ttl_for(every)
+    if threading.current_thread() is threading.main_thread():
+        # Until RQ installs its own handlers, a SIGTERM ends the worker through `finally`, which
+        # withdraws its announcement, instead of leaving it for /health until it expires.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    _announce(app, me, queue_names, ttl)
+    sweeper = None
     if not burst:
-        threading.Thread(target=_sweeper, args=(app, every, stop), daemon=True, name="outbox-sweep").start()
+        sweeper = threading.Thread(target=_sweeper, args=(app, every, stop, me, queue_names, ttl), daemon=True,
+                                   name="outbox-sweep")
+        sweeper.start()
     try:
         while True:
             outbox.sweep_quietly(app)
@@ -46,3 +66,9 @@ def run(app, queue_names, *, burst: bool = False) -> None:
                 time.sleep(2)
     finally:
         stop.set()
+        if sweeper is not None:
+            sweeper.join(timeout=30)  # a sweep under way finishes first, or it would announce us again
+        try:
+            presence.withdraw(jobs.redis_connection(app), app.config["RQ_QUEUE_PREFIX"], me)
+        except RedisError:
+            pass  # the announcement expires by itself

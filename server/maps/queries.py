@@ -15,12 +15,14 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    column,
     exists,
     func,
     literal,
     literal_column,
     or_,
     select,
+    table,
     text,
     true,
 )
@@ -58,8 +60,9 @@ def _without_jit(session: Session) -> None:
     session.execute(text("SET LOCAL jit = off"))
 
 
-def _children_of_household():
-    """Per household: its children's counts and flags (a LATERAL, evaluated per household)."""
+def _children_of_household(scope: Scope):
+    """Per household: its children's counts and flags (a LATERAL, evaluated per household); a
+    school's scope counts its own students only."""
     campaign = Child.enrollment_status != "not_school_age"
     return (
         select(
@@ -71,7 +74,7 @@ def _children_of_household():
             func.coalesce(func.bool_or(func.cardinality(Child.vulnerable_family_types) > 0), False)
             .label("vulnerable"),
         )
-        .where(Child.household_id == Household.id)
+        .where(Child.household_id == Household.id, scope.schools(Child.school_id))
         .lateral("k")
     )
 
@@ -79,7 +82,7 @@ def _children_of_household():
 def household_facts(scope: Scope, *, village: str | None = None, survey_status: str | None = None,
                     bbox: tuple[float, float, float, float] | None = None, envelope=None, located: bool = True):
     """Households in scope with their priority, as a select (filtered, not yet limited)."""
-    k = _children_of_household()
+    k = _children_of_household(scope)
     vulnerable = or_(func.cardinality(Household.vulnerable_family_types) > 0, k.c.vulnerable)
     priority_group = or_(vulnerable, k.c.disabled, k.c.left_behind, k.c.migrant)
     priority = case(
@@ -97,7 +100,7 @@ def household_facts(scope: Scope, *, village: str | None = None, survey_status: 
         )
         .select_from(Household)
         .join(k, true())
-        .where(scope.villages(Household.village_code))
+        .where(scope.households(Household))
     )
     if located:
         query = query.where(Household.location.is_not(None))
@@ -177,7 +180,7 @@ def children_geojson(session: Session, scope: Scope, *, village=None, status=Non
                Child.enrollment_status, Child.disability, Child.left_behind, Child.migrant,
                Child.grade, Child.school_name, Household.location)
         .join(Household, Household.id == Child.household_id)
-        .where(scope.villages(Child.village_code), Household.location.is_not(None),
+        .where(scope.children(Child), Household.location.is_not(None),
                _child_status_filter(status), _child_priority_filter(priority))
         .order_by(Child.village_code, Child.id)
         .limit(limit)
@@ -249,7 +252,7 @@ def _tile_rows(scope: Scope, layer: str, z: int, x: int, y: int):
             select(Child.household_id, Child.enrollment_status, Child.disability, Child.left_behind,
                    Child.migrant, Household.location)
             .join(Household, Household.id == Child.household_id)
-            .where(scope.villages(Child.village_code), Household.location.op("&&")(env4326),
+            .where(scope.children(Child), Household.location.op("&&")(env4326),
                    Child.enrollment_status != "not_school_age")
         ).subquery("b")
         if z >= DETAIL_ZOOM:
@@ -280,11 +283,17 @@ def _sql_list(values) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-def _scope_sql(scope: Scope, column: str) -> str:
-    """Scope.villages() on a column of the SQL text below, its codes inlined (12 digits each,
-    checked by the villages table), so each tile is one fixed statement plus this filter."""
-    return str(scope.villages(literal_column(column)).compile(
-        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+_H = table("households", column("id"), column("village_code")).alias("h")
+_C = table("children", column("village_code"), column("school_id")).alias("c")
+
+
+def _scope_sql(scope: Scope, records: str) -> str:
+    """Scope's filter on the households (h) or children (c) of the SQL text below, its codes
+    inlined (12-digit village codes checked by the villages table, integer ids), so each tile is
+    one fixed statement plus this filter."""
+    clause = {"households": lambda: scope.households(_H.c), "children": lambda: scope.children(_C.c),
+              "students": lambda: scope.schools(_C.c.school_id)}[records]()
+    return str(clause.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
 
 # Features in a fixed order: the ETag hashes the bytes, so the same data must give the same tile
@@ -309,7 +318,7 @@ SELECT ST_AsMVT(t, 'households', 4096, 'geom' ORDER BY t.id) FROM (
              count(*) FILTER (WHERE c.enrollment_status IN {_sql_list(OUT_OF_SCHOOL)})::int AS out_of_school,
              coalesce(bool_or(c.disability OR c.left_behind OR c.migrant
                               OR cardinality(c.vulnerable_family_types) > 0), false) AS flagged
-        FROM children c WHERE c.household_id = h.id) k
+        FROM children c WHERE c.household_id = h.id AND {{students}}) k
    WHERE h.location && ST_Transform({_ENV}, 4326) AND {{scope}}
 ) t"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
 _HOUSEHOLD_CELLS = f"""
@@ -362,7 +371,8 @@ def tile(session: Session, scope: Scope, layer: str, z: int, x: int, y: int) -> 
     detail = z >= DETAIL_ZOOM
     template = {("households", True): _HOUSEHOLD_DETAIL, ("households", False): _HOUSEHOLD_CELLS,
                 ("children", True): _CHILD_DETAIL, ("children", False): _CHILD_CELLS}[(layer, detail)]
-    sql = template.format(scope=_scope_sql(scope, "h.village_code"), child_scope=_scope_sql(scope, "c.village_code"))
+    sql = template.format(scope=_scope_sql(scope, "households"), child_scope=_scope_sql(scope, "children"),
+                          students=_scope_sql(scope, "students"))
     params = {"z": z, "x": x, "y": y} | ({} if detail else {"cell": _cell_size(z)})
     return bytes(session.execute(text(sql), params).scalar() or b"")
 
@@ -378,7 +388,7 @@ def village_counts_select(scope: Scope):
     h = (
         select(Household.village_code, func.count().label("households"),
                func.count().filter(Household.survey_status != "not_visited").label("surveyed"))
-        .where(scope.villages(Household.village_code))
+        .where(scope.households(Household))
         .group_by(Household.village_code)
         .subquery("h")
     )
@@ -393,7 +403,7 @@ def village_counts_select(scope: Scope):
                # a child still at version 1 was never anything else: skip its history
                func.count().filter(and_(Child.enrollment_status.in_(ENROLLED), Child.version > 1, was_out))
                .label("returned"))
-        .where(scope.villages(Child.village_code))
+        .where(scope.children(Child))
         .group_by(Child.village_code)
         .subquery("ch")
     )
@@ -438,7 +448,7 @@ def households_outside_village(session: Session, scope: Scope, min_distance_m: f
                select(inside.c.code).where(func.ST_Contains(inside.c.boundary, Household.location))
                .limit(1).scalar_subquery().label("point_in_village"))
         .join(Village, Village.code == Household.village_code)
-        .where(scope.villages(Household.village_code), Household.location.is_not(None),
+        .where(scope.households(Household), Household.location.is_not(None),
                Household.location_approximate.is_(False), Village.boundary.is_not(None),
                ~func.ST_Contains(Village.boundary, Household.location),
                distance >= min_distance_m)
@@ -459,12 +469,12 @@ def household_in_scope(session: Session, scope: Scope, household_id: uuid.UUID):
     ).first()
 
 
-def children_of(session: Session, household_id: uuid.UUID):
+def children_of(session: Session, scope: Scope, household_id: uuid.UUID):
     return session.execute(
         select(Child.id, Child.name, Child.gender, Child.birth_date, Child.enrollment_status, Child.school_name,
                Child.grade, Child.disability, Child.left_behind, Child.migrant, Child.dropout_reason,
                Child.id_number_cipher)
-        .where(Child.household_id == household_id).order_by(Child.birth_date)
+        .where(Child.household_id == household_id, scope.children(Child)).order_by(Child.birth_date)
     ).all()
 
 

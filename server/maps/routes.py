@@ -145,7 +145,7 @@ class GenerateTownTasks(MethodView):
     @blp.response(202, schemas.TownTasksQueuedSchema)
     def post(self, code: str):
         """Queue the rebuild of every team's visit list in a town (job on the "maps" queue)."""
-        return tasks.enqueue_town(db.session(), current_scope(), current_person(), code)
+        return tasks.enqueue_town(db.session(), current_scope(), code)
 
 
 @blp.route("/teams/<int:team_id>/tasks.<any(gpx, kml):fmt>")

@@ -94,8 +94,12 @@ def household(session: Session, scope: Scope, vault: IdNumberVault, viewer: str,
     if row is None:
         raise DomainError("request.not_found")
     children = []
-    for c in queries.children_of(session, household_id):
+    for c in queries.children_of(session, scope, household_id):
         child = c._asdict()
+        if scope.students_only:
+            # A school confirms attendance: why a child left school is the teams' and the
+            # towns' to read, as in the child's own record's lists.
+            child.pop("dropout_reason")
         cipher = child.pop("id_number_cipher")
         child["id_number"] = vault.decrypt(cipher) if cipher is not None else None
         children.append(disclosure.show(viewer, "child", child))

@@ -25,10 +25,12 @@ def _reason(row) -> str:
                 return reason
     return "unsurveyed"
 
-def _team_in_scope(session: Session, scope: Scope, team_id: int):
+def _team_in_scope(session: Session, scope: Scope, team_id: int, *, manage: bool = False):
     team, villages = queries.team(session, team_id)
-    # A team outside the asker's villages does not exist for them.
-    if team is None or not villages or not all(scope.covers(v) for v in villages):
+    # A team whose list the asker does not read (or, to rebuild or export it, manage) does not
+    # exist for them: the other line's team over the same villages included.
+    allowed = scope.manages_team(team_id) if manage else scope.reads_team(team_id)
+    if team is None or not villages or not allowed:
         raise DomainError("request.not_found")
     return team, villages
 
@@ -52,13 +54,14 @@ def plan(rows, start: routing.Point, time_limit_s: float = 1.0) -> list[dict]:
 
 def generate(session: Session, scope: Scope, team_id: int, start: dict | None) -> list:
     """Rebuild a team's open tasks in walking order from `start` (default: its first village's centre)."""
-    _team, villages = _team_in_scope(session, scope, team_id)
+    _team, villages = _team_in_scope(session, scope, team_id, manage=True)
     if start is not None:
         origin = (start["lon"], start["lat"])
     else:
         centre = queries.village_centroid(session, villages[0])
         origin = (centre[0], centre[1]) if centre and centre[0] is not None else (0.0, 0.0)
-    rows = queries.visit_candidates(session, scope, villages)
+    # The list is the team's whole villages, whoever rebuilds it (a town supervisor, its leader).
+    rows = queries.visit_candidates(session, Scope(True), villages)
     queries.save_tasks(session, team_id, plan(rows, origin))
     session.flush()
     return list_tasks(session, scope, team_id, None)
@@ -67,13 +70,12 @@ def list_tasks(session: Session, scope: Scope, team_id: int, status: str | None)
     _team_in_scope(session, scope, team_id)
     return queries.tasks_of_team(session, team_id, status)
 
-def enqueue_town(session: Session, scope: Scope, person, town_code: str) -> dict:
+def enqueue_town(session: Session, scope: Scope, town_code: str) -> dict:
     """Queue the rebuild of every team's list in a town, once this request commits."""
     from server import jobs
 
     teams = queries.teams_of_town(session, town_code)
-    allowed = person.role == "city" or (person.role == "town_supervisor" and person.town_code == town_code)
-    if not allowed or not teams:
+    if not teams or not all(scope.manages_team(t) for t in teams):
         raise DomainError("request.not_found")
     jobs.enqueue_after_commit(session, "maps.regenerate_town_tasks", town_code)
     return {"town_code": town_code, "teams": len(teams), "queued": True}
@@ -84,7 +86,7 @@ REASON_LABELS = {"out_of_school": "疑似失学辍学", "vulnerable_family": "�
 
 def export(session: Session, scope: Scope, person, team_id: int, fmt: str, remote_addr: str | None) -> tuple[str, str]:
     """The team's open tasks as GPX or KML (route order; heads' names, never ID numbers)."""
-    team, _ = _team_in_scope(session, scope, team_id)
+    team, _ = _team_in_scope(session, scope, team_id, manage=True)
     rows = [r for r in queries.tasks_of_team(session, team_id, "open") if r.lon is not None]
     audit.record(session, person.id, "export", f"tasks_{fmt}", str(team_id), remote_addr=remote_addr, count=len(rows))
     if fmt == "gpx":

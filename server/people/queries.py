@@ -18,7 +18,7 @@ def households_page(session: Session, scope: Scope, *, village_code=None, survey
         Household,
         func.ST_X(Household.location).label("lon"),
         func.ST_Y(Household.location).label("lat"),
-    ).where(scope.villages(Household.village_code))
+    ).where(scope.households(Household))
     if village_code:
         query = query.where(Household.village_code == village_code)
     if survey_status:
@@ -31,7 +31,7 @@ def households_page(session: Session, scope: Scope, *, village_code=None, survey
 
 def children_page(session: Session, scope: Scope, *, village_code=None, town_code=None,
                   enrollment_status=None, household_id=None, offset: int, limit: int):
-    query = select(Child).where(scope.villages(Child.village_code))
+    query = select(Child).where(scope.children(Child))
     if village_code:
         query = query.where(Child.village_code == village_code)
     if town_code:
@@ -47,7 +47,7 @@ def children_page(session: Session, scope: Scope, *, village_code=None, town_cod
 
 
 def child(session: Session, scope: Scope, child_id: uuid.UUID) -> Child | None:
-    return session.scalar(select(Child).where(Child.id == child_id, scope.villages(Child.village_code)))
+    return session.scalar(select(Child).where(Child.id == child_id, scope.children(Child)))
 
 
 def children_by_lookup(session: Session, lookup: bytes) -> list[Child]:

@@ -44,7 +44,7 @@ def household_counts(session: Session, scope: Scope, by: str, town_code: str | N
         select(key, func.count(), func.count().filter(Household.survey_status != "not_visited"))
         .select_from(Household)
         .join(Village, Village.code == Household.village_code)
-        .where(scope.villages(Household.village_code))
+        .where(scope.households(Household))
         .group_by(key)
     )
     if town_code is not None:
@@ -59,7 +59,7 @@ def child_status_counts(session: Session, scope: Scope, by: str, town_code: str 
         select(key, Child.enrollment_status, func.count())
         .select_from(Child)
         .join(Village, Village.code == Child.village_code)
-        .where(scope.villages(Child.village_code))
+        .where(scope.children(Child))
         .group_by(key, Child.enrollment_status)
     )
     if town_code is not None:

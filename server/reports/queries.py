@@ -67,7 +67,7 @@ def counts(session: Session, scope: Scope, born_from: dt.date, born_to: dt.date,
         .join(Town, Town.code == Village.town_code)
         .outerjoin(School, School.id == Child.school_id)
         .outerjoin(per_child, per_child.c.child_id == Child.id)
-        .where(scope.villages(Child.village_code), Child.birth_date.between(born_from, born_to),
+        .where(scope.children(Child), Child.birth_date.between(born_from, born_to),
                Child.enrollment_status != "not_school_age")
         .group_by(*keys)
         .order_by(keys[0])
@@ -83,7 +83,7 @@ def monthly_dropouts(session: Session, scope: Scope, year: int) -> list[dict]:
     signals = session.execute(
         select(month, Village.town_code, SuspectedDropout.kind, func.count())
         .join(Village, Village.code == SuspectedDropout.village_code)
-        .where(scope.villages(SuspectedDropout.village_code),
+        .where(scope.villages(SuspectedDropout.village_code), scope.schools(SuspectedDropout.school_id),
                func.extract("year", SuspectedDropout.detected_on) == year)
         .group_by(month, Village.town_code, SuspectedDropout.kind)
     ).all()
@@ -92,7 +92,7 @@ def monthly_dropouts(session: Session, scope: Scope, year: int) -> list[dict]:
         select(opened_month, Village.town_code, func.count(),
                func.count().filter(Case.status == "returned"))
         .join(Village, Village.code == Case.village_code)
-        .where(scope.villages(Case.village_code), Case.opened_from == "dropped_out",
+        .where(scope.cases(Case), Case.opened_from == "dropped_out",
                func.extract("year", Case.opened_at) == year)
         .group_by(opened_month, Village.town_code)
     ).all()
@@ -112,7 +112,7 @@ def semester_check(session: Session, scope: Scope, start: dt.date, days: int = 7
     """开学一周内未报到: the students register monitoring found missing in the first week."""
     return list(session.scalars(
         select(SuspectedDropout)
-        .where(scope.villages(SuspectedDropout.village_code),
+        .where(scope.villages(SuspectedDropout.village_code), scope.schools(SuspectedDropout.school_id),
                SuspectedDropout.detected_on.between(start, start + dt.timedelta(days=days)))
         .order_by(SuspectedDropout.village_code, SuspectedDropout.name)
     ))
@@ -125,7 +125,7 @@ def case_status_counts(session: Session, scope: Scope, today: dt.date) -> dict:
                func.count().filter(and_(Case.closed_at.is_(None), Case.due_on < today)),
                func.count().filter(Case.status == "returned"),
                func.count().filter(Case.status == "exempted"))
-        .where(scope.villages(Case.village_code))
+        .where(scope.cases(Case))
     ).one()
     return dict(zip(("open", "overdue", "returned", "exempted"), row, strict=True))
 

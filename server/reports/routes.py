@@ -14,11 +14,14 @@ from server.reports import schemas, service
 blp = Blueprint("reports", __name__, description="Rates, the monthly dropout report and XLSX exports")
 
 READERS = ("city", "town_supervisor", "team_leader")
+# A school reads the rates and the register monitoring of its own students (its scope holds no
+# other child); the XLSX exports stay with the supervisors.
+SCHOOL_READERS = (*READERS, "school")
 
 
 @blp.route("/reports/rates")
 class Rates(MethodView):
-    @blp.login_required(*READERS)
+    @blp.login_required(*SCHOOL_READERS)
     @blp.arguments(schemas.RatesQuerySchema, location="query")
     @blp.response(200, schemas.RatesReportSchema)
     def get(self, args):
@@ -28,7 +31,7 @@ class Rates(MethodView):
 
 @blp.route("/reports/monthly-dropouts")
 class MonthlyDropouts(MethodView):
-    @blp.login_required(*READERS)
+    @blp.login_required(*SCHOOL_READERS)
     @blp.arguments(schemas.MonthlyQuerySchema, location="query")
     @blp.response(200, schemas.MonthlyReportSchema)
     def get(self, args):
@@ -38,7 +41,7 @@ class MonthlyDropouts(MethodView):
 
 @blp.route("/reports/semester-check")
 class SemesterCheck(MethodView):
-    @blp.login_required(*READERS)
+    @blp.login_required(*SCHOOL_READERS)
     @blp.arguments(schemas.SemesterQuerySchema, location="query")
     @blp.response(200, schemas.SemesterReportSchema)
     @personal_read("child", shown=items("child_id"))

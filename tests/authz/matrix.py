@@ -10,7 +10,8 @@ Reading an entry:
           not (`auth.forbidden`).
   ok      the status of an allowed request.
   probes  the requests made, each named by the scope of what it points at:
-            in…      an object of town A (in scope of every area actor),
+            in…      an object of town A (in scope of every area actor; in_line: of town A's
+                     school-line team, which the government-line leader does not manage),
             out…     an object of town B (in scope of the city only),
             list     a listing without a filter (scoped by the caller's villages),
             global   no object: the same answer for every allowed actor (forms, campaigns, docs).
@@ -23,7 +24,10 @@ Reading an entry:
 
 For every answer to an actor other than the city, no string of town B (its marker, its village
 code, its household and child ids, its photos' hashes) may appear anywhere: JSON, GeoJSON, tile
-bytes, the XML of an XLSX's sheets, GPX/KML, the text of a PDF or of each PDF in a zip.
+bytes, the XML of an XLSX's sheets, GPX/KML, the text of a PDF or of each PDF in a zip. Nor may
+what of town A is beyond the actor's line (world.hidden): for the school, every child of town A
+but its own student and the household where none of its students lives; for the
+government-line leader, the school-line team's people and tablet.
 """
 
 from __future__ import annotations
@@ -89,6 +93,9 @@ class Entry:
     # (session, vault, world, actor, probe, response) -> further checks of an allowed answer; may return
     # more text that the actor receives through it (an export's sheets), checked like the answer
     after: Callable | None = None
+    # Actors for whom the in-scope object is in their area but not theirs (a school and a
+    # household where none of its students lives): the answer holds none of it.
+    nothing_for: frozenset = frozenset()
     note: str = ""
 
     @property
@@ -200,6 +207,22 @@ def _roster(side):
                s.village.name, "N1", "新户主"]
         return {"file": (io.BytesIO(csv_bytes(ROSTER, [row])), "roster.csv")}
     return files
+
+
+def _roster_claim(w, a):
+    """One row naming town A's village with the ID number of a town-B child (whose number a town
+    supervisor might know from a transfer slip)."""
+    b_child = w.b.children["other"]
+    row = ["冒领", "女" if b_child.gender == "F" else "男", w.b_claimed_number, b_child.birth_date.isoformat(),
+           w.a.town.name, w.a.village.name, "N2", "新户主"]
+    return {"file": (io.BytesIO(csv_bytes(ROSTER, [row])), "roster.csv")}
+
+
+def _referral_b(session, w):
+    from server.imports.models import RosterReferral
+
+    return session.execute(select(RosterReferral.status, RosterReferral.decided_by)
+                           .where(RosterReferral.id == w.referral)).all()
 
 
 def _register(w, a):
@@ -317,9 +340,8 @@ MATRIX: tuple[Entry, ...] = (
         P("in", lambda w, a: f"{V}/children/{w.a.children['pupil'].id}", shows=_shows_a),
         P("in_not_own", lambda w, a: f"{V}/children/{w.a.children['other'].id}", shows=_shows_a),
         P("out", lambda w, a: f"{V}/children/{w.b.children['pupil'].id}")),
-        # A school sees its town's children in lists; the full record (guardian, phone, dropout
-        # reason) only of its own students.
-        except_={("school", "in_not_own"): 403}),
+        # A school's scope holds its own students only: another child is not found.
+        except_={("school", "in_not_own"): 404}),
     Entry("GET", f"{V}/schools", PEOPLE, 200, (P("list", f"{V}/schools"),),
           note="schools are public facts (no personal data), listed county-wide"),
 
@@ -353,6 +375,12 @@ MATRIX: tuple[Entry, ...] = (
     Entry("POST", f"{V}/cases/<int:case_id>/transitions", READERS, 200, (
         P("in", lambda w, a: f"{V}/cases/{w.a.cases['pupil'].id}/transitions", json=_transition),
         P("out", lambda w, a: f"{V}/cases/{w.b.cases['pupil'].id}/transitions", json=_transition)),
+        b_state=_case_b),
+    Entry("POST", f"{V}/cases/<int:case_id>/return-school", STAFF, 200, (
+        P("in", lambda w, a: f"{V}/cases/{w.a.cases['pupil'].id}/return-school",
+          json=lambda w, a: {"school_id": w.a.school.id}, shows=_shows_a),
+        P("out", lambda w, a: f"{V}/cases/{w.b.cases['pupil'].id}/return-school",
+          json=lambda w, a: {"school_id": w.b.school.id})),
         b_state=_case_b),
     Entry("POST", f"{V}/cases/<int:case_id>/notices", GOVERNMENT, 202, (
         P("in", lambda w, a: f"{V}/cases/{w.a.cases['pupil'].id}/notices", json=lambda w, a: {"kind": "return"}),
@@ -408,14 +436,19 @@ MATRIX: tuple[Entry, ...] = (
     Entry("GET", f"{V}/devices", STAFF, 200, (P("list", f"{V}/devices", shows=_shows_a),)),
     Entry("POST", f"{V}/devices/<uuid:device_id>/revoke", STAFF, 204, (
         P("in", lambda w, a: f"{V}/devices/{w.a.devices['tablet']}/revoke"),
+        P("in_line", lambda w, a: f"{V}/devices/{w.line_device}/revoke"),
         P("out", lambda w, a: f"{V}/devices/{w.b.devices['tablet']}/revoke"),
         # A town-B surveyor between teams: their tablet belongs to no area, so to the city only.
         P("out_idle", lambda w, a: f"{V}/devices/{w.idle_device}/revoke")),
-        b_state=_devices_b),
+        except_={("team_leader", "in_line"): 404}, b_state=_devices_b,
+        note="a tablet is revoked by who manages its surveyor's teams"),
     Entry("POST", f"{V}/devices/enrollment-codes", STAFF, 201, (
         P("in", f"{V}/devices/enrollment-codes", json=lambda w, a: {"surveyor_id": w.people["surveyor"].id}),
+        P("in_line", f"{V}/devices/enrollment-codes", json=lambda w, a: {"surveyor_id": w.line_people["leader"].id}),
         P("out", f"{V}/devices/enrollment-codes", json=lambda w, a: {"surveyor_id": w.b.people["surveyor"].id})),
-        out=422, b_state=_codes_b, note="a surveyor outside your area is answered like an unknown id"),
+        out=422, except_={("team_leader", "in_line"): 422}, b_state=_codes_b,
+        note="a code for someone of a team you do not manage (another town's, the other line's) is answered "
+             "like an unknown id: the tablet would speak for them"),
     Entry("GET", f"{V}/devices/enrollment-codes/<int:code_id>/qr.png", STAFF, 200, (
         P("in", _qr),
         P("out", lambda w, a: "{}/devices/enrollment-codes/{}/qr.png?code={}".format(V, *w.b.codes["town_supervisor"]))),
@@ -450,9 +483,17 @@ MATRIX: tuple[Entry, ...] = (
     # Imports
     Entry("POST", f"{V}/imports/roster", GOVERNMENT, 202, (
         P("in", f"{V}/imports/roster", files=_roster("a")),
-        P("out", f"{V}/imports/roster", files=_roster("b"))),
+        P("out", f"{V}/imports/roster", files=_roster("b")),
+        # Town A's village, a town-B child's ID number: held for the bureau, the child stays put.
+        P("out_id", f"{V}/imports/roster", files=_roster_claim)),
         out=FILTERED, b_state=_people_b, after=_run_roster_job,
-        note="a town's roster only speaks for its town: the job refuses rows of other towns"),
+        note="a town's roster only speaks for its town's children: rows of other towns are refused, a number "
+             "none of its children has is referred to the city bureau"),
+    Entry("GET", f"{V}/imports/referrals", CITY, 200, (P("list", f"{V}/imports/referrals?status=held"),),
+          note="the town rosters' rows held for the bureau"),
+    Entry("POST", f"{V}/imports/referrals/<int:referral_id>/decision", CITY, 200, (
+        P("out", lambda w, a: f"{V}/imports/referrals/{w.referral}/decision", json=lambda w, a: {"decision": "dismiss"}),),
+        b_state=_referral_b),
     Entry("POST", f"{V}/imports/register", CITY, 202, (P("global", f"{V}/imports/register", files=_register),)),
     Entry("GET", f"{V}/imports", GOVERNMENT, 200, (P("list", f"{V}/imports?page_size=100", shows=_shows_a),)),
     Entry("GET", f"{V}/imports/<int:import_id>", GOVERNMENT, 200, (
@@ -484,7 +525,7 @@ MATRIX: tuple[Entry, ...] = (
         P("in_not_own", lambda w, a: f"{V}/imports/children/{w.a.children['listed'].id}/history",
           shows=lambda w: "missing_from_roster"),
         P("out", lambda w, a: f"{V}/imports/children/{w.b.children['listed'].id}/history")),
-        except_={("school", "in_not_own"): 403}, note="a child's history is part of its full record"),
+        except_={("school", "in_not_own"): 404}, note="a child's history is part of its full record"),
 
     # Maps and visit lists
     Entry("GET", f"{V}/maps/households", PEOPLE, 200, (
@@ -503,7 +544,8 @@ MATRIX: tuple[Entry, ...] = (
     Entry("GET", f"{V}/maps/households/outside", PEOPLE, 200, (
         P("in", lambda w, a: f"{V}/maps/households/outside?village={w.a.village.code}", shows=_shows_a),
         P("out", lambda w, a: f"{V}/maps/households/outside?village={w.b.village.code}"),
-        P("list", f"{V}/maps/households/outside")), out=FILTERED),
+        P("list", f"{V}/maps/households/outside")), out=FILTERED, nothing_for=frozenset({"school"}),
+        note="the stray household is no student's home: a school's list is empty"),
     Entry("GET", f"{V}/maps/households/<uuid:household_id>", PEOPLE, 200, (
         P("in", lambda w, a: f"{V}/maps/households/{w.a.households['home'].id}", shows=_shows_a),
         P("out", lambda w, a: f"{V}/maps/households/{w.b.households['home'].id}"))),
@@ -519,29 +561,37 @@ MATRIX: tuple[Entry, ...] = (
         note="tiles carry ids and village codes, never names: the check looks for town B's ids"),
     Entry("GET", f"{V}/teams/<int:team_id>/tasks", PEOPLE, 200, (
         P("in", lambda w, a: f"{V}/teams/{w.a.team.id}/tasks", shows=_shows_a),
-        P("out", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks"))),
+        P("in_line", lambda w, a: f"{V}/teams/{w.line_team.id}/tasks"),
+        P("out", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks")),
+        except_={("school", "in"): 404, ("school", "in_line"): 404, ("team_leader", "in_line"): 404,
+                 ("surveyor", "in_line"): 404},
+        note="a team's members, its town's supervisor and the city read its list; a school none"),
     Entry("GET", f"{V}/teams/<int:team_id>/tasks.<any(gpx, kml):fmt>", STAFF, 200, (
         P("in", lambda w, a: f"{V}/teams/{w.a.team.id}/tasks.gpx", shows=_shows_a),
         P("in_kml", lambda w, a: f"{V}/teams/{w.a.team.id}/tasks.kml", shows=_shows_a),
+        P("in_line", lambda w, a: f"{V}/teams/{w.line_team.id}/tasks.gpx"),
         P("out", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks.gpx"),
         P("out_kml", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks.kml")),
-        note="an export: the roles that manage visit lists; a surveyor's tablet gets its list by sync"),
+        except_={("team_leader", "in_line"): 404},
+        note="an export: who manages the team (its leader, its town's supervisor, the city); a surveyor's "
+             "tablet gets its list by sync"),
     Entry("POST", f"{V}/teams/<int:team_id>/tasks/generate", STAFF, 200, (
         P("in", lambda w, a: f"{V}/teams/{w.a.team.id}/tasks/generate", json=lambda w, a: {}, shows=_shows_a),
+        P("in_line", lambda w, a: f"{V}/teams/{w.line_team.id}/tasks/generate", json=lambda w, a: {}),
         P("out", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks/generate", json=lambda w, a: {})),
-        b_state=_tasks_b),
+        except_={("team_leader", "in_line"): 404}, b_state=_tasks_b),
     Entry("POST", f"{V}/towns/<code>/tasks/generate", GOVERNMENT, 202, (
         P("in", lambda w, a: f"{V}/towns/{w.a.town.code}/tasks/generate"),
         P("out", lambda w, a: f"{V}/towns/{w.b.town.code}/tasks/generate")),
         b_state=_town_jobs_b, note="no job is queued for another town"),
 
     # Reports
-    Entry("GET", f"{V}/reports/rates", STAFF, 200, (
+    Entry("GET", f"{V}/reports/rates", STAFF | {"school"}, 200, (
         P("in", lambda w, a: f"{V}/reports/rates?by=village&town={w.a.town.code}", shows=_shows_a),
         P("out", lambda w, a: f"{V}/reports/rates?by=village&town={w.b.town.code}"),
         P("list", f"{V}/reports/rates?by=town", shows=_shows_a)), out=FILTERED),
-    Entry("GET", f"{V}/reports/monthly-dropouts", STAFF, 200, (P("list", f"{V}/reports/monthly-dropouts?year=2027"),)),
-    Entry("GET", f"{V}/reports/semester-check", STAFF, 200, (
+    Entry("GET", f"{V}/reports/monthly-dropouts", STAFF | {"school"}, 200, (P("list", f"{V}/reports/monthly-dropouts?year=2027"),)),
+    Entry("GET", f"{V}/reports/semester-check", STAFF | {"school"}, 200, (
         P("list", f"{V}/reports/semester-check?start=2027-04-01"),)),
     Entry("POST", f"{V}/reports/exports", STAFF, 202, (
         P("in", f"{V}/reports/exports", json=lambda w, a: {"by": "village"}, shows=_shows_a),
@@ -569,7 +619,8 @@ def policy_table() -> str:
         allowed = "everyone" if e.who == EVERYONE else ", ".join(short[a] for a in ACTORS if a in e.who)
         has_out = any(p.out_of_scope for p in e.probes)
         out = ("filtered" if e.out == FILTERED else str(e.out)) if has_out else "-"
-        special = "; ".join(f"{short[a]} on {p}: {s}" for (a, p), s in e.except_.items())
+        special = "; ".join([f"{short[a]} on {p}: {s}" for (a, p), s in e.except_.items()]
+                            + [f"{short[a]}: nothing of town A's object" for a in ACTORS if a in e.nothing_for])
         note = "; ".join(x for x in (special, e.note) if x)
         lines.append(f"| {e.method} {e.rule} | {allowed} → {e.ok} | {out} | "
                      f"{', '.join(p.name for p in e.probes)} | {note} |")

@@ -3,7 +3,8 @@
 The table is tests/authz/matrix.py; this file checks that it covers the app's URL map exactly,
 then makes each request of it and checks the answer: the expected status; a refusal in the
 stable error shape and nothing else; no string of town B in anything an actor scoped to town A
-receives; and town B's objects unchanged by any write of theirs.
+receives, nor anything of town A beyond the actor's line (world.hidden); and town B's objects
+unchanged by any write of theirs.
 """
 
 from __future__ import annotations
@@ -88,7 +89,10 @@ def test_matrix(entry, actor, probe, world, client, session, vault):
         # An id the request carried may come back (a receipt names the record it refused).
         leaked = [s for s in world.forbidden if s in text and s not in sent]
         assert not leaked, f"{where}: town B's {leaked} in the answer: {text[:1500]}"
-    if probe.shows is not None and want < 300 and not probe.out_of_scope:
+        # Within town A: what is not this actor's line (another school's children, another team).
+        beyond = [s for s in world.hidden.get(actor, ()) if s in text and s not in sent]
+        assert not beyond, f"{where}: {beyond} of town A beyond this actor's line in the answer: {text[:1500]}"
+    if probe.shows is not None and want < 300 and not probe.out_of_scope and actor not in entry.nothing_for:
         assert probe.shows(world) in text, f"{where}: town A's data is missing from the answer: {text[:1000]}"
     if before is not None:
         session.expire_all()

@@ -39,6 +39,7 @@ PERSONAL_READS = {
     ("GET", f"{V}/imports/suspected-dropouts"): "read",
     ("GET", f"{V}/imports/missing-from-roster"): "read",
     ("GET", f"{V}/imports/children/<uuid:child_id>/history"): "read",
+    ("GET", f"{V}/imports/referrals"): "read",
     ("GET", f"{V}/maps/households"): "read",
     ("GET", f"{V}/maps/children"): "read",
     ("GET", f"{V}/maps/households/outside"): "read",

@@ -1,7 +1,11 @@
 """The authorization matrix's world: two towns, each with everything an endpoint can point at.
 
 Town A is the in-scope town of every area actor (its supervisor, a team over its village, a
-surveyor of that team and the tablet enrolled for them, its school). Town B is out of scope for
+surveyor of that team and the tablet enrolled for them, its school). Within town A, some things
+are still not every actor's: the school-line team over the same village (its leader, surveyor,
+tablet and visit list) is not the government-line leader's to manage, and the children who are
+not the school's students (and the household where none of them lives) are not the school's to
+see; `hidden` names their strings per actor. Town B is out of scope for
 all of them; every name, address, file name and photo of town B carries `marker` (越界标记 and a
 random token), so that a leak shows up as that string in any response: JSON, GeoJSON, a tile's
 bytes, an XLSX's sheet XML, a GPX/KML, a PDF's text.
@@ -33,9 +37,11 @@ from server.campaigns.models import Campaign
 from server.cases import jobs as case_jobs
 from server.cases import service as cases
 from server.cases.models import Case, SupportPlan
+from server.cases.notices import NoticeSettings
 from server.devices import service as devices
 from server.forms import service as forms
 from server.imports import service as imports
+from server.imports.models import RosterReferral
 from server.maps import tasks
 from server.people import id_number
 from server.people.models import Child, Household
@@ -107,6 +113,12 @@ class World:
     actors: dict  # actor name -> headers
     people: dict  # actor name -> Person (persons only)
     campaign: Campaign
+    line_team: Team | None = None  # town A's school-line team over the same village
+    line_people: dict = field(default_factory=dict)  # its leader and surveyor
+    line_device: str = ""  # the tablet of its surveyor
+    referral: int = 0  # a town-B roster row held for the bureau
+    b_claimed_number: str = ""  # a town-B child's ID number, which a town-A roster names
+    hidden: dict = field(default_factory=dict)  # actor -> strings of town A that actor may not receive
     register_imports: list = field(default_factory=list)
     cross_duplicate: int = 0  # a pair of an A child and a B child with the same ID number
     idle_device: str = ""  # a tablet of a town-B surveyor who has no team now
@@ -286,7 +298,7 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
     # Notices, rendered as the job renders them.
     for side in (a, b):
         notice = cases.issue_notice(session, Scope(True), side.people["supervisor"], side.cases["pupil"].id,
-                                    "return", None, TODAY, "矩阵教通")
+                                    {"kind": "return"}, TODAY, NoticeSettings(county="矩阵县", prefix="矩阵教"))
         case_jobs.render_notice_in(session, notice["id"], "测试教育体育局")
         side.notices["return"] = notice["id"]
 
@@ -306,6 +318,23 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
     session.execute(team_members.delete().where(team_members.c.person_id == idle.id))
     enrollment_code, _ = devices.issue_code(session, city, Scope(True), a.people["surveyor"].id,
                                             dt.timedelta(hours=4))
+
+    # 双线控辍: town A's school-line team over the same village, its leader, surveyor and tablet.
+    line_label = f"另线{token}"
+    line_team = Team(name=f"{line_label}工作组", town_code=a.town.code, line="school")
+    session.add(line_team)
+    session.flush()
+    session.execute(team_villages.insert().values(team_id=line_team.id, village_code=a.village.code))
+    line_people = {
+        "leader": _person(session, "team_leader", f"lline_{token}", f"{line_label}组长", pw, line="school"),
+        "surveyor": _person(session, "surveyor", f"sline_{token}", f"{line_label}调查员", pw, line="school"),
+    }
+    line_team.leader_id = line_people["leader"].id
+    for member in line_people.values():
+        _join(session, line_team, member)
+    session.flush()
+    line_device, _ = _enroll(session, a.people["supervisor"], line_people["surveyor"], f"{line_label}平板")
+    tasks.generate(session, Scope(True), line_team.id, None)
 
     # A visit photo each tablet uploaded and pushed with a household survey: the submission is
     # the only record that refers to it.
@@ -347,6 +376,9 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
         bad = [f"{label}坏行", "男", "123", "不是日期", side.town.name, f"{label}无此村", "X", f"{label}户主"]
         side.imports["roster"] = _import(session, vault, "roster", f"{label}名单.csv", csv_bytes(ROSTER, rows + [bad]),
                                          sup)
+        # Children new to the county: the town's rows wait for the bureau, which takes them.
+        for referral in session.scalars(select(RosterReferral).where(RosterReferral.import_id == side.imports["roster"])):
+            imports.decide_referral(session, city, referral.id, "move", None)
         side.imports["roster_later"] = _import(session, vault, "roster", f"{label}名单二.csv",
                                                csv_bytes(ROSTER, rows[:1]), sup)
         # A child of no school with a history: the later roster left them out.
@@ -364,6 +396,16 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
     first = _import(session, vault, "register", "学籍一.csv", csv_bytes(REGISTER, register_rows + [stay]), city,
                     dt.date(2027, 3, 1))
     later = _import(session, vault, "register", "学籍二.csv", csv_bytes(REGISTER, [stay]), city, dt.date(2027, 4, 1))
+
+    # A row of town B's roster held for the bureau, as the job leaves one (a number none of the
+    # town's children has).
+    held_number = id_number.make("320685", dt.date(2016, 6, 6), next(seq))
+    referral = RosterReferral(import_id=b.imports["roster"], line=9, id_number_lookup=vault.lookup(held_number),
+                              id_number_cipher=vault.encrypt(held_number), name=f"{marker}待定儿童",
+                              gender="F" if int(held_number[16]) % 2 == 0 else "M", birth_date=dt.date(2016, 6, 6),
+                              village_code=b.village.code, head_name=f"{marker}户主")
+    session.add(referral)
+    session.flush()
 
     # Exports of the rates: one by each role that may export, and one by town B's supervisor.
     for side, person in ((a, city), (a, a.people["supervisor"]), (a, a.people["team_leader"]),
@@ -392,9 +434,20 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
         people={"city": city, "inactive": inactive, "town_supervisor": a.people["supervisor"],
                 "team_leader": a.people["team_leader"], "surveyor": a.people["surveyor"], "school": a.people["school"]},
         campaign=campaign, register_imports=[first, later], cross_duplicate=cross.id,
+        line_team=line_team, line_people=line_people, line_device=str(line_device.id), referral=referral.id,
+        b_claimed_number=vault.decrypt(b.children["other"].id_number_cipher),
         idle_device=str(idle_device.id), enrollment_code=enrollment_code, form_upload=upload,
     )
     b_ids = [b.village.code, *(str(h.id) for h in b.households.values()), *(str(c.id) for c in b.children.values()),
              *b.attachments.values()]
     world.forbidden = (marker, *b_ids)
+    # The school sees its students (town A's pupil) only: no other child of town A, nor the
+    # household where none of its students lives. The government-line leader manages its own
+    # team only: nothing of the school-line team's people or tablet reaches it.
+    others = [c for name, c in a.children.items() if name != "pupil"]
+    world.hidden = {
+        "school": (*(str(c.id) for c in others), *(c.name for c in others),
+                   str(a.households["astray"].id), a.households["astray"].head_name),
+        "team_leader": (line_label,),
+    }
     return world

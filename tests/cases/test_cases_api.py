@@ -82,8 +82,9 @@ def test_a_school_confirms_returns_to_itself_only(client, login, town_cases, ses
                 if c["child_name"] == "王小明")
     url = f"/api/v1/cases/{case['id']}/transitions"
     body = {"to": "returned", "school_id": town_cases["school"].id, "return_date": "2027-07-01"}
+    # Another school's student's case is not the other school's to see, let alone confirm.
     wrong = client.post(url, json=body, headers=login(people["other_school"]))
-    assert wrong.status_code == 422 and wrong.json["errors"][0]["code"] == "cases.not_your_school"
+    assert wrong.status_code == 404 and wrong.json["code"] == "request.not_found"
     leader = client.post(url, json=body, headers=login(people["leader"]))
     assert leader.status_code == 403
     done = client.post(url, json=body, headers=login(people["school"]))

@@ -1,4 +1,5 @@
-"""Notices: numbered per year, rendered to a Chinese PDF by a job, downloadable and audited."""
+"""Notices: numbered per kind and year, rendered to a Chinese PDF a county can send (issuer,
+legal basis, where to report, whom to call, a 送达回证), downloadable and audited."""
 
 import io
 import zipfile
@@ -15,16 +16,20 @@ from server.jobs import queue
 
 
 def _pdf_text(data: bytes) -> str:
-    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    # Lines joined again: a phrase wrapped at the end of a line is still one phrase.
+    return "".join(page.extract_text().replace("\n", "") for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def _case_of(client, headers, name):
     return next(c for c in client.get("/api/v1/cases", headers=headers).json["items"] if c["child_name"] == name)
 
 
+COUNTY = {"COUNTY_NAME": "海安市", "NOTICE_NUMBER_PREFIX": "海安教", "NOTICE_ISSUER": "海安市教育体育局"}
+
+
 def test_a_notice_is_numbered_rendered_and_downloaded(app, client, login, town_cases, session, redis_conn):
-    before = app.config.get("NOTICE_NUMBER_PREFIX")
-    app.config["NOTICE_NUMBER_PREFIX"] = "海安教通"
+    before = {k: app.config.get(k) for k in COUNTY}
+    app.config.update(COUNTY)
     try:
         headers = login(town_cases["people"]["supervisor"])
         client.post("/api/v1/cases/open", headers=headers)
@@ -33,12 +38,22 @@ def test_a_notice_is_numbered_rendered_and_downloaded(app, client, login, town_c
                             headers=headers)
         assert first.status_code == 202, first.json
         second = client.post(f"/api/v1/cases/{case['id']}/notices", json={"kind": "deadline"}, headers=headers)
+        third = client.post(f"/api/v1/cases/{case['id']}/notices", json={
+            "kind": "return", "contact_name": "张丽", "contact_phone": "0513-88123456"}, headers=headers)
     finally:
-        app.config["NOTICE_NUMBER_PREFIX"] = before
-    n1, n2 = first.json["number"], second.json["number"]
-    assert n1.startswith("海安教通〔2027〕") and n1.endswith("号")
-    assert int(n2[-5:-1]) == int(n1[-5:-1]) + 1  # one counter per year
+        app.config.update(before)
+    n1, n2, n3 = first.json["number"], second.json["number"], third.json["number"]
+    # One series per kind: 劝返 and 限期 each count from 0001 in the year.
+    assert n1 == "海安教返〔2027〕0001号" and n3 == "海安教返〔2027〕0002号", (n1, n3)
+    assert n2 == "海安教限〔2027〕0001号", n2
     assert first.json["status"] == "queued"
+    # The bureau sends 劝返复学通知书; the town government orders the deadline (第五十八条).
+    assert first.json["issuer"] == "海安市教育体育局"
+    assert second.json["issuer"] == f"海安市{town_cases['town'].name}人民政府"
+    assert first.json["school_name"] == town_cases["school"].name  # the child's own school
+    supervisor = town_cases["people"]["supervisor"]
+    assert first.json["contact_name"] == supervisor.full_name
+    assert third.json["contact_name"] == "张丽" and third.json["contact_phone"] == "0513-88123456"
     not_ready = client.get(f"/api/v1/notices/{first.json['id']}/pdf", headers=headers)
     assert not_ready.status_code == 409 and not_ready.json["code"] == "notices.not_ready"
 
@@ -49,13 +64,24 @@ def test_a_notice_is_numbered_rendered_and_downloaded(app, client, login, town_c
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     content = _pdf_text(pdf.data)
     assert "王小明" in content and n1 in content and "劝返复学通知书" in content and "王大明" in content
+    assert "海安市教育体育局" in content and "2027年7月9日" in content  # issuer and the date to report by
+    assert town_cases["school"].name in content and supervisor.full_name in content  # where, whom to call
+    assert "《中华人民共和国义务教育法》第五条" in content and "第五十八条" not in content
+    assert "送达回证" in content and "受送达人签名" in content and content.count(n1) >= 2  # the stub repeats it
     jobs.render_notice_in(session, second.json["id"], "海安市教育体育局")
+    ordered = _pdf_text(client.get(f"/api/v1/notices/{second.json['id']}/pdf", headers=headers).data)
+    # 责令限期改正 cites its ground; the town government signs it.
+    assert "第五十八条" in ordered and "责令限期改正" in ordered and second.json["issuer"] in ordered
+    assert n2 in ordered and "送达回证" in ordered
+
+    jobs.render_notice_in(session, third.json["id"], "海安市教育体育局")
+    assert "0513-88123456" in _pdf_text(client.get(f"/api/v1/notices/{third.json['id']}/pdf", headers=headers).data)
 
     batch = client.get(f"/api/v1/notices/batch?town={town_cases['town'].code}", headers=headers)
     assert batch.status_code == 200
     with zipfile.ZipFile(io.BytesIO(batch.data)) as archive:
-        assert len(archive.namelist()) == 2
-        assert "限期入学通知书" in _pdf_text(archive.read(sorted(archive.namelist())[1]))
+        assert len(archive.namelist()) == 3
+        assert any("限期入学通知书" in _pdf_text(archive.read(name)) for name in archive.namelist())
     audited = session.scalars(select(AuditEvent.subject_type).where(AuditEvent.action == "export")).all()
     assert {"notice", "notice_batch"} <= set(audited)
     # A 限期入学通知书 on an escalated case is the ladder's next step; on a persuading case it is not.
@@ -63,11 +89,11 @@ def test_a_notice_is_numbered_rendered_and_downloaded(app, client, login, town_c
     assert client.get(case_url, headers=headers).json["status"] == "identified"
     client.post(case_url + "/transitions", json={"to": "persuading"}, headers=headers)
     client.post(case_url + "/transitions", json={"to": "escalated", "deadline": "2027-07-09"}, headers=headers)
-    third = client.post(case_url + "/notices", json={"kind": "deadline"}, headers=headers)
-    assert third.status_code == 202
+    fourth = client.post(case_url + "/notices", json={"kind": "deadline"}, headers=headers)
+    assert fourth.status_code == 202
     detail = client.get(case_url, headers=headers).json
-    assert detail["status"] == "notice_issued" and detail["events"][-1]["note"] == third.json["number"]
-    assert len(detail["notices"]) == 3
+    assert detail["status"] == "notice_issued" and detail["events"][-1]["note"] == fourth.json["number"]
+    assert len(detail["notices"]) == 4
     # The leader of the team may not issue or download notices: the town government does.
     leader = login(town_cases["people"]["leader"])
     assert client.get(f"/api/v1/notices/{first.json['id']}/pdf", headers=leader).status_code == 403
@@ -135,3 +161,18 @@ def test_a_real_worker_renders_a_committed_notice(app, committed_engine, redis_c
                 s.execute(text("delete from villages where code = '320685999201'"))
                 s.execute(text("delete from towns where code = :t"), {"t": created["town"]})
             s.commit()
+
+
+def test_a_notice_for_an_unknown_school_is_refused_naming_the_field(client, login, town_cases):
+    headers = login(town_cases["people"]["supervisor"])
+    client.post("/api/v1/cases/open", headers=headers)
+    case = _case_of(client, headers, "王小明")
+    answer = client.post(f"/api/v1/cases/{case['id']}/notices", json={"kind": "return", "school_id": 999999},
+                         headers=headers)
+    assert answer.status_code == 422, answer.json
+    assert answer.json["errors"][0]["field"] == "school_id"
+    asked = client.post(f"/api/v1/cases/{case['id']}/notices",
+                        json={"kind": "enroll", "school_id": town_cases["school"].id, "report_place": "学校东门传达室"},
+                        headers=headers)
+    assert asked.status_code == 202 and asked.json["report_place"] == "学校东门传达室"
+    assert asked.json["school_name"] == town_cases["school"].name

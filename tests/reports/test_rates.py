@@ -65,6 +65,10 @@ def test_the_town_report_by_hand(client, login, county, session):
     assert report["cases"] == {"open": 2, "overdue": 2, "returned": 0, "exempted": 0}
     cases = client.get("/api/v1/cases", headers=headers).json["items"]
     case = next(c for c in cases if c["child_name"] == "辍学生")
+    # The child was in no school: the town names the one it is back in, which then confirms.
+    named = client.post(f"/api/v1/cases/{case['id']}/return-school", headers=headers,
+                        json={"school_id": county["school"].id})
+    assert named.status_code == 200 and named.json["return_school_id"] == county["school"].id
     back = client.post(f"/api/v1/cases/{case['id']}/transitions", headers=login(county["school_account"]),
                        json={"to": "returned", "school_id": county["school"].id, "return_date": "2027-07-01"})
     assert back.status_code == 200, back.json
