@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import String, cast, func, literal, select, union_all
-from sqlalchemy.dialects.postgresql import JSONPATH
+from sqlalchemy import Integer, String, Uuid, cast, func, literal, null, or_, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, JSONPATH
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Person
@@ -32,7 +32,17 @@ def _events():
         literal(None, String).label("device_id"),
         AuditEvent.detail.label("detail"),
         literal("audit", String).label("source"),
+        AuditEvent.endpoint.label("endpoint"),
+        AuditEvent.filters.label("filters"),
+        AuditEvent.record_count.label("record_count"),
+        AuditEvent.record_ids.label("record_ids"),
     )
+
+
+def _no_read():
+    """The read columns of the parts that are changes, not reads."""
+    return (cast(null(), String).label("endpoint"), cast(null(), JSONB).label("filters"),
+            cast(null(), Integer).label("record_count"), cast(null(), ARRAY(Uuid)).label("record_ids"))
 
 
 def _submissions():
@@ -52,6 +62,7 @@ def _submissions():
             "outcome", Submission.receipt["status"],
         ).label("detail"),
         literal("sync", String).label("source"),
+        *_no_read(),
     )
 
 
@@ -67,6 +78,7 @@ def _case_steps():
         func.jsonb_build_object("from", CaseEvent.from_status, "to", CaseEvent.to_status,
                                 "child_id", cast(Case.child_id, String)).label("detail"),
         literal("cases", String).label("source"),
+        *_no_read(),
     ).join(Case, Case.id == CaseEvent.case_id)
 
 
@@ -95,27 +107,34 @@ def _as(kind, value: str):
 def trail_page(session: Session, *, person_id: int | None = None, action: str | None = None,
                subject_type: str | None = None, subject_id: str | None = None,
                since: dt.datetime | None = None, until: dt.datetime | None = None,
+               record_id: uuid.UUID | None = None, endpoint: str | None = None,
                offset: int, limit: int):
     """One page of the trail, newest first, with the total that matches the filters.
 
     Each part is filtered on its own columns before the union, so that each uses its indexes
     (a submission's record id is a uuid, a case's id an integer); a part that cannot match
-    the filters is left out.
+    the filters is left out. `record_id` finds every event about one child or household: the
+    reads that showed it (in a list too: the GIN index on record_ids) and its changes.
     """
     common = {"person_id": person_id, "subject_type": subject_type, "since": since, "until": until}
     events = _events()
     if action:
         events = events.where(AuditEvent.action == action)
+    if endpoint:
+        events = events.where(AuditEvent.endpoint == endpoint)
+    if record_id is not None:
+        events = events.where(or_(AuditEvent.record_ids.contains([record_id]),
+                                  AuditEvent.subject_id == str(record_id)))
     parts = [_filtered(events, person=AuditEvent.person_id, at=AuditEvent.at, subject_type_col=AuditEvent.subject_type,
                        subject_id_col=AuditEvent.subject_id, subject_id_value=subject_id, **common)]
-    if action in (None, "change"):
-        record_id = _as(uuid.UUID, subject_id) if subject_id else None
-        if not subject_id or record_id is not None:
+    if action in (None, "change") and not endpoint:
+        submitted = _as(uuid.UUID, subject_id) if subject_id else None
+        if (not subject_id or submitted is not None) and (record_id is None or submitted in (None, record_id)):
             parts.append(_filtered(_submissions(), person=Submission.person_id, at=Submission.received_at,
                                    subject_type_col=Submission.record_type, subject_id_col=Submission.record_id,
-                                   subject_id_value=record_id, **common))
+                                   subject_id_value=submitted or record_id, **common))
         case_id = _as(int, subject_id) if subject_id else None
-        if subject_type in (None, "case") and (not subject_id or case_id is not None):
+        if subject_type in (None, "case") and (not subject_id or case_id is not None) and record_id is None:
             parts.append(_filtered(_case_steps(), person=CaseEvent.person_id, at=CaseEvent.at, subject_type_col=None,
                                    subject_id_col=CaseEvent.case_id, subject_id_value=case_id, **common))
     trail = union_all(*parts).subquery("trail")

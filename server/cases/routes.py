@@ -7,7 +7,8 @@ import zipfile
 from flask import current_app, request, send_file
 from flask.views import MethodView
 
-from server import db
+from server import db, disclosure
+from server.audit.reads import items, one, personal_read
 from server.cases import schemas, service
 from server.cases.notices import NoticeSettings
 from server.http import Blueprint, current_person, current_scope
@@ -32,9 +33,11 @@ class Cases(MethodView):
     @blp.login_required(*READERS)
     @blp.arguments(schemas.CaseQuerySchema, location="query")
     @blp.response(200, schemas.CasePageSchema)
+    @personal_read("case", shown=items("child_id"))
     def get(self, args):
         """List cases in your villages, overdue first (filters: status, overdue, village, town)."""
-        return service.list_cases(db.session(), current_scope(), today(), args["page"], args["page_size"],
+        return service.list_cases(db.session(), current_scope(), disclosure.viewer_of(current_person()), today(),
+                                  args["page"], args["page_size"],
                                   status=args.get("status"), overdue=args.get("overdue"),
                                   village_code=args.get("village"), town_code=args.get("town"))
 
@@ -52,6 +55,7 @@ class OpenCases(MethodView):
 class CaseDetail(MethodView):
     @blp.login_required(*READERS)
     @blp.response(200, schemas.CaseDetailSchema)
+    @personal_read("case", shown=one("child_id"), subject="case_id")
     def get(self, case_id: int):
         """Show a case with its events, visits, notices and support plans."""
         return service.get_case(db.session(), current_scope(), current_person(), case_id, today())

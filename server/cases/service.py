@@ -10,6 +10,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from server import disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.campaigns import queries as campaign_queries
@@ -38,11 +39,12 @@ def open_cases(session: Session, scope: Scope, person: Person | None) -> dict:
     return {"opened": len(ids), "case_ids": ids}
 
 
-def _row(case: Case, today: dt.date, child_name=None, birth_date=None, gender=None, village_name=None,
+def _row(case: Case, today: dt.date, viewer: str, child_name=None, birth_date=None, gender=None, village_name=None,
          town_code=None, town_name=None) -> dict:
+    child = disclosure.show(viewer, "child", {"name": child_name, "gender": gender, "birth_date": birth_date})
     return {
-        "id": case.id, "child_id": case.child_id, "child_name": child_name, "gender": gender,
-        "birth_date": birth_date, "village_code": case.village_code, "village_name": village_name,
+        "id": case.id, "child_id": case.child_id, "child_name": child.get("name"), "gender": child.get("gender"),
+        "birth_date": child.get("birth_date"), "village_code": case.village_code, "village_name": village_name,
         "town_code": town_code, "town_name": town_name, "status": case.status,
         "status_label": machine.STATUSES[case.status], "opened_at": case.opened_at, "due_on": case.due_on,
         "deadline": case.deadline,
@@ -53,9 +55,10 @@ def _row(case: Case, today: dt.date, child_name=None, birth_date=None, gender=No
     }
 
 
-def list_cases(session: Session, scope: Scope, today: dt.date, page: int, page_size: int, **filters) -> dict:
+def list_cases(session: Session, scope: Scope, viewer: str, today: dt.date, page: int, page_size: int,
+               **filters) -> dict:
     total, rows = queries.cases_page(session, scope, today, (page - 1) * page_size, page_size, **filters)
-    return {"items": [_row(case, today, *rest) for case, *rest in rows], "total": total,
+    return {"items": [_row(case, today, viewer, *rest) for case, *rest in rows], "total": total,
             "page": page, "page_size": page_size}
 
 
@@ -64,7 +67,8 @@ def get_case(session: Session, scope: Scope, person: Person, case_id: int, today
     if case is None:
         raise not_found("case")
     child, village_name, town_code, town_name = queries.child_context(session, case.child_id)
-    out = _row(case, today, child.name, child.birth_date, child.gender, village_name, town_code, town_name)
+    out = _row(case, today, disclosure.viewer_of(person), child.name, child.birth_date, child.gender, village_name,
+               town_code, town_name)
     out["events"] = [{"id": e.id, "from_status": e.from_status, "to_status": e.to_status, "at": e.at,
                       "person_id": e.person_id, "note": e.note, "detail": e.detail}
                      for e in queries.events(session, case.id)]
@@ -260,6 +264,6 @@ def add_support_plan(session: Session, scope: Scope, person: Person, case_id: in
     return _plan(plan)
 
 
-def case_for_child(session: Session, scope: Scope, child_id: uuid.UUID, today: dt.date) -> dict | None:
+def case_for_child(session: Session, scope: Scope, viewer: str, child_id: uuid.UUID, today: dt.date) -> dict | None:
     total, rows = queries.cases_page(session, scope, today, 0, 1, child_id=child_id)
-    return _row(rows[0][0], today, *rows[0][1:]) if rows else None
+    return _row(rows[0][0], today, viewer, *rows[0][1:]) if rows else None

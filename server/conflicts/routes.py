@@ -6,7 +6,8 @@ import marshmallow as ma
 from flask import current_app, request
 from flask.views import MethodView
 
-from server import db
+from server import db, disclosure
+from server.audit.reads import personal_read
 from server.conflicts import service
 from server.http import Blueprint, current_person, current_scope
 from server.people.schemas import PageArgsSchema, page_of
@@ -50,11 +51,12 @@ class Conflicts(MethodView):
     @blp.login_required(*service.REVIEWERS)
     @blp.arguments(ConflictQuerySchema, location="query")
     @blp.response(200, ConflictPageSchema)
+    @personal_read("conflict", shown=lambda page: ([c["record"]["id"] for c in page["items"]], len(page["items"])))
     def get(self, args):
         """List conflicts in your villages (open ones by default order: oldest first)."""
-        return service.list_conflicts(db.session(), current_scope(), current_app.extensions["notoneless.vault"],
-                                      args.get("status"), args.get("village"),
-                                      args["page"], args["page_size"])
+        return service.list_conflicts(db.session(), current_scope(), disclosure.viewer_of(current_person()),
+                                      current_app.extensions["notoneless.vault"], args.get("status"),
+                                      args.get("village"), args["page"], args["page_size"])
 
 
 @blp.route("/conflicts/<uuid:conflict_id>/resolve")

@@ -39,39 +39,46 @@ def _labels(session: Session, conflicts: list[Conflict]) -> dict[tuple[str, uuid
     return out
 
 
-def _shown(conflict: Conflict, vault: IdNumberVault) -> list[dict]:
-    """The values as a supervisor sees them: an ID number by its marker and masked, never its
-    ciphertext (a supervisor picks one by sending its marker back)."""
-    if conflict.field not in records.PROTECTED.get(conflict.record_type, ()):
-        return conflict.values
-    out = []
-    for entry in conflict.values:
-        value = {k: v for k, v in entry.items() if k != "cipher"}
-        if is_protected(entry.get("value")):
-            masked = None
-            if entry.get("cipher"):
-                masked = disclosure.mask("id_number", vault.reveal(entry, child_subject(conflict.record_id)))
-            value["value"] = {**entry["value"], "masked": masked}
-        out.append(value)
+def _shown(conflict: Conflict, entry: dict | None, viewer: str, vault: IdNumberVault) -> dict | None:
+    """A value of the conflict (or its resolution) as the viewer may see that field, never a
+    stored ciphertext: an ID number by its marker (a supervisor picks one by sending the marker
+    back) beside its digits as the reader policy shows them; any other field through the policy
+    (an absent field without its value)."""
+    if entry is None:
+        return None
+    out = {k: v for k, v in entry.items() if k not in ("value", "cipher")}
+    value, field = entry.get("value"), conflict.field
+    if field in records.PROTECTED.get(conflict.record_type, ()) and is_protected(value):
+        clear = vault.reveal(entry, child_subject(conflict.record_id)) if entry.get("cipher") else None
+        shown = disclosure.show(viewer, conflict.record_type, {field: clear})
+        if field in shown:
+            out["value"] = {**value, "masked": shown[field]}
+        return out
+    shown = disclosure.show(viewer, conflict.record_type, {field: value})
+    if field in shown:
+        out["value"] = shown[field]
     return out
 
 
-def describe(session: Session, conflict: Conflict, vault: IdNumberVault, labels: dict | None = None) -> dict:
+def describe(session: Session, conflict: Conflict, viewer: str, vault: IdNumberVault,
+             labels: dict | None = None) -> dict:
     labels = _labels(session, [conflict]) if labels is None else labels
+    label_field = _LABEL_COLUMNS.get(conflict.record_type)
+    label = labels.get((conflict.record_type, conflict.record_id))
     return {
         "conflict_id": str(conflict.id),
         "record": {"type": conflict.record_type, "id": str(conflict.record_id), "village_code": conflict.village_code},
-        "record_label": labels.get((conflict.record_type, conflict.record_id)),
+        "record_label": disclosure.show(viewer, conflict.record_type, {label_field: label}).get(label_field),
         "field": conflict.field,
-        "values": _shown(conflict, vault),
+        "values": [_shown(conflict, v, viewer, vault) for v in conflict.values],
         "status": conflict.status,
         "created_at": conflict.created_at,
-        "resolution": conflict.resolution,
+        "resolution": _shown(conflict, conflict.resolution, viewer, vault),
     }
 
 
-def list_conflicts(session: Session, scope: Scope, vault: IdNumberVault, status: str | None, village: str | None,
-                   page: int, page_size: int) -> dict:
+def list_conflicts(session: Session, scope: Scope, viewer: str, vault: IdNumberVault, status: str | None,
+                   village: str | None, page: int, page_size: int) -> dict:
     query = select(Conflict).where(scope.villages(Conflict.village_code))
     if status:
         query = query.where(Conflict.status == status)
@@ -81,7 +88,7 @@ def list_conflicts(session: Session, scope: Scope, vault: IdNumberVault, status:
     rows = session.scalars(query.order_by(Conflict.created_at, Conflict.id).offset((page - 1) * page_size)
                            .limit(page_size)).all()
     labels = _labels(session, rows)
-    return {"items": [describe(session, c, vault, labels) for c in rows], "total": total, "page": page,
+    return {"items": [describe(session, c, viewer, vault, labels) for c in rows], "total": total, "page": page,
             "page_size": page_size}
 
 
@@ -147,4 +154,4 @@ def resolve(session: Session, scope: Scope, vault: IdNumberVault, person: Person
     conflict.resolution = {"value": value, "note": note, "resolved_by": person.id,
                            "resolved_at": now.astimezone(dt.UTC).isoformat()}
     session.flush()
-    return describe(session, conflict, vault)
+    return describe(session, conflict, disclosure.viewer_of(person), vault)

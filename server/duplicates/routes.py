@@ -4,7 +4,8 @@ import marshmallow as ma
 from flask import current_app, request
 from flask.views import MethodView
 
-from server import db
+from server import db, disclosure
+from server.audit.reads import personal_read
 from server.duplicates import service
 from server.http import Blueprint, current_person, current_scope
 from server.people.schemas import PageArgsSchema, page_of
@@ -54,10 +55,12 @@ class Duplicates(MethodView):
     @blp.login_required(*service.REVIEWERS)
     @blp.arguments(DuplicateQuerySchema, location="query")
     @blp.response(200, DuplicatePageSchema)
+    @personal_read("duplicate", shown=lambda page: ([c["id"] for pair in page["items"] for c in pair["children"] if c],
+                                                    len(page["items"])))
     def get(self, args):
         """List possible duplicate children in your villages."""
-        return service.list_candidates(db.session(), current_scope(), _vault(), args.get("status"), args["page"],
-                                       args["page_size"])
+        return service.list_candidates(db.session(), current_scope(), _vault(), disclosure.viewer_of(current_person()),
+                                       args.get("status"), args["page"], args["page_size"])
 
 
 @blp.route("/duplicates/<int:candidate_id>/merge")

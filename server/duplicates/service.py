@@ -27,24 +27,25 @@ REVIEWERS = ("city", "town_supervisor", "team_leader")
 _EMPTY = (None, "", [])
 
 
-def _child_summary(row: dict | None, vault: IdNumberVault) -> dict | None:
+def _child_summary(row: dict | None, vault: IdNumberVault, viewer: str) -> dict | None:
     if row is None:
         return None
     fields = records.fields_of("child", row)
-    cipher = row.get("id_number_cipher")
-    masked = disclosure.mask("id_number", vault.decrypt(bytes.fromhex(cipher[2:]), child_subject(row["id"]))) if cipher else None
-    return {"id": str(row["id"]), "household_id": str(row["household_id"]), "village_code": row["village_code"],
-            "version": row["version"], "name": fields["name"], "gender": fields["gender"],
-            "birth_date": fields["birth_date"], "id_number": masked,
-            "enrollment_status": fields["enrollment_status"]}
+    cipher = row.get("id_number_cipher")  # to_jsonb's hex form of the bytea
+    return disclosure.show(viewer, "child", {
+        "id": str(row["id"]), "household_id": str(row["household_id"]), "village_code": row["village_code"],
+        "version": row["version"], "name": fields["name"], "gender": fields["gender"],
+        "birth_date": fields["birth_date"],
+        "id_number": vault.decrypt(bytes.fromhex(cipher[2:]), child_subject(row["id"])) if cipher else None,
+        "enrollment_status": fields["enrollment_status"]})
 
 
-def describe(session: Session, candidate: DuplicateCandidate, vault: IdNumberVault) -> dict:
+def describe(session: Session, candidate: DuplicateCandidate, vault: IdNumberVault, viewer: str) -> dict:
     rows = sync_queries.rows_of(session, "child", [candidate.child_a, candidate.child_b])
     return {"id": candidate.id, "reason": candidate.reason, "status": candidate.status,
             "outcome": candidate.outcome, "village_code": candidate.village_code, "created_at": candidate.created_at,
-            "children": [_child_summary(rows.get(candidate.child_a), vault),
-                         _child_summary(rows.get(candidate.child_b), vault)]}
+            "children": [_child_summary(rows.get(candidate.child_a), vault, viewer),
+                         _child_summary(rows.get(candidate.child_b), vault, viewer)]}
 
 
 def flag_possible_duplicates(session: Session, child_ids: list[uuid.UUID]) -> None:
@@ -73,15 +74,15 @@ def _in_scope(scope: Scope):
     return scope.villages(DuplicateCandidate.village_code) & ~elsewhere.exists()
 
 
-def list_candidates(session: Session, scope: Scope, vault: IdNumberVault, status: str | None, page: int,
-                    page_size: int) -> dict:
+def list_candidates(session: Session, scope: Scope, vault: IdNumberVault, viewer: str, status: str | None,
+                    page: int, page_size: int) -> dict:
     query = select(DuplicateCandidate).where(_in_scope(scope))
     if status:
         query = query.where(DuplicateCandidate.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(DuplicateCandidate.created_at, DuplicateCandidate.id)
                            .offset((page - 1) * page_size).limit(page_size)).all()
-    return {"items": [describe(session, c, vault) for c in rows], "total": total, "page": page,
+    return {"items": [describe(session, c, vault, viewer) for c in rows], "total": total, "page": page,
             "page_size": page_size}
 
 
@@ -101,7 +102,7 @@ def dismiss(session: Session, scope: Scope, vault: IdNumberVault, person: Person
     candidate.status, candidate.outcome = "resolved", "distinct"
     candidate.resolved_by, candidate.resolved_at = person.id, func.now()
     session.flush()
-    return describe(session, candidate, vault)
+    return describe(session, candidate, vault, disclosure.viewer_of(person))
 
 
 def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, candidate_id: int,
@@ -169,4 +170,4 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
     candidate.status, candidate.outcome = "resolved", "merged"
     candidate.resolved_by, candidate.resolved_at = person.id, now
     session.flush()
-    return describe(session, candidate, vault)
+    return describe(session, candidate, vault, disclosure.viewer_of(person))

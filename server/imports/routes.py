@@ -5,7 +5,8 @@ import uuid
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from server import db
+from server import db, disclosure
+from server.audit.reads import items, personal_read
 from server.http import Blueprint, current_person, current_scope
 from server.imports import schemas, service
 from server.imports.schemas import PageArgsSchema
@@ -21,6 +22,10 @@ _CONTENT_TYPES = {
 
 def _vault():
     return current_app.extensions["notoneless.vault"]
+
+
+def _viewer() -> str:
+    return disclosure.viewer_of(current_person())
 
 
 def _upload(kind: str, files: dict, form: dict) -> dict:
@@ -63,6 +68,7 @@ class Imports(MethodView):
     @blp.login_required(*service.UPLOAD_ROLES)
     @blp.arguments(schemas.ImportQuerySchema, location="query")
     @blp.response(200, schemas.ImportPageSchema)
+    @personal_read("import", shown=lambda page: ([], sum(len(i["problems_preview"]) for i in page["items"])))
     def get(self, args):
         """List imports, newest first (a town supervisor sees their town's)."""
         return service.list_imports(db.session(), current_person(), args.get("kind"), args["page"],
@@ -73,9 +79,11 @@ class Imports(MethodView):
 class ImportDetail(MethodView):
     @blp.login_required(*service.UPLOAD_ROLES)
     @blp.response(200, schemas.ImportSchema)
+    @personal_read("import", shown=lambda imp: ([], len(imp["problems_preview"])), subject="import_id")
     def get(self, import_id: int):
         """Show an import's progress, first problems and, once done, its summary."""
-        return service.describe(service.get_import(db.session(), current_person(), import_id))
+        person = current_person()
+        return service.describe(service.get_import(db.session(), person, import_id), disclosure.viewer_of(person))
 
 
 @blp.route("/imports/<int:import_id>/problems")
@@ -83,6 +91,7 @@ class ImportProblems(MethodView):
     @blp.login_required(*service.UPLOAD_ROLES)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, schemas.ProblemPageSchema)
+    @personal_read("import", shown=lambda page: ([], len(page["items"])), subject="import_id")
     def get(self, args, import_id: int):
         """List the bad rows' problems: line, column, reason code, message."""
         return service.problems_page(db.session(), current_person(), import_id, args["page"],
@@ -118,9 +127,10 @@ class RegisterNotInRoster(MethodView):
     @blp.login_required(*service.UPLOAD_ROLES)
     @blp.arguments(schemas.UnmatchedArgsSchema, location="query")
     @blp.response(200, schemas.UnmatchedPageSchema)
+    @personal_read("register_row", shown=lambda page: ([], len(page["items"])))
     def get(self, args):
         """List register students in no police roster (migrant children, for instance)."""
-        return service.unmatched_register(db.session(), current_scope(), _vault(), args["page"],
+        return service.unmatched_register(db.session(), current_scope(), _vault(), _viewer(), args["page"],
                                           args["page_size"], args.get("register_import"))
 
 
@@ -129,10 +139,11 @@ class SuspectedDropouts(MethodView):
     @blp.login_required()
     @blp.arguments(schemas.DropoutArgsSchema, location="query")
     @blp.response(200, schemas.SuspectedDropoutPageSchema)
+    @personal_read("child", shown=items("child_id"))
     def get(self, args):
         """List students who left the registers between two imports (学籍动态监控), with evidence."""
         return service.suspected_dropouts(
-            db.session(), current_scope(), _vault(), args["page"], args["page_size"],
+            db.session(), current_scope(), _vault(), _viewer(), args["page"], args["page_size"],
             kind=args.get("kind"), register_import_id=args.get("register_import"),
             detected_from=args.get("detected_from"), detected_to=args.get("detected_to"),
         )
@@ -143,9 +154,10 @@ class MissingFromRoster(MethodView):
     @blp.login_required()
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, schemas.MissingChildPageSchema)
+    @personal_read("child", shown=items("child_id"))
     def get(self, args):
         """List children a newer roster of their town no longer lists (flagged, never deleted)."""
-        return service.missing_from_roster(db.session(), current_scope(), _vault(), args["page"],
+        return service.missing_from_roster(db.session(), current_scope(), _vault(), _viewer(), args["page"],
                                            args["page_size"])
 
 
@@ -153,6 +165,7 @@ class MissingFromRoster(MethodView):
 class ChildHistory(MethodView):
     @blp.login_required()
     @blp.response(200, schemas.ChildHistorySchema)
+    @personal_read("child", shown=lambda history: ([history["child_id"]], 1), subject="child_id")
     def get(self, child_id: uuid.UUID):
         """Show what imports changed in a child's record, from which import and when."""
         return service.child_history(db.session(), current_scope(), current_person(), child_id)
@@ -163,9 +176,11 @@ class Referrals(MethodView):
     @blp.login_required("city")
     @blp.arguments(schemas.ReferralArgsSchema, location="query")
     @blp.response(200, schemas.ReferralPageSchema)
+    @personal_read("roster_referral", shown=items("child_id"))
     def get(self, args):
         """List the town rosters' rows held for the bureau: their ID number is none of the town's children."""
-        return service.list_referrals(db.session(), _vault(), args.get("status"), args["page"], args["page_size"])
+        return service.list_referrals(db.session(), _vault(), _viewer(), args.get("status"), args["page"],
+                                      args["page_size"])
 
 
 @blp.route("/imports/referrals/<int:referral_id>/decision")

@@ -12,9 +12,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from sqlalchemy.orm import Session
 
+from server import disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.audit import service as audit
@@ -25,7 +27,7 @@ from server.imports import headers, queries, reading, report
 from server.imports.models import DROPOUT_SIGNALS, Import
 from server.imports.rows import PlaceIndex, Problem, RegisterParser, RosterParser
 from server.imports.values import REGISTER_STATUS_LABELS
-from server.people import id_number, statuses
+from server.people import statuses
 from server.people.protection import IdNumberVault, child_subject, register_subject, roster_subject
 
 PREVIEW_PROBLEMS = 20
@@ -140,6 +142,15 @@ class Stopwatch:
 def problem_dict(p) -> dict:
     return {"line": p.line, "column": p.column, "header": p.header, "code": p.code, "message": p.message,
             "value": p.value}
+
+
+def problem_shown(viewer: str, problem: dict) -> dict:
+    """A bad row's problem as the viewer may see the cell's field (the rows are children's):
+    problems stored before the region-only mask still hold the last four digits."""
+    shown = disclosure.show(viewer, "child", {problem["column"]: problem["value"]}) if problem["column"] else None
+    if shown is None or problem["value"] is None:
+        return problem
+    return {**problem, "value": shown.get(problem["column"])}
 
 
 def school_age_range(session: Session, as_of: dt.date) -> tuple[int, tuple[dt.date, dt.date]]:
@@ -310,7 +321,8 @@ def get_import(session: Session, person: Person, import_id: int) -> Import:
     return imp
 
 
-def describe(imp: Import) -> dict:
+def describe(imp: Import, viewer: str | None = None) -> dict:
+    """An import; its first problems as `viewer` may see them (None: the uploader's own answer)."""
     percent = None
     if imp.status == "done":
         percent = 100.0
@@ -323,7 +335,9 @@ def describe(imp: Import) -> dict:
         "finished_at": imp.finished_at,
         "progress": {"rows_total": imp.rows_total, "rows_read": imp.rows_read, "rows_ok": imp.rows_ok,
                      "rows_bad": imp.rows_bad, "percent": percent},
-        "problems_preview": imp.problems_preview, "summary": imp.summary,
+        "problems_preview": imp.problems_preview if viewer is None else [problem_shown(viewer, p)
+                                                                          for p in imp.problems_preview],
+        "summary": imp.summary,
         "error": None if imp.error_code is None else {"code": imp.error_code, "message": imp.error_message},
         "previous_import_id": imp.previous_import_id,
     }
@@ -332,13 +346,16 @@ def describe(imp: Import) -> dict:
 def list_imports(session: Session, person: Person, kind: str | None, page: int, page_size: int) -> dict:
     query = queries.visible_imports(person.role, person.id, person.town_code)
     total, rows = queries.imports_page(session, query, kind, (page - 1) * page_size, page_size)
-    return {"items": [describe(i) for i in rows], "total": total, "page": page, "page_size": page_size}
+    viewer = disclosure.viewer_of(person)
+    return {"items": [describe(i, viewer) for i in rows], "total": total, "page": page, "page_size": page_size}
 
 
 def problems_page(session: Session, person: Person, import_id: int, page: int, page_size: int) -> dict:
     get_import(session, person, import_id)
     rows = queries.problems_of(session, import_id, (page - 1) * page_size, page_size)
-    return {"items": [problem_dict(p) for p in rows], "total": queries.problem_count(session, import_id),
+    viewer = disclosure.viewer_of(person)
+    return {"items": [problem_shown(viewer, problem_dict(p)) for p in rows],
+            "total": queries.problem_count(session, import_id),
             "page": page, "page_size": page_size}
 
 
@@ -350,6 +367,8 @@ def report_file(session: Session, person: Person, import_id: int, fmt: str,
     audit.record(session, person.id, "export", "import_report", str(imp.id), remote_addr=remote_addr,
                  format=fmt, rows=len(problems))
     stem = f"import-{imp.id}-{imp.kind}-problems"
+    viewer = disclosure.viewer_of(person)
+    problems = [SimpleNamespace(**problem_shown(viewer, problem_dict(p))) for p in problems]
     if fmt == "xlsx":
         return report.as_xlsx(problems), f"{stem}.xlsx"
     return report.as_csv(problems), f"{stem}.csv"
@@ -386,54 +405,71 @@ def match_summary(session: Session, scope: Scope, town_code: str | None = None) 
             "villages": list(villages.values())}
 
 
-def _masked(vault: IdNumberVault, cipher: bytes | None, subject: str) -> str | None:
-    return None if cipher is None else id_number.mask(vault.decrypt(cipher, subject))
+def _clear(vault: IdNumberVault, cipher: bytes | None, subject: str) -> str | None:
+    return None if cipher is None else vault.decrypt(cipher, subject)
 
 
-def unmatched_register(session: Session, scope: Scope, vault: IdNumberVault, page: int, page_size: int,
-                       register_import_id: int | None = None) -> dict:
+def _child_fields(viewer: str, row: dict) -> dict:
+    return disclosure.show(viewer, "child", row)
+
+
+def unmatched_register(session: Session, scope: Scope, vault: IdNumberVault, viewer: str, page: int,
+                       page_size: int, register_import_id: int | None = None) -> dict:
     """Students of the latest register (or the one asked for) who are in no police roster."""
     register_import_id = register_import_id or queries.latest_register(session)
     if register_import_id is None:
         return {"register_import_id": None, "items": [], "total": 0, "page": page, "page_size": page_size}
     total, rows = queries.unmatched_register_page(session, scope, register_import_id,
                                                   (page - 1) * page_size, page_size)
-    items = [{
-        "line": r.line, "name": r.name, "gender": r.gender, "id_number": _masked(vault, r.id_number_cipher, register_subject(register_import_id)),
+    items = [_child_fields(viewer, {
+        "line": r.line, "name": r.name, "gender": r.gender,
+        "id_number": _clear(vault, r.id_number_cipher, register_subject(register_import_id)),
         "student_number": r.student_number, "school_id": r.school_id, "school_code": r.school_code,
         "school_name": r.school_name, "grade": r.grade, "class_name": r.class_name,
         "status": r.status, "status_label": REGISTER_STATUS_LABELS[r.status],
-    } for r in rows]
+    }) for r in rows]
     return {"register_import_id": register_import_id, "items": items, "total": total, "page": page,
             "page_size": page_size}
 
 
-def suspected_dropouts(session: Session, scope: Scope, vault: IdNumberVault, page: int, page_size: int,
-                       **filters) -> dict:
+def suspected_dropouts(session: Session, scope: Scope, vault: IdNumberVault, viewer: str, page: int,
+                       page_size: int, **filters) -> dict:
     total, rows = queries.suspected_dropouts_page(session, scope, offset=(page - 1) * page_size,
                                                   limit=page_size, **filters)
-    items = [{
+    items = [_child_fields(viewer, {
         "id": d.id, "kind": d.kind, "kind_label": DROPOUT_SIGNALS[d.kind], "detected_on": d.detected_on,
         "register_import_id": d.register_import_id, "previous_import_id": d.previous_import_id,
         "child_id": d.child_id, "village_code": d.village_code, "name": d.name, "gender": d.gender,
         # A dropout row holds the previous register's ciphertext, bound to that import.
-        "id_number": _masked(vault, d.id_number_cipher, register_subject(d.previous_import_id)),
+        "id_number": _clear(vault, d.id_number_cipher, register_subject(d.previous_import_id)),
         "student_number": d.student_number,
         "school_id": d.school_id, "school_name": d.school_name, "grade": d.grade, "evidence": d.evidence,
-    } for d in rows]
+    }) for d in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
-def missing_from_roster(session: Session, scope: Scope, vault: IdNumberVault, page: int,
+def missing_from_roster(session: Session, scope: Scope, vault: IdNumberVault, viewer: str, page: int,
                         page_size: int) -> dict:
     total, rows = queries.missing_from_roster_page(session, scope, (page - 1) * page_size, page_size)
-    items = [{
+    items = [_child_fields(viewer, {
         "child_id": c.id, "name": c.name, "gender": c.gender, "birth_date": c.birth_date,
-        "village_code": c.village_code, "id_number": _masked(vault, c.id_number_cipher, child_subject(c.id)),
+        "village_code": c.village_code, "id_number": _clear(vault, c.id_number_cipher, child_subject(c.id)),
         "enrollment_status": c.enrollment_status, "last_import_id": e.last_import_id,
         "missing_since_import_id": e.missing_since_import_id,
-    } for c, e in rows]
+    }) for c, e in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+def _changes_shown(viewer: str, record_type: str, changes: dict) -> dict:
+    """{field: [old, new]} as the viewer may see the field: both values masked, or left out."""
+    out = {}
+    for name, pair in changes.items():
+        values = pair if isinstance(pair, list) else [pair]
+        shown = [disclosure.show(viewer, record_type, {name: v}) for v in values]
+        if all(name in s for s in shown):
+            seen = [s[name] for s in shown]
+            out[name] = seen if isinstance(pair, list) else seen[0]
+    return out
 
 
 def child_history(session: Session, scope: Scope, person: Person, child_id: uuid.UUID) -> dict:
@@ -444,8 +480,10 @@ def child_history(session: Session, scope: Scope, person: Person, child_id: uuid
     if child is None:
         raise not_found("child")
     entry = queries.roster_entry(session, child_id)
+    viewer = disclosure.viewer_of(person)
     changes = [{"at": c.at, "import_id": c.import_id, "record_type": c.record_type, "kind": c.kind,
-                "changes": c.changes} for c in queries.history_of(session, "child", child_id)]
+                "changes": _changes_shown(viewer, c.record_type, c.changes)}
+               for c in queries.history_of(session, "child", child_id)]
     return {
         "child_id": child.id, "version": child.version, "updated_at": child.updated_at,
         "roster": None if entry is None else {
@@ -459,18 +497,20 @@ def child_history(session: Session, scope: Scope, person: Person, child_id: uuid
 
 # --- rows referred to the city bureau -----------------------------------------------------------
 
-def list_referrals(session: Session, vault: IdNumberVault, status: str | None, page: int, page_size: int) -> dict:
+def list_referrals(session: Session, vault: IdNumberVault, viewer: str, status: str | None, page: int,
+                   page_size: int) -> dict:
     """The town rosters' rows held for the bureau: the row as sent, and the child on file, if any."""
     total, rows = queries.referrals_page(session, status, (page - 1) * page_size, page_size)
-    items = [{
+    # A row holds a child's fields and its household's (head, address): each as the policy says.
+    items = [disclosure.show(viewer, "household", _child_fields(viewer, {
         "id": r.id, "import_id": r.import_id, "line": r.line, "status": r.status, "name": r.name,
         "gender": r.gender, "birth_date": r.birth_date,
         # held as the roster staged it: bound to the town's import
-        "id_number": _masked(vault, r.id_number_cipher, roster_subject(r.import_id)),
+        "id_number": _clear(vault, r.id_number_cipher, roster_subject(r.import_id)),
         "village_code": r.village_code, "household_number": r.household_number, "address": r.address,
         "head_name": r.head_name, "child_id": r.child_id, "child_village_code": child_village,
         "decided_by": r.decided_by, "decided_at": r.decided_at, "note": r.note, "created_at": r.created_at,
-    } for r, child_village in rows]
+    })) for r, child_village in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 

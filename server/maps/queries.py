@@ -115,9 +115,14 @@ def household_facts(scope: Scope, *, village: str | None = None, survey_status: 
     return query
 
 
+def _properties(pairs: dict, hidden: frozenset):
+    """json_build_object's arguments, without the properties the viewer may not see."""
+    return [x for name, column in pairs.items() if name not in hidden for x in (name, column)]
+
+
 def households_geojson(session: Session, scope: Scope, *, village=None, survey_status=None, priority=None,
-                       bbox=None, limit: int = 10000) -> str:
-    """A FeatureCollection of households: head's name and counts, never ID numbers."""
+                       bbox=None, limit: int = 10000, hidden: frozenset = frozenset()) -> tuple[str, list]:
+    """A FeatureCollection of households (head's name and counts, never ID numbers) and their ids."""
     facts = household_facts(scope, village=village, survey_status=survey_status, bbox=bbox)
     _without_jit(session)
     f = facts.subquery("f")
@@ -128,19 +133,21 @@ def households_geojson(session: Session, scope: Scope, *, village=None, survey_s
     feature = func.json_build_object(
         "type", "Feature", "id", r.c.id,
         "geometry", cast(func.ST_AsGeoJSON(r.c.location, 6), JSON),
-        "properties", func.json_build_object(
-            "id", r.c.id, "village_code", r.c.village_code, "head_name", r.c.head_name,
-            "survey_status", r.c.survey_status, "priority", r.c.priority,
-            "location_approximate", r.c.location_approximate, "children", r.c.children,
-            "out_of_school", r.c.out_of_school, "disabled", r.c.disabled, "left_behind", r.c.left_behind,
-            "migrant", r.c.migrant, "vulnerable", r.c.vulnerable,
-        ),
+        "properties", func.json_build_object(*_properties({
+            "id": r.c.id, "village_code": r.c.village_code, "head_name": r.c.head_name,
+            "survey_status": r.c.survey_status, "priority": r.c.priority,
+            "location_approximate": r.c.location_approximate, "children": r.c.children,
+            "out_of_school": r.c.out_of_school, "disabled": r.c.disabled, "left_behind": r.c.left_behind,
+            "migrant": r.c.migrant, "vulnerable": r.c.vulnerable,
+        }, hidden)),
     )
     collection = func.json_build_object(
         "type", "FeatureCollection",
         "features", func.coalesce(func.json_agg(feature), EMPTY_JSON_ARRAY),
     )
-    return session.scalar(select(cast(collection, String)).select_from(r))
+    # The ids come out of the same pass, for the audit trail's row of this read.
+    text, ids = session.execute(select(cast(collection, String), func.array_agg(r.c.id)).select_from(r)).one()
+    return text, ids or []
 
 
 def _child_status_filter(status: str | None):
@@ -165,8 +172,9 @@ def _child_priority_filter(priority: str | None):
 
 
 def children_geojson(session: Session, scope: Scope, *, village=None, status=None, priority=None, bbox=None,
-                     limit: int = 10000) -> str:
-    """A FeatureCollection of children at their household's point: name and status, no ID number."""
+                     limit: int = 10000, hidden: frozenset = frozenset()) -> tuple[str, list]:
+    """A FeatureCollection of children at their household's point (name and status, no ID number)
+    and their ids."""
     query = (
         select(Child.id, Child.household_id, Child.village_code, Child.name, Child.gender, Child.birth_date,
                Child.enrollment_status, Child.disability, Child.left_behind, Child.migrant,
@@ -186,19 +194,20 @@ def children_geojson(session: Session, scope: Scope, *, village=None, status=Non
     feature = func.json_build_object(
         "type", "Feature", "id", r.c.id,
         "geometry", cast(func.ST_AsGeoJSON(r.c.location, 6), JSON),
-        "properties", func.json_build_object(
-            "id", r.c.id, "household_id", r.c.household_id, "village_code", r.c.village_code,
-            "name", r.c.name, "gender", r.c.gender, "birth_date", r.c.birth_date,
-            "enrollment_status", r.c.enrollment_status, "disability", r.c.disability,
-            "left_behind", r.c.left_behind, "migrant", r.c.migrant, "grade", r.c.grade,
-            "school_name", r.c.school_name,
-        ),
+        "properties", func.json_build_object(*_properties({
+            "id": r.c.id, "household_id": r.c.household_id, "village_code": r.c.village_code,
+            "name": r.c.name, "gender": r.c.gender, "birth_date": r.c.birth_date,
+            "enrollment_status": r.c.enrollment_status, "disability": r.c.disability,
+            "left_behind": r.c.left_behind, "migrant": r.c.migrant, "grade": r.c.grade,
+            "school_name": r.c.school_name,
+        }, hidden)),
     )
     collection = func.json_build_object(
         "type", "FeatureCollection",
         "features", func.coalesce(func.json_agg(feature), EMPTY_JSON_ARRAY),
     )
-    return session.scalar(select(cast(collection, String)).select_from(r))
+    text, ids = session.execute(select(cast(collection, String), func.array_agg(r.c.id)).select_from(r)).one()
+    return text, ids or []
 
 
 # --- vector tiles -------------------------------------------------------------------------------

@@ -5,13 +5,19 @@ import uuid
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from server import db
+from server import db, disclosure
+from server.audit.reads import current as current_read
+from server.audit.reads import items, personal_read
 from server.http import Blueprint, current_person, current_scope
 from server.maps import schemas, service, tasks
 
 blp = Blueprint("maps", __name__, description="Map layers, vector tiles and the village choropleth")
 
 GEOJSON = "application/geo+json"
+
+
+def _viewer() -> str:
+    return disclosure.viewer_of(current_person())
 
 
 def _geojson(text: str) -> Response:
@@ -27,9 +33,12 @@ class HouseholdLayer(MethodView):
     @blp.arguments(schemas.HouseholdLayerArgsSchema, location="query")
     @blp.alt_response(200, description="GeoJSON FeatureCollection of households", content_type=GEOJSON,
                       success=True)
+    @personal_read("household")
     def get(self, args):
         """Map the households you may see, by survey status, priority group, village and bbox."""
-        return _geojson(service.households_layer(db.read_session(), current_scope(), args))
+        text, ids = service.households_layer(db.read_session(), current_scope(), _viewer(), args)
+        current_read().showed(ids)
+        return _geojson(text)
 
 
 @blp.route("/maps/children")
@@ -38,9 +47,12 @@ class ChildLayer(MethodView):
     @blp.arguments(schemas.ChildLayerArgsSchema, location="query")
     @blp.alt_response(200, description="GeoJSON FeatureCollection of children", content_type=GEOJSON,
                       success=True)
+    @personal_read("child")
     def get(self, args):
         """Map the children you may see at their household's point, by status and priority group."""
-        return _geojson(service.children_layer(db.read_session(), current_scope(), args))
+        text, ids = service.children_layer(db.read_session(), current_scope(), _viewer(), args)
+        current_read().showed(ids)
+        return _geojson(text)
 
 
 @blp.route("/maps/villages")
@@ -62,19 +74,23 @@ class OutsideVillage(MethodView):
     @blp.login_required()
     @blp.arguments(schemas.OutsideArgsSchema, location="query")
     @blp.response(200, schemas.OutsideHouseholdSchema(many=True))
+    @personal_read("household", shown=items())
     def get(self, args):
         """List surveyed points outside their village's polygon (farthest first), for review."""
-        return service.outside_village(db.read_session(), current_scope(), args["min_distance_m"], args.get("village"))
+        return service.outside_village(db.read_session(), current_scope(), _viewer(), args["min_distance_m"],
+                                       args.get("village"))
 
 
 @blp.route("/maps/households/<uuid:household_id>")
 class MapHousehold(MethodView):
     @blp.login_required()
     @blp.response(200, schemas.MapHouseholdSchema)
+    @personal_read("household", shown=lambda h: ([h["id"], *(c["id"] for c in h["children"])], 1 + len(h["children"])),
+                   subject="household_id")
     def get(self, household_id: uuid.UUID):
         """Show a household of the map with its children (ID numbers masked)."""
         return service.household(db.read_session(), current_scope(), current_app.extensions["notoneless.vault"],
-                                 household_id)
+                                 _viewer(), household_id)
 
 
 @blp.route("/tiles/<layer>/<int:z>/<int:x>/<int:y>.mvt")
@@ -105,9 +121,12 @@ class TeamTasks(MethodView):
     @blp.login_required()
     @blp.arguments(schemas.TaskQuerySchema, location="query")
     @blp.response(200, schemas.TaskSchema(many=True))
+    @personal_read("team", shown=items("household_id"), subject="team_id")
     def get(self, args, team_id: int):
         """List a team's visit list in walking order."""
-        return tasks.list_tasks(db.session(), current_scope(), team_id, args.get("status"))
+        viewer = _viewer()
+        return [disclosure.show(viewer, "household", row._asdict())
+                for row in tasks.list_tasks(db.session(), current_scope(), team_id, args.get("status"))]
 
 
 @blp.route("/teams/<int:team_id>/tasks/generate")

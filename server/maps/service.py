@@ -8,24 +8,40 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from server import disclosure
 from server.accounts.scope import Scope
 from server.errors import DomainError
 from server.maps import queries
-from server.people import id_number
 from server.people.protection import IdNumberVault, child_subject
 
 MAX_ZOOM = 22
 
+# The personal properties of the layers, and the field of the reader policy each one shows (a
+# flag shows whether the field is empty). PostGIS builds the GeoJSON, so a property the policy
+# does not show in full is left out of the layer rather than masked there.
+HOUSEHOLD_PROPERTIES = {"head_name": ("household", "head_name"),
+                        "vulnerable": ("household", "vulnerable_family_types")}
+CHILD_PROPERTIES = {"name": ("child", "name"), "gender": ("child", "gender"), "birth_date": ("child", "birth_date")}
 
-def households_layer(session: Session, scope: Scope, args: dict) -> str:
+
+def _hidden(viewer: str, properties: dict) -> frozenset:
+    return frozenset(name for name, (record_type, field) in properties.items()
+                     if disclosure.level(viewer, record_type, field) != disclosure.FULL)
+
+
+def households_layer(session: Session, scope: Scope, viewer: str, args: dict) -> tuple[str, list]:
+    """The GeoJSON of the households in scope, and their ids."""
     return queries.households_geojson(session, scope, village=args.get("village"),
                                       survey_status=args.get("status"), priority=args.get("priority"),
-                                      bbox=args.get("bbox"), limit=args["limit"])
+                                      bbox=args.get("bbox"), limit=args["limit"],
+                                      hidden=_hidden(viewer, HOUSEHOLD_PROPERTIES))
 
 
-def children_layer(session: Session, scope: Scope, args: dict) -> str:
+def children_layer(session: Session, scope: Scope, viewer: str, args: dict) -> tuple[str, list]:
+    """The GeoJSON of the children in scope, and their ids."""
     return queries.children_geojson(session, scope, village=args.get("village"), status=args.get("status"),
-                                    priority=args.get("priority"), bbox=args.get("bbox"), limit=args["limit"])
+                                    priority=args.get("priority"), bbox=args.get("bbox"), limit=args["limit"],
+                                    hidden=_hidden(viewer, CHILD_PROPERTIES))
 
 
 def tile(session: Session, scope: Scope, layer: str, z: int, x: int, y: int) -> tuple[bytes, str]:
@@ -63,16 +79,17 @@ def choropleth(session: Session, scope: Scope, town: str | None) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def outside_village(session: Session, scope: Scope, min_distance_m: float, village: str | None) -> list[dict]:
+def outside_village(session: Session, scope: Scope, viewer: str, min_distance_m: float,
+                    village: str | None) -> list[dict]:
     """Households whose surveyed point lies outside their village's polygon, for review."""
     return [
-        {**row._asdict(), "id": str(row.id), "distance_m": round(row.distance_m, 1)}
+        disclosure.show(viewer, "household", {**row._asdict(), "id": str(row.id), "distance_m": round(row.distance_m, 1)})
         for row in queries.households_outside_village(session, scope, min_distance_m, village)
     ]
 
 
-def household(session: Session, scope: Scope, vault: IdNumberVault, household_id: uuid.UUID) -> dict:
-    """One household of the map with its children; ID numbers masked."""
+def household(session: Session, scope: Scope, vault: IdNumberVault, viewer: str, household_id: uuid.UUID) -> dict:
+    """One household of the map with its children, as the viewer may see them (ID numbers masked)."""
     row = queries.household_in_scope(session, scope, household_id)
     if row is None:
         raise DomainError("request.not_found")
@@ -84,6 +101,6 @@ def household(session: Session, scope: Scope, vault: IdNumberVault, household_id
             # towns' to read, as in the child's own record's lists.
             child.pop("dropout_reason")
         cipher = child.pop("id_number_cipher")
-        child["id_number"] = id_number.mask(vault.decrypt(cipher, child_subject(child["id"]))) if cipher is not None else None
-        children.append(child)
-    return {**row._asdict(), "children": children}
+        child["id_number"] = vault.decrypt(cipher, child_subject(child["id"])) if cipher is not None else None
+        children.append(disclosure.show(viewer, "child", child))
+    return {**disclosure.show(viewer, "household", row._asdict()), "children": children}

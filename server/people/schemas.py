@@ -53,7 +53,7 @@ class ChildSummarySchema(ma.Schema):
     village_code = ma.fields.String()
     name = ma.fields.String()
     gender = ma.fields.String()
-    id_number = ma.fields.String(allow_none=True, metadata={"description": "masked: first 6 and last 4"})
+    id_number = ma.fields.String(allow_none=True, metadata={"description": "masked: the region (first 6) only"})
     birth_date = ma.fields.Date()
     enrollment_status = ma.fields.String()
     school_name = ma.fields.String(allow_none=True)

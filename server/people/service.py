@@ -1,5 +1,6 @@
-"""Reading households and children as the caller's role allows: ID numbers masked unless the
-role needs them, and every read of a child's full record written to the audit trail."""
+"""Reading households and children as the caller's role allows: every personal field as
+server/disclosure.py says (an ID number is full only in the city's and towns' full record).
+The reads are written to the audit trail by the routes (server/audit/reads.py)."""
 
 from __future__ import annotations
 
@@ -7,33 +8,25 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from server import disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
-from server.audit import service as audit
 from server.errors import not_found
 from server.people import id_number, queries
 from server.people.models import Child
 from server.people.protection import IdNumberVault, child_subject
 
-# Roles that need the full ID number: the bureau (matching with other agencies) and the town
-# supervisor (notices carry it). Teams in the field identify a child by name, birth date and
-# household, and see the masked form only.
-FULL_ID_NUMBER_ROLES = frozenset({"city", "town_supervisor"})
+
+def clear_id_number(vault: IdNumberVault, child: Child) -> str | None:
+    return None if child.id_number_cipher is None else vault.decrypt(child.id_number_cipher, child_subject(child.id))
 
 
-def shown_id_number(vault: IdNumberVault, child: Child, person: Person) -> str | None:
-    if child.id_number_cipher is None:
-        return None
-    value = vault.decrypt(child.id_number_cipher, child_subject(child.id))
-    return value if person.role in FULL_ID_NUMBER_ROLES else id_number.mask(value)
-
-
-def list_households(session: Session, scope: Scope, page: int, page_size: int, **filters) -> dict:
+def list_households(session: Session, scope: Scope, viewer: str, page: int, page_size: int, **filters) -> dict:
     total, rows = queries.households_page(session, scope, offset=(page - 1) * page_size,
                                           limit=page_size, **filters)
     items = []
     for household, lon, lat in rows:
-        items.append({
+        items.append(disclosure.show(viewer, "household", {
             "id": household.id, "village_code": household.village_code,
             "group_name": household.group_name, "household_number": household.household_number,
             "address": household.address, "head_name": household.head_name,
@@ -41,20 +34,18 @@ def list_households(session: Session, scope: Scope, page: int, page_size: int, *
                                                   "approximate": household.location_approximate},
             "survey_status": household.survey_status, "version": household.version,
             "updated_at": household.updated_at,
-        })
+        }))
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
-def list_children(session: Session, scope: Scope, vault: IdNumberVault, page: int, page_size: int,
+def list_children(session: Session, scope: Scope, vault: IdNumberVault, viewer: str, page: int, page_size: int,
                   **filters) -> dict:
-    """A page of children for lists: ID numbers always masked, no contact details."""
+    """A page of children for lists (no contact details), as the viewer may see them."""
     total, rows = queries.children_page(session, scope, offset=(page - 1) * page_size,
                                         limit=page_size, **filters)
     items = []
     for child in rows:
-        masked = None if child.id_number_cipher is None else id_number.mask(
-            vault.decrypt(child.id_number_cipher, child_subject(child.id)))
-        items.append({**_summary(child), "id_number": masked})
+        items.append(disclosure.show(viewer, "child", {**_summary(child), "id_number": clear_id_number(vault, child)}))
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
@@ -70,27 +61,26 @@ def _summary(child: Child) -> dict:
 
 
 def read_child(session: Session, scope: Scope, vault: IdNumberVault, person: Person,
-               child_id: uuid.UUID, remote_addr: str | None) -> dict:
-    """A child's full record, logged in the audit trail in the same transaction."""
+               child_id: uuid.UUID) -> dict:
+    """A child's full record: the one read where the policy may show a field in full."""
     child = queries.child(session, scope, child_id)
     if child is None:
         raise not_found("child")
-    full_id = person.role in FULL_ID_NUMBER_ROLES
+    viewer = disclosure.viewer_of(person)
+    number = clear_id_number(vault, child)
     warnings: list[str] = []
-    if child.id_number_cipher is not None:
+    if number is not None:
         # The roster is sometimes wrong about the birth date or gender; say so where it shows.
-        warnings = id_number.check(vault.decrypt(child.id_number_cipher, child_subject(child.id)), birth_date=child.birth_date,
-                                   gender=child.gender).warnings
-    audit.record(session, person.id, "read_child", "child", str(child.id), remote_addr=remote_addr,
-                 id_number="full" if full_id else "masked")
-    return {
+        warnings = id_number.check(number, birth_date=child.birth_date, gender=child.gender).warnings
+    record = disclosure.show(viewer, "child", {
         **_summary(child),
-        "id_number": shown_id_number(vault, child, person),
-        "id_number_masked": not full_id,
-        "id_number_warnings": warnings,
+        "id_number": number,
         "ethnicity": child.ethnicity, "relation_to_head": child.relation_to_head,
         "guardian_name": child.guardian_name, "guardian_phone": child.guardian_phone,
         "disability_type": child.disability_type, "disability_level": child.disability_level,
         "school_id": child.school_id, "class_name": child.class_name,
         "dropout_reason": child.dropout_reason, "dropout_reason_note": child.dropout_reason_note,
-    }
+    }, full_record=True)
+    record["id_number_masked"] = disclosure.level(viewer, "child", "id_number", full_record=True) != disclosure.FULL
+    record["id_number_warnings"] = warnings
+    return record

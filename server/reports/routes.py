@@ -5,7 +5,8 @@ import io
 from flask import request, send_file
 from flask.views import MethodView
 
-from server import db
+from server import db, disclosure
+from server.audit.reads import items, personal_read
 from server.cases.routes import today
 from server.http import Blueprint, current_person, current_scope
 from server.reports import schemas, service
@@ -43,9 +44,11 @@ class SemesterCheck(MethodView):
     @blp.login_required(*SCHOOL_READERS)
     @blp.arguments(schemas.SemesterQuerySchema, location="query")
     @blp.response(200, schemas.SemesterReportSchema)
+    @personal_read("child", shown=items("child_id"))
     def get(self, args):
         """Students missing from the registers within a week of the semester's start."""
-        return service.semester_check(db.read_session(), current_scope(), args["start"])
+        return service.semester_check(db.read_session(), current_scope(), disclosure.viewer_of(current_person()),
+                                      args["start"])
 
 
 @blp.route("/reports/exports")

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
-from server import spreadsheets
+from server import disclosure, spreadsheets
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.campaigns import queries as campaign_queries
@@ -63,11 +63,13 @@ def monthly_dropouts(session: Session, scope: Scope, year: int) -> dict:
     return {"year": year, "rows": queries.monthly_dropouts(session, scope, year)}
 
 
-def semester_check(session: Session, scope: Scope, start: dt.date) -> dict:
+def semester_check(session: Session, scope: Scope, viewer: str, start: dt.date) -> dict:
     rows = queries.semester_check(session, scope, start)
     return {"start": start, "until": start + dt.timedelta(days=7), "total": len(rows), "items": [
-        {"id": r.id, "kind": r.kind, "name": r.name, "village_code": r.village_code, "school_name": r.school_name,
-         "grade": r.grade, "detected_on": r.detected_on, "child_id": r.child_id} for r in rows]}
+        disclosure.show(viewer, "child", {
+            "id": r.id, "kind": r.kind, "name": r.name, "village_code": r.village_code,
+            "school_name": r.school_name, "grade": r.grade, "detected_on": r.detected_on, "child_id": r.child_id})
+        for r in rows]}
 
 
 # --- XLSX exports ------------------------------------------------------------------------------
