@@ -10,11 +10,13 @@ position, the birth date and gender seen, a valid check digit. At least 100 must
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 import uuid
 
 from server.people import id_number
+from server.people.protection import child_subject, marker
 from server.sync.models import Conflict, DuplicateCandidate
 from tests.authz.reading import readable
 from tests.authz.world import _child
@@ -61,14 +63,18 @@ def test_the_old_mask_beside_the_birth_date_left_one_number():
 
 def test_a_school_and_a_team_leader_cannot_rebuild_a_childs_id_number(client, world, session, vault):
     pupil, home = world.a.children["pupil"], world.a.households["home"]
-    number = vault.decrypt(pupil.id_number_cipher)
+    number = vault.decrypt(pupil.id_number_cipher, child_subject(pupil.id))
     # What tablets leave behind: a conflict over the number itself, and a second record of the
     # child with the same number (a duplicate candidate).
     other_number = id_number.make("320685", pupil.birth_date, 555)
     now = dt.datetime.now(dt.UTC).isoformat()
+    # As the push keeps them: each number by its marker, with its ciphertext bound to the child.
+    def kept(n):
+        return {"value": marker(vault.lookup(n)), "device_id": None, "captured_at": now,
+                "cipher": base64.b64encode(vault.encrypt(n, child_subject(pupil.id))).decode()}
+
     session.add(Conflict(id=uuid.uuid4(), record_type="child", record_id=pupil.id, village_code=pupil.village_code,
-                         field="id_number", values=[{"value": number, "device_id": None, "captured_at": now},
-                                                    {"value": other_number, "device_id": None, "captured_at": now}]))
+                         field="id_number", values=[kept(number), kept(other_number)]))
     copy = _child(session, vault, home, pupil.name, number, pupil.birth_date, enrollment_status="dropped_out")
     session.add(DuplicateCandidate(child_a=min(pupil.id, copy.id), child_b=max(pupil.id, copy.id),
                                    village_code=pupil.village_code, reason="same_id_number"))

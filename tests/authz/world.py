@@ -45,7 +45,7 @@ from server.imports.models import RosterReferral
 from server.maps import tasks
 from server.people import id_number
 from server.people.models import Child, Household
-from server.people.protection import child_subject
+from server.people.protection import child_subject, roster_subject
 from server.places.models import Town, Village
 from server.reports import jobs as report_jobs
 from server.reports import service as reports
@@ -407,7 +407,7 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
     # town's children has).
     held_number = id_number.make("320685", dt.date(2016, 6, 6), next(seq))
     referral = RosterReferral(import_id=b.imports["roster"], line=9, id_number_lookup=vault.lookup(held_number),
-                              id_number_cipher=vault.encrypt(held_number), name=f"{marker}待定儿童",
+                              id_number_cipher=vault.encrypt(held_number, roster_subject(b.imports["roster"])), name=f"{marker}待定儿童",
                               gender="F" if int(held_number[16]) % 2 == 0 else "M", birth_date=dt.date(2016, 6, 6),
                               village_code=b.village.code, head_name=f"{marker}户主")
     session.add(referral)
@@ -441,7 +441,7 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
                 "team_leader": a.people["team_leader"], "surveyor": a.people["surveyor"], "school": a.people["school"]},
         campaign=campaign, register_imports=[first, later], cross_duplicate=cross.id,
         line_team=line_team, line_people=line_people, line_device=str(line_device.id), referral=referral.id,
-        b_claimed_number=vault.decrypt(b.children["other"].id_number_cipher),
+        b_claimed_number=vault.decrypt(b.children["other"].id_number_cipher, child_subject(b.children["other"].id)),
         idle_device=str(idle_device.id), enrollment_code=enrollment_code, form_upload=upload,
     )
     b_ids = [b.village.code, *(str(h.id) for h in b.households.values()), *(str(c.id) for c in b.children.values()),
