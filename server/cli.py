@@ -143,16 +143,14 @@ def devices_issue_code(surveyor, issuer, hours):
     """Issue a one-time enrollment code for a tablet (prints the code)."""
     import datetime as dt
 
-    from sqlalchemy import select
-
-    from server.accounts.models import Person
+    from server.accounts import queries as accounts
     from server.accounts.scope import scope_of
     from server.db import database
     from server.devices import service
     from server.errors import DomainError
 
     with database().sessionmaker() as session:
-        people = {p.username: p for p in session.scalars(select(Person).where(Person.username.in_([surveyor, issuer])))}
+        people = accounts.people_by_username(session, [surveyor, issuer])
         if surveyor not in people or issuer not in people:
             raise click.ClickException("unknown username")
         try:

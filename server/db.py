@@ -10,7 +10,7 @@ import datetime as dt
 
 import psycopg
 from flask import current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, func
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, func, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -130,3 +130,8 @@ def begin_snapshot() -> Session:
     if isinstance(s.get_bind(), Engine) and not s.in_transaction():
         s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     return s
+
+
+def now(session: Session):
+    """The transaction's time, as PostgreSQL tells it: every write of a request shares one."""
+    return session.scalar(select(func.now()))

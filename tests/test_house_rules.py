@@ -113,3 +113,40 @@ def test_every_revision_is_listed_and_new_ones_have_dated_names():
         assert revision == path.stem, f"{path.name}: the revision id is the file's name ({path.stem})"
         # alembic_version.version_num is a varchar(32)
         assert len(revision) <= 32, f"{path.name}: a revision id has at most 32 characters"
+
+# --- SQL lives in query modules ---------------------------------------------------------------
+
+# What builds a statement: a module that imports one of these is writing SQL.
+SQL_BUILDERS = {
+    "sqlalchemy": {"select", "insert", "update", "delete", "text", "union", "union_all", "exists",
+                   "literal_column", "tuple_", "values"},
+    "sqlalchemy.dialects.postgresql": {"insert"},
+    "sqlalchemy.sql": {"select", "insert", "update", "delete", "text"},
+    "geoalchemy2.functions": None,  # any spatial function
+}
+
+
+def _is_query_module(path: Path) -> bool:
+    return path.name in ("queries.py", "models.py") or path.parent.name == "queries"
+
+
+def test_sql_is_written_in_query_modules_only():
+    offenders = []
+    for path in sorted((ROOT / "server").rglob("*.py")):
+        if _is_query_module(path) or path.relative_to(ROOT).as_posix() == "server/db.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module in SQL_BUILDERS:
+                allowed = SQL_BUILDERS[node.module]
+                hits = [a.name for a in node.names if allowed is None or a.name in allowed]
+                if hits:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {', '.join(hits)} from {node.module}")
+            elif isinstance(node, ast.Import):
+                offenders += [f"{path.relative_to(ROOT)}:{node.lineno} imports {a.name}" for a in node.names
+                              if a.name == "geoalchemy2.functions"]
+            elif (isinstance(node, ast.Attribute) and node.attr == "query" and isinstance(node.value, ast.Name)
+                  and node.value.id == "session"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} uses session.query")
+            elif isinstance(node, ast.Attribute) and node.attr.startswith("ST_"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} uses {node.attr}")
+    assert not offenders, "SQL belongs in the domain's queries.py:\n" + "\n".join(offenders)

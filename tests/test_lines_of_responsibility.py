@@ -133,7 +133,7 @@ def test_a_team_leader_manages_only_the_team_it_leads(two_lines, town, make_pers
     # The other team's tablet: not revoked.
     code, _ = devices.issue_code(session, other["leader"], _scope(session, other["leader"]), other["surveyor"].id,
                                  dt.timedelta(hours=1))
-    device, _token = devices.enroll(session, code, "学校线平板", "test")
+    device, _token = devices.enroll(session, code, "学校线平板", "test", dt.timedelta(days=30))
     assert client.post(f"{V}/devices/{device.id}/revoke", headers=leader).status_code == 404
     assert session.get(Device, device.id).revoked_at is None
     assert str(device.id) not in {d["device_id"] for d in client.get(f"{V}/devices", headers=leader).json}

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Person, Team, team_members, team_villages
+from server.accounts import queries
+from server.accounts.models import Person
 from server.cases.models import Case
 from server.people.models import Child, Household
-from server.places.models import Village
 
 
 @dataclass(frozen=True)
@@ -64,16 +64,15 @@ class Scope:
         if self.school_id is None:
             return self.villages(household.village_code)
         # IN, not a correlated EXISTS: the tiles compile this filter on its own into their SQL text.
-        homes = select(Child.household_id).where(Child.school_id == self.school_id)
-        return and_(self.villages(household.village_code), household.id.in_(homes))
+        return and_(self.villages(household.village_code),
+                    household.id.in_(queries.homes_of_students(self.school_id)))
 
     def cases(self, case=Case) -> ColumnElement[bool]:
         """A filter on cases: of children in scope, or (a school) naming it as the school of the return."""
         if self.school_id is None:
             return self.villages(case.village_code)
-        students = select(Child.id).where(Child.school_id == self.school_id)
         return and_(self.villages(case.village_code),
-                    or_(case.child_id.in_(students), case.return_school_id == self.school_id))
+                    or_(case.child_id.in_(queries.students_of(self.school_id)), case.return_school_id == self.school_id))
 
     def schools(self, school_id_column) -> ColumnElement[bool]:
         """A filter on rows that name a school (register rows): a school's scope keeps its own."""
@@ -109,23 +108,16 @@ def scope_of(session: Session, person: Person) -> Scope:
     if person.role == "city":
         return Scope(True)
     if person.role == "town_supervisor":
-        villages = select(Village.code).where(Village.town_code == person.town_code)
-        town_teams = frozenset(session.scalars(select(Team.id).where(Team.town_code == person.town_code)))
-        return Scope(False, frozenset(session.scalars(villages)), teams=town_teams, managed_teams=town_teams)
+        town_teams = queries.town_teams(session, person.town_code)
+        return Scope(False, queries.town_villages(session, person.town_code), teams=town_teams,
+                     managed_teams=town_teams)
     if person.role in ("team_leader", "surveyor"):
-        member_of = frozenset(session.scalars(select(team_members.c.team_id)
-                                              .where(team_members.c.person_id == person.id)))
+        member_of = queries.teams_of_member(session, person.id)
         # A leader manages the teams it leads (teams.leader_id), not every team it belongs to;
         # in particular not the other line's team over the same villages.
-        led = frozenset(session.scalars(select(Team.id).where(Team.leader_id == person.id))) \
-            if person.role == "team_leader" else frozenset()
-        teams = sorted(member_of | led)
-        villages = select(team_villages.c.village_code).where(team_villages.c.team_id.in_(teams))
-        return Scope(False, frozenset(session.scalars(villages)) if teams else frozenset(),
-                     teams=member_of, managed_teams=led)
+        led = queries.teams_led_by(session, person.id) if person.role == "team_leader" else frozenset()
+        return Scope(False, queries.villages_of_teams(session, member_of | led), teams=member_of, managed_teams=led)
     if person.role == "school" and person.school_id is not None:
         # A school's villages are where its students live; within them it sees its students only.
-        villages = select(Child.village_code).where(Child.school_id == person.school_id).union(
-            select(Case.village_code).where(Case.return_school_id == person.school_id))
-        return Scope(False, frozenset(session.scalars(villages)), school_id=person.school_id)
+        return Scope(False, queries.school_villages(session, person.school_id), school_id=person.school_id)
     return Scope(False)

@@ -6,9 +6,10 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from server import db
+from server.accounts import queries
 from server.accounts.models import AccessToken, Person
 from server.accounts.passwords import hash_password, needs_rehash, verify_password
 from server.errors import DomainError
@@ -28,8 +29,8 @@ def log_in(session: Session, username: str, password: str, ttl: dt.timedelta) ->
     Guessing is slowed at the edge (server/accounts/throttle.py: a back-off per account and
     address), not by locking the account: a lock let anyone keep the bureau out.
     """
-    person = session.scalar(select(Person).where(Person.username == username))
-    now = session.scalar(select(func.now()))
+    person = queries.person_by_username(session, username)
+    now = db.now(session)
     if not verify_password(person.password_hash if person else None, password) or not person.active:
         raise LoginRefused("auth.invalid_credentials")
     if needs_rehash(person.password_hash):
@@ -43,32 +44,16 @@ def log_in(session: Session, username: str, password: str, ttl: dt.timedelta) ->
 
 def person_for_token(session: Session, token: str) -> tuple[Person, AccessToken]:
     """The active person behind an unexpired, unrevoked token, or auth.invalid_token."""
-    row = session.execute(
-        select(Person, AccessToken)
-        .join(AccessToken, AccessToken.person_id == Person.id)
-        .where(
-            AccessToken.token_hash == _token_hash(token),
-            AccessToken.revoked_at.is_(None),
-            AccessToken.expires_at > func.now(),
-            Person.active.is_(True),
-        )
-    ).first()
-    if row is None:
+    found = queries.live_token(session, _token_hash(token))
+    if found is None:
         raise DomainError("auth.invalid_token")
-    return row[0], row[1]
+    return found
 
 
 def log_out(session: Session, access: AccessToken) -> None:
-    session.execute(
-        update(AccessToken).where(AccessToken.id == access.id).values(revoked_at=func.now())
-    )
+    queries.revoke_token(session, access.id)
 
 
 def revoke_all(session: Session, person_id: int) -> int:
     """Revoke every live token of a person (a lost tablet, a person leaving the campaign)."""
-    result = session.execute(
-        update(AccessToken)
-        .where(AccessToken.person_id == person_id, AccessToken.revoked_at.is_(None))
-        .values(revoked_at=func.now())
-    )
-    return result.rowcount
+    return queries.revoke_tokens_of(session, person_id)

@@ -51,3 +51,37 @@ def uploaded_by_staff_of(session: Session, sha256: str, village_codes: Iterable[
                 .limit(1)) is not None:
             return True
     return False
+
+
+def store(session: Session, sha256: str, size: int, content_type: str, device_id) -> bool:
+    """Keep a file's row; whether it was new (content-addressed: the same file twice is one row)."""
+    from server.sync.models import Attachment
+
+    result = session.execute(insert(Attachment).values(
+        sha256=sha256, size=size, content_type=content_type, device_id=device_id,
+    ).on_conflict_do_nothing().returning(Attachment.sha256))
+    return result.first() is not None
+
+
+def find(session: Session, sha256: str):
+    from server.sync.models import Attachment
+
+    return session.scalar(select(Attachment).where(Attachment.sha256 == sha256))
+
+
+def villages_naming(session: Session, scope, ref: str) -> set[str]:
+    """The villages of `scope` whose children's certificate photo or cases' evidence is `ref`."""
+    from server.cases.models import Case
+    from server.people.models import Child
+
+    return {*session.scalars(select(Child.village_code).where(Child.certificate_photo == ref,
+                                                              scope.villages(Child.village_code))),
+            *session.scalars(select(Case.village_code).where(Case.evidence == ref, scope.villages(Case.village_code)))}
+
+
+def records_carrying(session: Session, ref: str) -> list[tuple[str, object]]:
+    """(record type, id) of every stored submission that named the file."""
+    from server.sync.models import Submission
+
+    return session.execute(select(Submission.record_type, Submission.record_id).distinct()
+                           .where(Submission.payload["attachments"].contains([ref]))).all()

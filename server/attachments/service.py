@@ -10,8 +10,6 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from server.accounts.scope import Scope
@@ -76,10 +74,7 @@ def store(session: Session, root: str, sha256: str, body: bytes, person_id: int,
             tmp.flush()
             os.fsync(tmp.fileno())
         os.replace(tmp.name, target)
-    result = session.execute(insert(Attachment).values(
-        sha256=sha256, size=len(body), content_type=content_type, device_id=device_id,
-    ).on_conflict_do_nothing().returning(Attachment.sha256))
-    new = result.first() is not None
+    new = queries.store(session, sha256, len(body), content_type, device_id)
     queries.record_upload(session, sha256, person_id, device_id)
     return new
 
@@ -90,7 +85,7 @@ def download_type(row: Attachment) -> str:
 
 
 def find(session: Session, sha256: str) -> Attachment | None:
-    return session.scalar(select(Attachment).where(Attachment.sha256 == check_name(sha256)))
+    return queries.find(session, check_name(sha256))
 
 
 def referred_to_in(session: Session, scope: Scope, sha256: str) -> bool:
@@ -106,21 +101,15 @@ def referred_to_in(session: Session, scope: Scope, sha256: str) -> bool:
     """
     if scope.everywhere:
         return True
-    from server.cases.models import Case
-    from server.people.models import Child
     from server.sync import queries as sync_queries
-    from server.sync.models import Submission
 
     ref = f"sha256:{check_name(sha256)}"
     name = check_name(sha256)
-    named = {*session.scalars(select(Child.village_code).where(Child.certificate_photo == ref,
-                                                               scope.villages(Child.village_code))),
-             *session.scalars(select(Case.village_code).where(Case.evidence == ref, scope.villages(Case.village_code)))}
+    named = queries.villages_naming(session, scope, ref)
     if named and (queries.uploaded_by_village_tablets(session, [name], named)
                   or queries.uploaded_by_staff_of(session, name, named)):
         return True
-    carried = session.execute(select(Submission.record_type, Submission.record_id).distinct()
-                              .where(Submission.payload["attachments"].contains([ref]))).all()
+    carried = queries.records_carrying(session, ref)
     villages = set()
     for record_type, record_id in carried:
         if record_type in sync_queries.TABLES:

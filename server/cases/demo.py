@@ -10,32 +10,29 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.scope import Scope
 from server.cases import queries, service
 from server.cases.models import Case
-from server.people.models import Child
+from server.records import writer
 
 
 def field_results(session: Session, today: dt.date) -> dict:
-    if session.scalar(select(Case.id).limit(1)) is not None:
+    if queries.any_case(session):
         # The field already spoke on an earlier run: only open what is missing.
         return {"cases_opened": service.open_cases(session, Scope(True), None)["opened"]}
-    suspected = session.execute(
-        select(Child.id, Child.birth_date).where(Child.enrollment_status == "suspected_out_of_school")
-        .order_by(Child.id)
-    ).all()
+    suspected = queries.suspected_children(session)
     confirmed = suspected[::3]  # every third, in id order: the same ones on every run
     for cid, born in confirmed:
         # Older children had been in school once (dropped out); the youngest never started.
         status = "dropped_out" if (today - born).days > 8 * 365 else "never_enrolled"
-        session.execute(update(Child).where(Child.id == cid).values(enrollment_status=status))
+        # As a tablet's survey would: through the one writer (version, field states, audit).
+        writer.change(session, None, None, "child", cid, {"enrollment_status": status}, demo="field results")
     # The database opened their cases as the statuses changed (the children_open_case trigger);
     # the service call catches any child confirmed before that trigger existed.
     service.open_cases(session, Scope(True), None)
-    opened = list(session.scalars(select(Case.id).where(Case.closed_at.is_(None)).order_by(Case.id)))
+    opened = queries.open_case_ids(session)
     escalated = 0
     for n, case_id in enumerate(opened):
         if n % 4 != 0:

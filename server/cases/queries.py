@@ -164,3 +164,17 @@ def mark_notice_rendered(session: Session, notice_id: int, pdf: bytes) -> None:
 
 
 CLOSED = machine.CLOSED_STATUSES
+
+
+def any_case(session: Session) -> bool:
+    return session.scalar(select(Case.id).limit(1)) is not None
+
+
+def suspected_children(session: Session) -> list:
+    """(id, birth date) of the children the cross-match left suspected out of school, in id order."""
+    return session.execute(select(Child.id, Child.birth_date)
+                           .where(Child.enrollment_status == "suspected_out_of_school").order_by(Child.id)).all()
+
+
+def open_case_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Case.id).where(Case.closed_at.is_(None)).order_by(Case.id)))

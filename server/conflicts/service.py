@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import survey_forms
-from server import disclosure
+from server import db, disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
+from server.conflicts import queries
 from server.errors import DomainError, FieldError, not_found
 from server.forms import queries as form_queries
 from server.forms import service as forms
@@ -79,14 +79,7 @@ def describe(session: Session, conflict: Conflict, viewer: str, vault: IdNumberV
 
 def list_conflicts(session: Session, scope: Scope, viewer: str, vault: IdNumberVault, status: str | None,
                    village: str | None, page: int, page_size: int) -> dict:
-    query = select(Conflict).where(scope.villages(Conflict.village_code))
-    if status:
-        query = query.where(Conflict.status == status)
-    if village:
-        query = query.where(Conflict.village_code == village)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Conflict.created_at, Conflict.id).offset((page - 1) * page_size)
-                           .limit(page_size)).all()
+    total, rows = queries.conflicts_page(session, scope, status, village, (page - 1) * page_size, page_size)
     labels = _labels(session, rows)
     return {"items": [describe(session, c, viewer, vault, labels) for c in rows], "total": total, "page": page,
             "page_size": page_size}
@@ -106,7 +99,7 @@ def _field_definition(session: Session, record_type: str, field: str) -> survey_
 def resolve(session: Session, scope: Scope, vault: IdNumberVault, person: Person, conflict_id: uuid.UUID,
             value, note: str | None, remote_addr: str | None) -> dict:
     """Decide a conflict: the value becomes the record's, in a new version that flows to tablets."""
-    conflict = session.scalar(select(Conflict).where(Conflict.id == conflict_id).with_for_update())
+    conflict = queries.conflict_for_update(session, conflict_id)
     if conflict is None or not scope.covers(conflict.village_code):
         raise not_found("conflict")
     if conflict.status != "open":
@@ -147,7 +140,7 @@ def resolve(session: Session, scope: Scope, vault: IdNumberVault, person: Person
         raise DomainError("request.invalid", errors=[FieldError("value", exc.code, exc.message)]) from exc
     if protected and value is not None:
         value = marker(vault.lookup(value))
-    now = session.scalar(select(func.now()))
+    now = db.now(session)
     conflict.status = "resolved"
     conflict.resolved_at = now
     conflict.resolved_by = person.id

@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from shapely import wkt
-from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Person, Team, team_members, team_villages
 from server.accounts.passwords import hash_password
 from server.campaigns.models import Campaign
+from server.demo import queries
 from server.demo.generator import DemoCounty
 from server.people.protection import IdNumberVault, child_subject
-from server.places.models import Town
 
 # Wiped by --replace, children first so that foreign keys hold; PostGIS's tables are untouched.
 # TRUNCATE fires no row triggers: the sync layer's log and history go with the records.
@@ -44,10 +43,10 @@ def campaign_dates(school_year: int) -> dict:
 def load(session: Session, county: DemoCounty, vault: IdNumberVault, password: str,
          replace: bool = False, with_children: bool = True) -> dict:
     """Write the county; refuse a database that already has places unless `replace`."""
-    if session.scalar(select(func.count()).select_from(Town)):
+    if queries.has_places(session):
         if not replace:
             raise NotEmptyError("the database already has places; use --replace to wipe them")
-        session.execute(text("TRUNCATE " + ", ".join(DEMO_TABLES) + " RESTART IDENTITY CASCADE"))
+        queries.wipe(session, DEMO_TABLES)
 
     raw = session.connection().connection.driver_connection
     with raw.cursor() as cur:
@@ -123,7 +122,7 @@ def load(session: Session, county: DemoCounty, vault: IdNumberVault, password: s
     session.execute(team_members.insert(), member_rows)
     session.execute(team_villages.insert(), village_rows)
     session.flush()
-    session.execute(text("ANALYZE"))
+    queries.analyze(session)
     return {
         "towns": len(county.towns), "villages": len(county.villages), "schools": len(county.schools),
         "households": len(county.households), "children": len(county.children) if with_children else 0,

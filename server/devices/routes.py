@@ -9,12 +9,11 @@ import uuid
 import segno
 from flask import current_app, request
 from flask.views import MethodView
-from sqlalchemy import select
 
 from server import db
 from server.accounts import throttle
-from server.accounts.models import Person, team_members, team_villages
-from server.devices import schemas, service
+from server.accounts.models import Person
+from server.devices import queries, schemas, service
 from server.devices.models import Device
 from server.errors import DomainError, not_found
 from server.http import (
@@ -126,15 +125,9 @@ class Surveyors(MethodView):
     def get(self, args):
         """List the surveyors and team leaders of the teams you manage (or of one village)."""
         session, scope = db.session(), current_scope()
-        query = (select(Person, team_villages.c.village_code)
-                 .join(team_members, team_members.c.person_id == Person.id)
-                 .join(team_villages, team_villages.c.team_id == team_members.c.team_id)
-                 .where(Person.role.in_(service.SURVEYING_ROLES), Person.active.is_(True),
-                        scope.managed(team_members.c.team_id)))
-        if args.get("village"):
-            query = query.where(team_villages.c.village_code == args["village"])
         people: dict[int, dict] = {}
-        for person, village in session.execute(query.order_by(Person.id)):
+        for person, village in queries.surveyors_of_managed_teams(session, scope, service.SURVEYING_ROLES,
+                                                                   args.get("village")):
             entry = people.setdefault(person.id, {"id": person.id, "username": person.username,
                                                   "full_name": person.full_name, "role": person.role,
                                                   "line": person.line, "village_codes": []})

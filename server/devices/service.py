@@ -7,11 +7,12 @@ import hashlib
 import secrets
 import uuid
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Person, team_members
+from server import db
+from server.accounts.models import Person
 from server.accounts.scope import Scope
+from server.devices import queries
 from server.devices.models import Device, EnrollmentCode
 from server.errors import DomainError, FieldError
 
@@ -39,7 +40,7 @@ def issue_code(session: Session, issuer: Person, issuer_scope: Scope, surveyor_i
         raise DomainError("request.invalid", errors=[FieldError("surveyor_id", "devices.not_a_surveyor",
                                                                 "no active surveyor or team leader with this id")])
     code = "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
-    now = session.scalar(select(func.now()))
+    now = db.now(session)
     row = EnrollmentCode(code_hash=_hash(normalize_code(code)), person_id=surveyor.id, issued_by=issuer.id,
                          expires_at=now + expires_in)
     session.add(row)
@@ -58,10 +59,8 @@ def code_matches(row: EnrollmentCode, code: str) -> bool:
 def enroll(session: Session, code: str, device_name: str, platform: str | None,
            token_lifetime: dt.timedelta) -> tuple[Device, str]:
     """Trade a valid code for a device id and token (once)."""
-    row = session.scalar(
-        select(EnrollmentCode).where(EnrollmentCode.code_hash == _hash(normalize_code(code))).with_for_update()
-    )
-    now = session.scalar(select(func.now()))
+    row = queries.code_for_update(session, _hash(normalize_code(code)))
+    now = db.now(session)
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise DomainError("devices.invalid_enrollment_code", "The enrollment code is unknown, used or expired.",
                           [FieldError("enrollment_code", "devices.invalid_enrollment_code",
@@ -79,16 +78,11 @@ def enroll(session: Session, code: str, device_name: str, platform: str | None,
 def device_for_token(session: Session, token: str) -> Device | None:
     """The tablet whose current token (or, shortly after a renewal, previous one) this is.
     Whether it has expired is the caller's to judge (a distinct refusal for the tablet)."""
-    digest = _hash(token)
-    device = session.scalar(select(Device).where(Device.token_hash == digest))
-    if device is None:
-        device = session.scalar(select(Device).where(Device.previous_token_hash == digest,
-                                                     Device.previous_token_expires_at > func.now()))
-    return device
+    return queries.device_by_token(session, _hash(token))
 
 
 def token_expired(session: Session, device: Device) -> bool:
-    return device.token_expires_at <= session.scalar(select(func.now()))
+    return device.token_expires_at <= db.now(session)
 
 
 def renew_token(session: Session, device: Device, used_token: str, lifetime: dt.timedelta,
@@ -97,7 +91,7 @@ def renew_token(session: Session, device: Device, used_token: str, lifetime: dt.
     `grace`: if the answer is lost on a weak network, the tablet still has a way in (and asks
     again with it)."""
     token = secrets.token_urlsafe(32)
-    now = session.scalar(select(func.now()))
+    now = db.now(session)
     device.previous_token_hash, device.previous_token_expires_at = _hash(used_token), now + grace
     device.token_hash, device.token_expires_at = _hash(token), now + lifetime
     session.flush()
@@ -105,8 +99,7 @@ def renew_token(session: Session, device: Device, used_token: str, lifetime: dt.
 
 
 def revoke(session: Session, device_id: uuid.UUID, by: Person) -> None:
-    session.execute(update(Device).where(Device.id == device_id, Device.revoked_at.is_(None))
-                    .values(revoked_at=func.now(), revoked_by=by.id))
+    queries.revoke(session, device_id, by.id)
 
 
 def in_area(session: Session, scope: Scope, surveyor: Person) -> bool:
@@ -115,11 +108,8 @@ def in_area(session: Session, scope: Scope, surveyor: Person) -> bool:
     no one's area: the city's only."""
     if scope.everywhere:
         return True
-    return scope.manages_member(session.scalars(select(team_members.c.team_id)
-                                                .where(team_members.c.person_id == surveyor.id)))
+    return scope.manages_member(queries.teams_of(session, surveyor.id))
 
 
 def devices_in_scope(session: Session, scope: Scope) -> list[tuple[Device, Person]]:
-    rows = session.execute(select(Device, Person).join(Person, Person.id == Device.person_id)
-                           .order_by(Device.enrolled_at.desc())).all()
-    return [(d, p) for d, p in rows if in_area(session, scope, p)]
+    return [(d, p) for d, p in queries.devices_with_people(session) if in_area(session, scope, p)]

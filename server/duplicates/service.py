@@ -7,10 +7,10 @@ from __future__ import annotations
 import base64
 import uuid
 
-from sqlalchemy import func, or_, select, true, update
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from server import disclosure
+from server import db, disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.audit import service as audit
@@ -20,8 +20,7 @@ from server.people.protection import IdNumberVault, child_subject
 from server.records import writer
 from server.sync import queries as sync_queries
 from server.sync import records
-from server.sync.models import Conflict, DuplicateCandidate, Tombstone
-from server.visits.models import Visit
+from server.sync.models import DuplicateCandidate, Tombstone
 
 REVIEWERS = ("city", "town_supervisor", "team_leader")
 _EMPTY = (None, "", [])
@@ -62,33 +61,15 @@ def flag_possible_duplicates(session: Session, child_ids: list[uuid.UUID]) -> No
     queries.add_candidates(session, candidates)
 
 
-def _in_scope(scope: Scope):
-    """A pair is the scope's when its village is and neither child lies elsewhere: a town-A
-    child with the ID number of a town-B child is the city's to decide, not either town's."""
-    if scope.everywhere:
-        return true()
-    from server.people.models import Child
-
-    elsewhere = select(Child.id).where(Child.id.in_([DuplicateCandidate.child_a, DuplicateCandidate.child_b]),
-                                       ~scope.villages(Child.village_code))
-    return scope.villages(DuplicateCandidate.village_code) & ~elsewhere.exists()
-
-
 def list_candidates(session: Session, scope: Scope, vault: IdNumberVault, viewer: str, status: str | None,
                     page: int, page_size: int) -> dict:
-    query = select(DuplicateCandidate).where(_in_scope(scope))
-    if status:
-        query = query.where(DuplicateCandidate.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(DuplicateCandidate.created_at, DuplicateCandidate.id)
-                           .offset((page - 1) * page_size).limit(page_size)).all()
+    total, rows = queries.candidates_page(session, scope, status, (page - 1) * page_size, page_size)
     return {"items": [describe(session, c, vault, viewer) for c in rows], "total": total, "page": page,
             "page_size": page_size}
 
 
 def _candidate(session: Session, scope: Scope, candidate_id: int) -> DuplicateCandidate:
-    candidate = session.scalar(select(DuplicateCandidate).where(DuplicateCandidate.id == candidate_id,
-                                                                _in_scope(scope)).with_for_update())
+    candidate = queries.candidate_for_update(session, scope, candidate_id)
     if candidate is None:
         raise not_found("duplicate candidate")
     if candidate.status != "open":
@@ -121,7 +102,7 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
     theirs = records.fields_of("child", loser)
     take: dict = {}
     conflicted = False
-    now = session.scalar(select(func.now()))
+    now = db.now(session)
     for name, value in theirs.items():
         if value in _EMPTY or value == mine.get(name):
             continue
@@ -152,21 +133,12 @@ def merge(session: Session, scope: Scope, vault: IdNumberVault, person: Person, 
     else:
         audit.record(session, person.id, "change", "child", str(survivor_id), remote_addr=remote_addr,
                      merged=str(loser_id), candidate=candidate.id)
-    session.execute(update(Visit).where(Visit.child_id == loser_id).values(child_id=survivor_id))
-    session.execute(update(Conflict).where(Conflict.record_type == "child", Conflict.record_id == loser_id,
-                                           Conflict.status == "open")
-                    .values(status="resolved", resolved_at=now, resolved_by=person.id,
-                            resolution={"value": None, "note": f"merged into {survivor_id}"}))
+    queries.move_to_survivor(session, loser_id, survivor_id, person.id, now)
     session.add(Tombstone(record_type="child", record_id=loser_id, village_code=loser["village_code"],
                           merged_into=survivor_id, deleted_by=person.id))
     session.flush()  # the delete trigger reads the tombstone for merged_into
-    session.execute(update(DuplicateCandidate).where(
-        or_(DuplicateCandidate.child_a == loser_id, DuplicateCandidate.child_b == loser_id),
-        DuplicateCandidate.id != candidate.id, DuplicateCandidate.status == "open",
-    ).values(status="resolved", outcome="merged", resolved_by=person.id, resolved_at=now))
-    from server.people.models import Child
-
-    session.execute(Child.__table__.delete().where(Child.id == loser_id))
+    queries.close_other_pairs(session, loser_id, candidate.id, person.id, now)
+    queries.delete_child(session, loser_id)
     candidate.status, candidate.outcome = "resolved", "merged"
     candidate.resolved_by, candidate.resolved_at = person.id, now
     session.flush()

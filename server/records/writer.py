@@ -13,11 +13,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server import db
 from server.accounts.scope import Scope
 from server.audit import service as audit
+from server.conflicts import queries as conflict_queries
 from server.errors import not_found
 from server.people.protection import IdNumberVault
 from server.sync import queries as sync_queries
@@ -57,7 +58,7 @@ def change(session: Session, vault: IdNumberVault | None, person_id: int | None,
     values["version"] = current["version"] + 1
     row = sync_queries.update_row(session, record_type, record_id, values)
     if fields:
-        now = session.scalar(select(func.now()))
+        now = db.now(session)
         key = (record_type, record_id)
         loaded = states.load(sync_queries.field_states(session, [key]).get(key))
         # Protected fields are spoken of by marker in the field states, never in clear.
@@ -71,9 +72,7 @@ def change(session: Session, vault: IdNumberVault | None, person_id: int | None,
 def open_conflict(session: Session, record_type: str, record_id: uuid.UUID, village_code: str, field: str,
                   values: list[dict]) -> None:
     """Open the field's conflict with these values, or add the new ones to the open conflict."""
-    existing = session.scalar(select(Conflict).where(
-        Conflict.record_type == record_type, Conflict.record_id == record_id, Conflict.field == field,
-        Conflict.status == "open"))
+    existing = conflict_queries.open_conflict_of(session, record_type, record_id, field)
     if existing is None:
         session.add(Conflict(id=uuid.uuid4(), record_type=record_type, record_id=record_id,
                              village_code=village_code, field=field, values=values))

@@ -204,3 +204,13 @@ def envelopes(session: Session, record_type: str, ids) -> dict[uuid.UUID, str]:
                 'conflicts', {_CONFLICTS_JSON.format(rtype=record_type, protected=_protected(record_type))})::text
               FROM {TABLES[record_type]} t WHERE t.id = ANY(:ids)"""  # noqa: S608 - constants only
     return {r[0]: r[1] for r in session.execute(text(sql), {"ids": ids})}
+
+
+def villages_with_towns(session: Session, scope):
+    """The scope's villages with their towns, for the manifest."""
+    from server.places.models import Town, Village
+
+    return session.execute(
+        select(Village.code, Village.name, Village.town_code, Town.name).join(Town)
+        .where(scope.villages(Village.code)).order_by(Village.code)
+    ).all()

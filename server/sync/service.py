@@ -13,15 +13,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server import db
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.devices.models import Device
 from server.errors import DomainError
 from server.forms import service as forms
-from server.places.models import Town, Village
 from server.sync import queries, records
 from sync import cursor as cursors
 from sync.records import RECORD_TYPES
@@ -43,13 +42,10 @@ class Limits:
 # --- manifest ------------------------------------------------------------------------------------
 
 def manifest(session: Session, device: Device, person: Person, scope: Scope, limits: Limits) -> dict:
-    villages = session.execute(
-        select(Village.code, Village.name, Village.town_code, Town.name).join(Town)
-        .where(scope.villages(Village.code)).order_by(Village.code)
-    ).all()
+    villages = queries.villages_with_towns(session, scope)
     return {
         "protocol_version": PROTOCOL_VERSION,
-        "server_time": session.scalar(select(func.now())),
+        "server_time": db.now(session),
         "device": {"device_id": str(device.id), "device_name": device.name,
                    "token_expires_at": device.token_expires_at.isoformat()},
         "surveyor": {"id": person.id, "username": person.username, "full_name": person.full_name,

@@ -15,7 +15,6 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -41,7 +40,7 @@ def push(session: Session, device: Device, person: Person, scope: Scope, vault: 
     """Apply a batch of submissions; one receipt each, in order."""
     if len(submissions) > max_batch:
         raise DomainError("sync.batch_too_large", f"at most {max_batch} submissions in one push")
-    ctx = Context(session, device, person, scope, vault, session.scalar(select(func.now())),
+    ctx = Context(session, device, person, scope, vault, db.now(session),
                   forms.FormCatalog(session))
 
     shaped: list[tuple[Any, uuid.UUID | None, dict | None, list | None]] = []

@@ -1,0 +1,92 @@
+"""Every query of the accounts domain: people, tokens, and what a person's scope is made of."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from server.accounts.models import AccessToken, Person, Team, team_members, team_villages
+from server.cases.models import Case
+from server.people.models import Child
+from server.places.models import Village
+
+# --- people and tokens --------------------------------------------------------------------------
+
+
+def person_by_username(session: Session, username: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.username == username))
+
+
+def people_by_username(session: Session, usernames: list[str]) -> dict[str, Person]:
+    return {p.username: p for p in session.scalars(select(Person).where(Person.username.in_(usernames)))}
+
+
+def live_token(session: Session, token_hash: bytes) -> tuple[Person, AccessToken] | None:
+    """The active person behind an unexpired, unrevoked token's hash."""
+    row = session.execute(
+        select(Person, AccessToken)
+        .join(AccessToken, AccessToken.person_id == Person.id)
+        .where(
+            AccessToken.token_hash == token_hash,
+            AccessToken.revoked_at.is_(None),
+            AccessToken.expires_at > func.now(),
+            Person.active.is_(True),
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def revoke_token(session: Session, token_id: int) -> None:
+    session.execute(update(AccessToken).where(AccessToken.id == token_id).values(revoked_at=func.now()))
+
+
+def revoke_tokens_of(session: Session, person_id: int) -> int:
+    result = session.execute(
+        update(AccessToken)
+        .where(AccessToken.person_id == person_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    return result.rowcount
+
+
+# --- what a scope is made of --------------------------------------------------------------------
+
+
+def town_villages(session: Session, town_code: str) -> frozenset[str]:
+    return frozenset(session.scalars(select(Village.code).where(Village.town_code == town_code)))
+
+
+def town_teams(session: Session, town_code: str) -> frozenset[int]:
+    return frozenset(session.scalars(select(Team.id).where(Team.town_code == town_code)))
+
+
+def teams_of_member(session: Session, person_id: int) -> frozenset[int]:
+    return frozenset(session.scalars(select(team_members.c.team_id).where(team_members.c.person_id == person_id)))
+
+
+def teams_led_by(session: Session, person_id: int) -> frozenset[int]:
+    return frozenset(session.scalars(select(Team.id).where(Team.leader_id == person_id)))
+
+
+def villages_of_teams(session: Session, team_ids) -> frozenset[str]:
+    team_ids = sorted(team_ids)
+    if not team_ids:
+        return frozenset()
+    return frozenset(session.scalars(select(team_villages.c.village_code).where(team_villages.c.team_id.in_(team_ids))))
+
+
+def school_villages(session: Session, school_id: int) -> frozenset[str]:
+    """Where a school's students live, and the villages of the cases whose return names it."""
+    return frozenset(session.scalars(
+        select(Child.village_code).where(Child.school_id == school_id).union(
+            select(Case.village_code).where(Case.return_school_id == school_id))))
+
+
+def students_of(school_id: int) -> Select:
+    """The ids of a school's students, as a subquery for a filter."""
+    return select(Child.id).where(Child.school_id == school_id)
+
+
+def homes_of_students(school_id: int) -> Select:
+    """The households where a school's students live, as a subquery for a filter."""
+    return select(Child.household_id).where(Child.school_id == school_id)

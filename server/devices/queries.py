@@ -1,0 +1,50 @@
+"""Every query of the devices domain: tablets, enrollment codes, the surveyors they are for."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from server.accounts.models import Person, team_members, team_villages
+from server.accounts.scope import Scope
+from server.devices.models import Device, EnrollmentCode
+
+
+def code_for_update(session: Session, code_hash: bytes) -> EnrollmentCode | None:
+    return session.scalar(select(EnrollmentCode).where(EnrollmentCode.code_hash == code_hash).with_for_update())
+
+
+def device_by_token(session: Session, digest: bytes) -> Device | None:
+    """The tablet whose current token, or (within its grace) previous token, has this hash."""
+    device = session.scalar(select(Device).where(Device.token_hash == digest))
+    if device is None:
+        device = session.scalar(select(Device).where(Device.previous_token_hash == digest,
+                                                     Device.previous_token_expires_at > func.now()))
+    return device
+
+
+def revoke(session: Session, device_id: uuid.UUID, person_id: int) -> None:
+    session.execute(update(Device).where(Device.id == device_id, Device.revoked_at.is_(None))
+                    .values(revoked_at=func.now(), revoked_by=person_id))
+
+
+def teams_of(session: Session, person_id: int) -> list[int]:
+    return list(session.scalars(select(team_members.c.team_id).where(team_members.c.person_id == person_id)))
+
+
+def devices_with_people(session: Session) -> list[tuple[Device, Person]]:
+    return [tuple(r) for r in session.execute(select(Device, Person).join(Person, Person.id == Device.person_id)
+                                              .order_by(Device.enrolled_at.desc())).all()]
+
+
+def surveyors_of_managed_teams(session: Session, scope: Scope, roles, village: str | None):
+    """(person, village code) for the active surveyors and leaders of the teams `scope` manages."""
+    query = (select(Person, team_villages.c.village_code)
+             .join(team_members, team_members.c.person_id == Person.id)
+             .join(team_villages, team_villages.c.team_id == team_members.c.team_id)
+             .where(Person.role.in_(roles), Person.active.is_(True), scope.managed(team_members.c.team_id)))
+    if village:
+        query = query.where(team_villages.c.village_code == village)
+    return session.execute(query.order_by(Person.id)).all()
