@@ -66,6 +66,15 @@ class Database:
                 **engine_options)
             self.read_sessionmaker = sessionmaker(self.read_engine, expire_on_commit=False)
 
+    def forget_inherited_connections(self) -> None:
+        """In a forked child (an RQ work horse): leave the parent's pooled connections to the
+        parent and open new ones. A socket both processes use interleaves their protocol
+        messages: the parent's outbox sweep then found a connection the job had left in a
+        transaction ("can't change 'autocommit' now: ... INTRANS") and the job hung."""
+        for engine in (self.engine, self.read_engine):
+            if engine is not None:
+                engine.dispose(close=False)
+
 
 def database() -> Database:
     return current_app.extensions["notoneless.db"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -40,6 +41,8 @@ def run(app, queue_names, *, burst: bool = False) -> None:
     """
     every = app.config["OUTBOX_SWEEP_SECONDS"]
     stop = threading.Event()
+    # RQ forks a work horse per job; the worker's own thread keeps using the pool meanwhile.
+    os.register_at_fork(after_in_child=app.extensions["notoneless.db"].forget_inherited_connections)
     me, ttl = presence.name(), presence.ttl_for(every)
     if threading.current_thread() is threading.main_thread():
         # Until RQ installs its own handlers, a SIGTERM ends the worker through `finally`, which
