@@ -201,6 +201,10 @@ def test_the_pages_work_under_a_strict_content_security_policy(demo_site, browse
     # the rate bars are drawn through the DOM, since style attributes are refused
     assert page.locator("#rates .bar span").first.evaluate("e => e.style.width").endswith("%")
     assert page.locator("#cases tr").count() >= 2
+    # For a person to look at: the cases page under the policy, at desktop and tablet size.
+    for width, height in ((1366, 768), (800, 1280)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=os.path.join(ARTIFACTS, f"cases_page_{width}x{height}.png"), full_page=True)
 
     page = browser.new_page()
     violations += _watch_policy(page)
