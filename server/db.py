@@ -142,5 +142,24 @@ def begin_snapshot() -> Session:
 
 
 def now(session: Session):
-    """The transaction's time, as PostgreSQL tells it: every write of a request shares one."""
-    return session.scalar(select(func.now()))
+    """The transaction's time, as PostgreSQL tells it: every write of a request shares one.
+
+    Asked once per transaction (now() does not move within one): a push asked for it three
+    times, a round trip each."""
+    transaction = session.get_transaction()
+    known = session.info.get(_NOW)
+    if transaction is not None and known is not None and known[0] is transaction:
+        return known[1]
+    value = session.scalar(select(func.now()))
+    remember_now(session, value)
+    return value
+
+
+def remember_now(session: Session, value) -> None:
+    """Keep now(), read by a query of this transaction alongside its own columns, for db.now."""
+    transaction = session.get_transaction()
+    if transaction is not None:
+        session.info[_NOW] = (transaction, value)
+
+
+_NOW = "notoneless.transaction_now"

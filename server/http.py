@@ -16,7 +16,6 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from server import caps, db
-from server.accounts.models import Person
 from server.accounts.scope import Scope, scope_of
 from server.errors import DomainError, FieldError
 
@@ -226,25 +225,29 @@ def current_device():
         token = bearer_token()
         if token is None:
             raise DomainError("auth.missing_token")
-        device = device_for_token(db.session(), token)
-        if device is None:
+        holder = device_for_token(db.session(), token)
+        if holder is None:
             raise DomainError("auth.invalid_token")
-        g.device = _checked_device(device)
+        g.device = _checked_device(holder)
     return g.device
 
 
-def _checked_device(device):
+def _checked_device(holder):
     """Refuse a revoked tablet, one whose token expired, or one whose surveyor left; remember
-    its surveyor."""
+    its surveyor and their scope (read with the token)."""
     from server.devices.service import token_expired
 
+    device = holder.device
     if device.revoked_at is not None:
         raise DomainError("auth.device_revoked")
     if token_expired(db.session(), device):
         raise DomainError("auth.device_token_expired")
-    g.person = db.session().get(Person, device.person_id)
+    g.person = holder.person
     if g.person is None or not g.person.active:
         raise DomainError("auth.device_revoked", "The surveyor of this tablet is no longer active.")
+    scope = holder.scope()
+    if scope is not None:
+        g.scope = scope
     return device
 
 
@@ -255,10 +258,10 @@ def current_actor():
     if "device" in g:
         return g.device
     token = bearer_token()
-    device = device_for_token(db.session(), token) if token is not None else None
-    if device is None:
+    holder = device_for_token(db.session(), token) if token is not None else None
+    if holder is None:
         return current_person()
-    g.device = _checked_device(device)  # current_device() then needs no second token lookup
+    g.device = _checked_device(holder)  # current_device() then needs no second token lookup
     return g.device
 
 

@@ -60,19 +60,28 @@ def town_teams(session: Session, town_code: str) -> frozenset[int]:
     return frozenset(session.scalars(select(Team.id).where(Team.town_code == town_code)))
 
 
-def teams_of_member(session: Session, person_id: int) -> frozenset[int]:
-    return frozenset(session.scalars(select(team_members.c.team_id).where(team_members.c.person_id == person_id)))
+def assignment_columns(person_id) -> tuple:
+    """What a team member's scope is made of, as four array subqueries on a person id (a column
+    to correlate with, or a value): the teams they are a member of, the teams they lead, and the
+    villages of each. A device's token lookup reads them in the same round trip."""
+    # Joins, not nested IN subqueries: a subquery two levels down would not correlate with the
+    # outer query's person and would read every team of everyone.
+    return (
+        select(func.array_agg(team_members.c.team_id)).where(team_members.c.person_id == person_id)
+        .scalar_subquery(),
+        select(func.array_agg(Team.id)).where(Team.leader_id == person_id).scalar_subquery(),
+        select(func.array_agg(team_villages.c.village_code))
+        .join(team_members, team_members.c.team_id == team_villages.c.team_id)
+        .where(team_members.c.person_id == person_id).scalar_subquery(),
+        select(func.array_agg(team_villages.c.village_code))
+        .join(Team, Team.id == team_villages.c.team_id)
+        .where(Team.leader_id == person_id).scalar_subquery(),
+    )
 
 
-def teams_led_by(session: Session, person_id: int) -> frozenset[int]:
-    return frozenset(session.scalars(select(Team.id).where(Team.leader_id == person_id)))
-
-
-def villages_of_teams(session: Session, team_ids) -> frozenset[str]:
-    team_ids = sorted(team_ids)
-    if not team_ids:
-        return frozenset()
-    return frozenset(session.scalars(select(team_villages.c.village_code).where(team_villages.c.team_id.in_(team_ids))))
+def assignments(session: Session, person_id: int) -> tuple:
+    """assignment_columns' four arrays for one person, in one round trip (None for an empty one)."""
+    return tuple(session.execute(select(*assignment_columns(person_id))).one())
 
 
 def school_villages(session: Session, school_id: int) -> frozenset[str]:

@@ -101,6 +101,20 @@ class Scope:
         return bool(team_ids) and team_ids <= self.managed_teams
 
 
+TEAM_ROLES = ("team_leader", "surveyor")
+
+
+def team_scope(person: Person, member_of, led, member_villages, led_villages) -> Scope:
+    """A team member's scope from queries.assignment_columns' arrays (None when empty)."""
+    member_of = frozenset(member_of or ())
+    if person.role != "team_leader":
+        return Scope(False, frozenset(member_villages or ()), teams=member_of)
+    # A leader manages the teams it leads (teams.leader_id), not every team it belongs to;
+    # in particular not the other line's team over the same villages.
+    return Scope(False, frozenset(member_villages or ()) | frozenset(led_villages or ()), teams=member_of,
+                 managed_teams=frozenset(led or ()))
+
+
 def scope_of(session: Session, person: Person) -> Scope:
     """What `person` may see and manage, from their role and assignments."""
     if not person.active:
@@ -111,12 +125,8 @@ def scope_of(session: Session, person: Person) -> Scope:
         town_teams = queries.town_teams(session, person.town_code)
         return Scope(False, queries.town_villages(session, person.town_code), teams=town_teams,
                      managed_teams=town_teams)
-    if person.role in ("team_leader", "surveyor"):
-        member_of = queries.teams_of_member(session, person.id)
-        # A leader manages the teams it leads (teams.leader_id), not every team it belongs to;
-        # in particular not the other line's team over the same villages.
-        led = queries.teams_led_by(session, person.id) if person.role == "team_leader" else frozenset()
-        return Scope(False, queries.villages_of_teams(session, member_of | led), teams=member_of, managed_teams=led)
+    if person.role in TEAM_ROLES:
+        return team_scope(person, *queries.assignments(session, person.id))
     if person.role == "school" and person.school_id is not None:
         # A school's villages are where its students live; within them it sees its students only.
         return Scope(False, queries.school_villages(session, person.school_id), school_id=person.school_id)

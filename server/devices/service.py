@@ -6,12 +6,13 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from server import db
 from server.accounts.models import Person
-from server.accounts.scope import Scope
+from server.accounts.scope import TEAM_ROLES, Scope, team_scope
 from server.devices import queries
 from server.devices.models import Device, EnrollmentCode
 from server.errors import DomainError, FieldError
@@ -75,10 +76,30 @@ def enroll(session: Session, code: str, device_name: str, platform: str | None,
     return device, token
 
 
-def device_for_token(session: Session, token: str) -> Device | None:
+@dataclass(frozen=True)
+class TokenHolder:
+    """A tablet found by its token, with its surveyor and what their scope is made of."""
+
+    device: Device
+    person: Person | None
+    assignments: tuple  # accounts.queries.assignment_columns' four arrays
+
+    def scope(self) -> Scope | None:
+        """The surveyor's scope, from the arrays read with the token (None for another role)."""
+        if self.person is None or not self.person.active or self.person.role not in TEAM_ROLES:
+            return None
+        return team_scope(self.person, *self.assignments)
+
+
+def device_for_token(session: Session, token: str) -> TokenHolder | None:
     """The tablet whose current token (or, shortly after a renewal, previous one) this is.
     Whether it has expired is the caller's to judge (a distinct refusal for the tablet)."""
-    return queries.device_by_token(session, _hash(token))
+    row = queries.device_by_token(session, _hash(token))
+    if row is None:
+        return None
+    device, person, now, *assignments = row
+    db.remember_now(session, now)  # token_expired and the push ask for it next
+    return TokenHolder(device, person, tuple(assignments))
 
 
 def token_expired(session: Session, device: Device) -> bool:

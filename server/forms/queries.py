@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from server.forms.models import CampaignForm, FormVersion
@@ -14,6 +14,24 @@ def versions_of(session: Session, form_id: str) -> list[FormVersion]:
     """Every version of a form, oldest first (publication order)."""
     return list(session.scalars(select(FormVersion).where(FormVersion.form_id == form_id)
                                 .order_by(FormVersion.published_at, FormVersion.id)))
+
+
+def catalog_fingerprint(session: Session) -> str:
+    """A digest of everything the push's form catalogue reads of every version (a form version's
+    compiled form is named by its sha256): any publication, retirement or deletion, committed
+    by any process, changes it, and a change rolled back changes it back."""
+    return session.scalar(text(
+        "SELECT md5(coalesce(jsonb_agg(jsonb_build_array(id, form_id, version, record_type, sha256,"
+        " published_at, retired_at) ORDER BY id)::text, '')) FROM form_versions"))
+
+
+def catalog_versions(session: Session):
+    """What the catalogue keeps of every version, by form in publication order (no XForm, no
+    XLSForm: those are large and a push needs neither)."""
+    return session.execute(
+        select(FormVersion.id, FormVersion.form_id, FormVersion.version, FormVersion.record_type,
+               FormVersion.sha256, FormVersion.retired_at, FormVersion.compiled)
+        .order_by(FormVersion.form_id, FormVersion.published_at, FormVersion.id)).all()
 
 
 def all_versions(session: Session) -> list[FormVersion]:

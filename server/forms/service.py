@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -87,7 +88,7 @@ def forms_in_use(session: Session) -> list[FormInUse]:
 _COMPILED: dict[tuple[str, str, str], survey_forms.CompiledForm] = {}
 
 
-def compiled(row: FormVersion) -> survey_forms.CompiledForm:
+def compiled(row: FormVersion | CatalogVersion) -> survey_forms.CompiledForm:
     """The compiled form of a stored version (cached: a published version never changes)."""
     key = (row.form_id, row.version, row.sha256)
     form = _COMPILED.get(key)
@@ -96,19 +97,54 @@ def compiled(row: FormVersion) -> survey_forms.CompiledForm:
     return form
 
 
+@dataclass(frozen=True)
+class CatalogVersion:
+    """A published version as the catalogue keeps it (what a push reads of a FormVersion)."""
+
+    id: int
+    form_id: str
+    version: str
+    record_type: str
+    sha256: str
+    retired_at: dt.datetime | None
+    compiled: dict
+
+
+# (fingerprint, {form_id: versions in publication order}), shared by the threads of a process
+# and replaced whole. Every push read every version of its forms, XForm and XLSForm included
+# (the heaviest query of a one-submission push); published versions never change, but a
+# version may be retired or published at any time by any worker, so each catalogue checks the
+# fingerprint of the table (one small query) and reloads when it moved.
+_CATALOG: tuple[str | None, dict[str, list[CatalogVersion]]] = (None, {})
+
+
+def _catalog(session: Session) -> dict[str, list[CatalogVersion]]:
+    global _CATALOG
+    fingerprint = queries.catalog_fingerprint(session)
+    known, versions = _CATALOG
+    if fingerprint != known:
+        # Read after the fingerprint: a change committed in between is kept under the older
+        # fingerprint, and the next request, seeing the newer one, reads again.
+        versions = {}
+        for row in queries.catalog_versions(session):
+            versions.setdefault(row.form_id, []).append(CatalogVersion(*row))
+        _CATALOG = (fingerprint, versions)
+    return versions
+
+
 class FormCatalog:
-    """The form versions one request needs, loaded once: push batches share a few forms."""
+    """The form versions one request needs: the process's catalogue, checked once per request."""
 
     def __init__(self, session: Session):
         self.session = session
-        self._versions: dict[str, list[FormVersion]] = {}
+        self._versions: dict[str, list[CatalogVersion]] | None = None
 
-    def versions(self, form_id: str) -> list[FormVersion]:
-        if form_id not in self._versions:
-            self._versions[form_id] = queries.versions_of(self.session, form_id)
-        return self._versions[form_id]
+    def versions(self, form_id: str) -> list[CatalogVersion]:
+        if self._versions is None:
+            self._versions = _catalog(self.session)
+        return self._versions.get(form_id, [])
 
-    def get(self, form_id: str, version: str) -> FormVersion | None:
+    def get(self, form_id: str, version: str) -> CatalogVersion | None:
         return next((v for v in self.versions(form_id) if v.version == version), None)
 
     def chain_from(self, form_id: str, version: str) -> list[survey_forms.CompiledForm]:
