@@ -72,6 +72,81 @@ def rows_of(session: Session, record_type: str, ids, for_update: bool = False) -
     return {r[0]: r[1] for r in session.execute(text(sql), {"ids": ids})}
 
 
+def lock_records(session: Session, wanted: dict[str, set], refs: dict[str, set]) -> list[tuple[str, str, uuid.UUID, object]]:
+    """A push's records in one round trip, as (part, type, id, value) rows:
+    - "tombstone": the records of `wanted` and `refs` the server deleted (value: merged_into);
+    - "locked": the `wanted` records, and the survivors of merged ones, locked FOR UPDATE, one
+      type after another in a fixed order and each in id order (no deadlocks between pushes);
+    - "ref": the `refs` records (the survivors of merged ones too, unless of a wanted type) that
+      are not locked already, read without a lock.
+    Values are to_jsonb rows. A survivor is followed one step here, as the separate queries did."""
+    if not set(wanted) | set(refs) <= set(TABLES):
+        raise ValueError(f"not a synced record type: {sorted(set(wanted) | set(refs) - set(TABLES))}")
+    params: dict[str, list] = {"k_types": [], "k_ids": []}
+    for group in (wanted, refs):
+        for record_type, ids in group.items():
+            params["k_types"] += [record_type] * len(ids)
+            params["k_ids"] += list(ids)
+    ctes = ["tomb AS MATERIALIZED (SELECT t.record_type, t.record_id, t.merged_into FROM tombstones t"
+            " JOIN unnest(CAST(:k_types AS text[]), CAST(:k_ids AS uuid[])) AS k(record_type, record_id)"
+            " ON t.record_type = k.record_type AND t.record_id = k.record_id)"]
+    parts = ["SELECT 'tombstone' AS part, record_type::text, record_id, to_jsonb(merged_into) FROM tomb"]
+
+    def ids_of(name: str, record_type: str, survivors: bool) -> str:
+        # = ANY(ARRAY(...)): an index scan; `id = ANY(:a) OR id IN (subquery)` read the whole table.
+        union = (f" UNION SELECT merged_into FROM tomb WHERE record_type = '{record_type}'"  # noqa: S608 - a TABLES key
+                 " AND merged_into IS NOT NULL") if survivors else ""
+        return f"t.id = ANY(ARRAY(SELECT unnest(CAST(:{name} AS uuid[])){union}))"
+
+    for record_type in sorted(wanted):
+        name = f"w_{record_type}"
+        params[name] = sorted(wanted[record_type])
+        ctes.append(f"{name} AS (SELECT t.id, to_jsonb(t) AS j FROM {TABLES[record_type]} t"  # noqa: S608 - TABLES
+                    f" WHERE {ids_of(name, record_type, True)} ORDER BY t.id FOR UPDATE)")
+        parts.append(f"SELECT 'locked', '{record_type}', id, j FROM {name}")  # noqa: S608 - constants
+    for record_type in sorted(refs):
+        name = f"r_{record_type}"
+        params[name] = sorted(refs[record_type])
+        where = ids_of(name, record_type, record_type not in wanted)
+        if record_type in wanted:
+            where += f" AND t.id <> ALL(ARRAY(SELECT id FROM w_{record_type}))"  # noqa: S608 - a TABLES key
+        ctes.append(f"{name} AS (SELECT t.id, to_jsonb(t) AS j FROM {TABLES[record_type]} t WHERE {where})")  # noqa: S608
+        parts.append(f"SELECT 'ref', '{record_type}', id, j FROM {name}")  # noqa: S608 - constants
+    sql = "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(parts)
+    return [tuple(r) for r in session.execute(text(sql), params)]
+
+
+def record_context(session: Session, keys: list[tuple[str, uuid.UUID]], bases: list[tuple[str, uuid.UUID, int]]):
+    """What a push merges against, for records it has locked, in one round trip (a statement
+    after the lock's: its snapshot sees what the holder of a lock we waited for committed):
+    (field states by key, open conflicts, rows of the base versions by (type, id, version))."""
+    if not keys and not bases:
+        return {}, [], {}
+    rows = session.execute(text(
+        "WITH k AS (SELECT * FROM unnest(CAST(:k_types AS text[]), CAST(:k_ids AS uuid[])) AS k(record_type, record_id))"
+        " SELECT 'states', f.record_type::text, f.record_id, NULL::int, f.states FROM field_states f"
+        " JOIN k ON f.record_type = k.record_type AND f.record_id = k.record_id"
+        " UNION ALL SELECT 'conflict', c.record_type, c.record_id, NULL, jsonb_build_object("
+        "'id', c.id, 'field', c.field, 'values', c.values, 'village_code', c.village_code) FROM conflicts c"
+        " JOIN k ON c.record_type = k.record_type AND c.record_id = k.record_id WHERE c.status = 'open'"
+        " UNION ALL SELECT 'base', v.record_type, v.record_id, v.version, v.row FROM record_versions v"
+        " JOIN unnest(CAST(:b_types AS text[]), CAST(:b_ids AS uuid[]), CAST(:b_versions AS int[]))"
+        " AS b(record_type, record_id, version)"
+        " ON v.record_type = b.record_type AND v.record_id = b.record_id AND v.version = b.version"),
+        {"k_types": [k[0] for k in keys], "k_ids": [k[1] for k in keys],
+         "b_types": [b[0] for b in bases], "b_ids": [b[1] for b in bases], "b_versions": [b[2] for b in bases]})
+    states, conflicts, base_rows = {}, [], {}
+    for part, record_type, record_id, version, value in rows:
+        if part == "states":
+            states[(record_type, record_id)] = value
+        elif part == "conflict":
+            conflicts.append({**value, "id": uuid.UUID(value["id"]), "record_type": record_type,
+                              "record_id": record_id})
+        else:
+            base_rows[(record_type, record_id, version)] = value
+    return states, conflicts, base_rows
+
+
 def version_rows(session: Session, wanted: list[tuple[str, uuid.UUID, int]]) -> dict[tuple[str, uuid.UUID, int], dict]:
     if not wanted:
         return {}

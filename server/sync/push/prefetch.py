@@ -42,7 +42,9 @@ class Known:
 
 
 def prefetch(session: Session, known: Known, items: list[tuple[dict, dict]]) -> None:
-    """Read what the batch needs in a few queries; lock its records (in id order)."""
+    """Read what the batch needs in two queries (three with attachments); lock its records (in
+    id order): the records, their tombstones and references first, then their field states,
+    open conflicts and base versions."""
     wanted: dict[str, set] = {}
     refs: dict[str, set] = {}
     for _, record in items:
@@ -54,31 +56,24 @@ def prefetch(session: Session, known: Known, items: list[tuple[dict, dict]]) -> 
             refs.setdefault("household", set()).add(records.parse_uuid(record["household_id"]))
         if record_type == "visit" and records.parse_uuid(record.get("child_id")):
             refs.setdefault("child", set()).add(records.parse_uuid(record["child_id"]))
-    all_keys = [(t, i) for t, ids in (*wanted.items(), *refs.items()) for i in ids]
-    known.tombstones.update({k: t.merged_into for k, t in queries.tombstones(session, all_keys).items()})
-    # Merged records' survivors are what will be written and referenced.
-    for (record_type, _), survivor_id in list(known.tombstones.items()):
-        if survivor_id is not None:
-            (wanted if record_type in wanted else refs).setdefault(record_type, set()).add(survivor_id)
-    for record_type, ids in wanted.items():
-        for record_id, row in queries.rows_of(session, record_type, ids, for_update=True).items():
-            known.rows[(record_type, record_id)] = row
-    for record_type, ids in refs.items():
-        missing = [i for i in ids if (record_type, i) not in known.rows]
-        for record_id, row in queries.rows_of(session, record_type, missing).items():
-            known.rows[(record_type, record_id)] = row
+    if wanted or refs:
+        for part, record_type, record_id, value in queries.lock_records(session, wanted, refs):
+            if part == "tombstone":
+                known.tombstones[(record_type, record_id)] = uuid.UUID(value) if value else None
+            else:
+                known.rows[(record_type, record_id)] = value
     keys = list(known.rows)
-    known.field_states.update(queries.field_states(session, keys))
     bases = []
     for _, record in items:
         record_id = records.parse_uuid(record["id"])
         if record.get("base_version") and (record["type"], record_id) in known.rows:
             bases.append((record["type"], record_id, record["base_version"]))
-    known.base_rows.update(queries.version_rows(session, bases))
-    for conflicts in queries.open_conflicts(session, keys).values():
-        for c in conflicts:
-            known.conflicts[(c.record_type, c.record_id, c.field)] = {
-                "id": c.id, "values": list(c.values), "village_code": c.village_code, "new": False}
+    states, conflicts, base_rows = queries.record_context(session, keys, bases)
+    known.field_states.update(states)
+    known.base_rows.update(base_rows)
+    for c in conflicts:
+        known.conflicts[(c["record_type"], c["record_id"], c["field"])] = {
+            "id": c["id"], "values": list(c["values"]), "village_code": c["village_code"], "new": False}
     hashes = {a.removeprefix("sha256:") for s, _ in items for a in (s.get("attachments") or [])}
     if hashes:
         # (sha256, village): a file counts for a record only when a tablet of its village sent it.
