@@ -76,7 +76,13 @@ def lock_records(session: Session, wanted: dict[str, set], refs: dict[str, set])
     """A push's records in one round trip, as (part, type, id, value) rows:
     - "tombstone": the records of `wanted` and `refs` the server deleted (value: merged_into);
     - "locked": the `wanted` records, and the survivors of merged ones, locked FOR UPDATE, one
-      type after another in a fixed order and each in id order (no deadlocks between pushes);
+      type after another, parents first (households, children, visits, tasks), each in id
+      order (no deadlocks between pushes). Parents first, as a tablet's batch lists them: a
+      record created while this statement waited for a lock is not in its snapshot, and is
+      locked later, alone (prefetch.current). Children first, one of four copies of a
+      household-and-new-child batch locked the child (created meanwhile by the first copy)
+      and waited for the household held by another copy, which was locking that child: a
+      deadlock (tests/sync_e2e, the same submission on four connections);
     - "ref": the `refs` records (the survivors of merged ones too, unless of a wanted type) that
       are not locked already, read without a lock.
     Values are to_jsonb rows. A survivor is followed one step here, as the separate queries did."""
@@ -98,13 +104,13 @@ def lock_records(session: Session, wanted: dict[str, set], refs: dict[str, set])
                  " AND merged_into IS NOT NULL") if survivors else ""
         return f"t.id = ANY(ARRAY(SELECT unnest(CAST(:{name} AS uuid[])){union}))"
 
-    for record_type in sorted(wanted):
+    for record_type in [t for t in TABLES if t in wanted]:
         name = f"w_{record_type}"
         params[name] = sorted(wanted[record_type])
         ctes.append(f"{name} AS (SELECT t.id, to_jsonb(t) AS j FROM {TABLES[record_type]} t"  # noqa: S608 - TABLES
                     f" WHERE {ids_of(name, record_type, True)} ORDER BY t.id FOR UPDATE)")
         parts.append(f"SELECT 'locked', '{record_type}', id, j FROM {name}")  # noqa: S608 - constants
-    for record_type in sorted(refs):
+    for record_type in [t for t in TABLES if t in refs]:
         name = f"r_{record_type}"
         params[name] = sorted(refs[record_type])
         where = ids_of(name, record_type, record_type not in wanted)
