@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts import queries as accounts_queries
@@ -17,20 +17,27 @@ def code_for_update(session: Session, code_hash: bytes) -> EnrollmentCode | None
     return session.scalar(select(EnrollmentCode).where(EnrollmentCode.code_hash == code_hash).with_for_update())
 
 
+def _by_token():
+    digest = bindparam("digest")
+    return (select(Device, Person, func.now(), *accounts_queries.assignment_columns(Person.id))
+            .outerjoin(Person, Person.id == Device.person_id)
+            .where(or_(Device.token_hash == digest,
+                       and_(Device.previous_token_hash == digest, Device.previous_token_expires_at > func.now())))
+            .order_by((Device.token_hash == digest).desc())  # the current token first (never both)
+            .limit(1))
+
+
+# Built once: building and keying this statement on every request cost more than running it.
+_BY_TOKEN = _by_token()
+
+
 def device_by_token(session: Session, digest: bytes):
     """The tablet whose current token, or (within its grace) previous token, has this hash, as
     (device, its person, the transaction's now(), the person's four assignment arrays), or None.
 
     One round trip: every tablet request starts here, and a one-submission push paid six (the
     device, the time, the person, three for the scope) before it read anything of its own."""
-    return session.execute(
-        select(Device, Person, func.now(), *accounts_queries.assignment_columns(Person.id))
-        .outerjoin(Person, Person.id == Device.person_id)
-        .where(or_(Device.token_hash == digest,
-                   and_(Device.previous_token_hash == digest, Device.previous_token_expires_at > func.now())))
-        .order_by((Device.token_hash == digest).desc())  # the current token first (never both)
-        .limit(1)
-    ).first()
+    return session.execute(_BY_TOKEN, {"digest": digest}).first()
 
 
 def revoke(session: Session, device_id: uuid.UUID, person_id: int) -> None:

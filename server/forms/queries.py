@@ -20,9 +20,11 @@ def catalog_fingerprint(session: Session) -> str:
     """A digest of everything the push's form catalogue reads of every version (a form version's
     compiled form is named by its sha256): any publication, retirement or deletion, committed
     by any process, changes it, and a change rolled back changes it back."""
-    return session.scalar(text(
-        "SELECT md5(coalesce(jsonb_agg(jsonb_build_array(id, form_id, version, record_type, sha256,"
-        " published_at, retired_at) ORDER BY id)::text, '')) FROM form_versions"))
+    return session.scalar(_FINGERPRINT)
+
+
+_FINGERPRINT = text("SELECT md5(coalesce(jsonb_agg(jsonb_build_array(id, form_id, version, record_type, sha256,"
+                    " published_at, retired_at) ORDER BY id)::text, '')) FROM form_versions")
 
 
 def catalog_versions(session: Session):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.records import registry
 from server.sync import records
-from server.sync.models import ChangeLogEntry, Conflict, FieldStates, Submission, Tombstone
+from server.sync.models import ChangeLogEntry, Conflict, FieldStates, Tombstone
 
 TABLES = registry.TABLES
 
@@ -118,8 +118,27 @@ def lock_records(session: Session, wanted: dict[str, set], refs: dict[str, set])
             where += f" AND t.id <> ALL(ARRAY(SELECT id FROM w_{record_type}))"  # noqa: S608 - a TABLES key
         ctes.append(f"{name} AS (SELECT t.id, to_jsonb(t) AS j FROM {TABLES[record_type]} t WHERE {where})")  # noqa: S608
         parts.append(f"SELECT 'ref', '{record_type}', id, j FROM {name}")  # noqa: S608 - constants
-    sql = "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(parts)
-    return [tuple(r) for r in session.execute(text(sql), params)]
+    shape = (tuple(ctes), tuple(parts))
+    statement = _LOCKS.get(shape)
+    if statement is None:
+        statement = _LOCKS[shape] = text("WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(parts))
+    return [tuple(r) for r in session.execute(statement, params)]
+
+
+_LOCKS: dict[tuple, object] = {}  # a few shapes (the record types of a batch), each built once
+
+
+_CONTEXT = text(
+    "WITH k AS (SELECT * FROM unnest(CAST(:k_types AS text[]), CAST(:k_ids AS uuid[])) AS k(record_type, record_id))"
+    " SELECT 'states', f.record_type::text, f.record_id, NULL::int, f.states FROM field_states f"
+    " JOIN k ON f.record_type = k.record_type AND f.record_id = k.record_id"
+    " UNION ALL SELECT 'conflict', c.record_type, c.record_id, NULL, jsonb_build_object("
+    "'id', c.id, 'field', c.field, 'values', c.values, 'village_code', c.village_code) FROM conflicts c"
+    " JOIN k ON c.record_type = k.record_type AND c.record_id = k.record_id WHERE c.status = 'open'"
+    " UNION ALL SELECT 'base', v.record_type, v.record_id, v.version, v.row FROM record_versions v"
+    " JOIN unnest(CAST(:b_types AS text[]), CAST(:b_ids AS uuid[]), CAST(:b_versions AS int[]))"
+    " AS b(record_type, record_id, version)"
+    " ON v.record_type = b.record_type AND v.record_id = b.record_id AND v.version = b.version")
 
 
 def record_context(session: Session, keys: list[tuple[str, uuid.UUID]], bases: list[tuple[str, uuid.UUID, int]]):
@@ -128,17 +147,8 @@ def record_context(session: Session, keys: list[tuple[str, uuid.UUID]], bases: l
     (field states by key, open conflicts, rows of the base versions by (type, id, version))."""
     if not keys and not bases:
         return {}, [], {}
-    rows = session.execute(text(
-        "WITH k AS (SELECT * FROM unnest(CAST(:k_types AS text[]), CAST(:k_ids AS uuid[])) AS k(record_type, record_id))"
-        " SELECT 'states', f.record_type::text, f.record_id, NULL::int, f.states FROM field_states f"
-        " JOIN k ON f.record_type = k.record_type AND f.record_id = k.record_id"
-        " UNION ALL SELECT 'conflict', c.record_type, c.record_id, NULL, jsonb_build_object("
-        "'id', c.id, 'field', c.field, 'values', c.values, 'village_code', c.village_code) FROM conflicts c"
-        " JOIN k ON c.record_type = k.record_type AND c.record_id = k.record_id WHERE c.status = 'open'"
-        " UNION ALL SELECT 'base', v.record_type, v.record_id, v.version, v.row FROM record_versions v"
-        " JOIN unnest(CAST(:b_types AS text[]), CAST(:b_ids AS uuid[]), CAST(:b_versions AS int[]))"
-        " AS b(record_type, record_id, version)"
-        " ON v.record_type = b.record_type AND v.record_id = b.record_id AND v.version = b.version"),
+    rows = session.execute(
+        _CONTEXT,
         {"k_types": [k[0] for k in keys], "k_ids": [k[1] for k in keys],
          "b_types": [b[0] for b in bases], "b_ids": [b[1] for b in bases], "b_versions": [b[2] for b in bases]})
     states, conflicts, base_rows = {}, [], {}
@@ -183,10 +193,14 @@ def save_field_states(session: Session, record_type: str, record_id: uuid.UUID, 
         index_elements=[FieldStates.record_type, FieldStates.record_id], set_={"states": statement.excluded.states}))
 
 
-def submissions_by_id(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Submission]:
+_STORED = text("SELECT submission_id, content_sha256, receipt FROM submissions WHERE submission_id = ANY(:ids)")
+
+
+def submissions_by_id(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, object]:
+    """The stored submissions among these ids: rows of (submission_id, content_sha256, receipt)."""
     if not ids:
         return {}
-    return {s.submission_id: s for s in session.scalars(select(Submission).where(Submission.submission_id.in_(ids)))}
+    return {s.submission_id: s for s in session.execute(_STORED, {"ids": list(ids)})}
 
 
 def scope_seq(session: Session, villages: list[str]) -> int:

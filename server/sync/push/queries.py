@@ -54,11 +54,22 @@ def update_records(session: Session, record_type: str, pending: list[tuple[uuid.
     session.connection().execute(statement, params)
 
 
+def _save_states():
+    statement = insert(FieldStates.__table__)
+    return statement.on_conflict_do_update(index_elements=["record_type", "record_id"],
+                                           set_={"states": statement.excluded.states})
+
+
+# Core statements, built once: the ORM's bulk path and building each statement per push cost
+# more than the database took to run them.
+_SAVE_STATES = _save_states()
+_INSERT_SUBMISSIONS = (insert(Submission.__table__).on_conflict_do_nothing(index_elements=["submission_id"])
+                       .returning(Submission.__table__.c.submission_id))
+
+
 def save_field_states(session: Session, states: dict[tuple[str, uuid.UUID], dict]) -> None:
-    statement = insert(FieldStates)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[FieldStates.record_type, FieldStates.record_id], set_={"states": statement.excluded.states}),
-        [{"record_type": k[0], "record_id": k[1], "states": s} for k, s in states.items()])
+    session.connection().execute(_SAVE_STATES, [{"record_type": k[0], "record_id": k[1], "states": s}
+                                                for k, s in states.items()])
 
 
 def insert_conflicts(session: Session, conflicts: list[dict]) -> None:
@@ -71,5 +82,4 @@ def grow_conflict(session: Session, conflict_id: uuid.UUID, values: list) -> Non
 
 def insert_submissions(session: Session, submissions: list[dict]) -> int:
     """Store accepted submissions; return how many were stored (not raced by a retry)."""
-    return len(session.execute(insert(Submission).on_conflict_do_nothing(index_elements=["submission_id"])
-                               .returning(Submission.submission_id), submissions).scalars().all())
+    return len(session.connection().execute(_INSERT_SUBMISSIONS, submissions).scalars().all())
