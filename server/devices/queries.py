@@ -40,6 +40,16 @@ def device_by_token(session: Session, digest: bytes):
     return session.execute(_BY_TOKEN, {"digest": digest}).first()
 
 
+_SEEN = update(Device.__table__).where(Device.__table__.c.id == bindparam("device_id")).values(
+    last_seen_at=bindparam("at"))
+
+
+def mark_seen(session: Session, device_id: uuid.UUID, at) -> None:
+    """The tablet was seen at `at`: a Core UPDATE (the ORM's flush of one attribute at commit
+    cost a push more Python than the statement)."""
+    session.connection().execute(_SEEN, {"device_id": device_id, "at": at})
+
+
 def revoke(session: Session, device_id: uuid.UUID, person_id: int) -> None:
     session.execute(update(Device).where(Device.id == device_id, Device.revoked_at.is_(None))
                     .values(revoked_at=func.now(), revoked_by=person_id))

@@ -17,10 +17,12 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server import db
 from server.accounts.models import Person
 from server.accounts.scope import Scope
+from server.devices import queries as device_queries
 from server.devices.models import Device
 from server.errors import DomainError
 from server.forms import service as forms
@@ -55,20 +57,26 @@ def push(session: Session, device: Device, person: Person, scope: Scope, vault: 
     known = Known()
     prefetch(session, known, fresh)
 
-    savepoint = session.begin_nested()
-    try:
-        writes = Writes()
-        answers = _run(ctx, known, writes, shaped, stored, one_by_one=False)
-        flush(session, writes)
-        savepoint.commit()
-    except (Replay, DBAPIError) as exc:
-        if db.connection_lost(exc):
-            raise  # the database went away: 503 for the whole request, nothing was kept
-        savepoint.rollback()
-        known.forget_writes()
-        prefetch(session, known, fresh)
-        answers = _run(ctx, known, Writes(), shaped, stored, one_by_one=True)
-    device.last_seen_at = ctx.received_at
+    if not fresh:
+        # Nothing to merge (re-sent or malformed submissions only): nothing is written, so
+        # there is nothing a savepoint would have to undo.
+        answers = _run(ctx, known, Writes(), shaped, stored, one_by_one=False)
+    else:
+        savepoint = session.begin_nested()
+        try:
+            writes = Writes()
+            answers = _run(ctx, known, writes, shaped, stored, one_by_one=False)
+            flush(session, writes)
+            savepoint.commit()
+        except (Replay, DBAPIError) as exc:
+            if db.connection_lost(exc):
+                raise  # the database went away: 503 for the whole request, nothing was kept
+            savepoint.rollback()
+            known.forget_writes()
+            prefetch(session, known, fresh)
+            answers = _run(ctx, known, Writes(), shaped, stored, one_by_one=True)
+    device_queries.mark_seen(session, device.id, ctx.received_at)
+    set_committed_value(device, "last_seen_at", ctx.received_at)  # written already: nothing to flush
     return answers
 
 
