@@ -1,6 +1,7 @@
 """Benchmarks of the sync contract on a real server (gunicorn) over loopback HTTP.
 
     python bench/sync_bench.py push     [--submissions 20000] [--batch 100] [--clients 4]
+    python bench/sync_bench.py push-one [--submissions 2000]   # --batch 1, --clients 1 then 4
     python bench/sync_bench.py pull     [--households 1000] [--children-per-household 3]
     python bench/sync_bench.py tablets  [--tablets 200] [--edits 10]
     python bench/sync_bench.py all
@@ -10,6 +11,9 @@ Every figure is reported beside a baseline measured in the same run on the same 
 - push: committed submissions per second through HTTP (validation, field-level merge,
   conflicts, verbatim storage, receipts) against a bare batched INSERT of the same
   submissions into a plain table, with the same number of concurrent clients;
+- push-one: the fixed cost of a request: the push bench with one submission per request (as
+  ODK Collect sends them, and a tablet that syncs after every household), against one
+  single-row INSERT and commit per submission, for one client and then four;
 - pull: the first full pull of one big village against a raw SELECT of the same rows; a pull
   with no changes against the full pull; gzipped bytes per household;
 - tablets: N tablets, each holding its scope already, syncing a day's work at once (manifest,
@@ -252,9 +256,13 @@ def bench_push(args) -> dict:
     finally:
         server.stop()
     push_rate, insert_rate = total / push_seconds, total / insert_seconds
-    return {"submissions": total, "stored": stored, "receipts": by_status,
-            "push_per_s": round(push_rate), "bare_insert_per_s": round(insert_rate),
-            "ratio_push_to_insert": round(push_rate / insert_rate, 3)}
+    requests = sum(len(batches) for _, batches in tablets)
+    return {"batch": args.batch, "clients": len(tablets), "submissions": total, "stored": stored,
+            "receipts": by_status, "push_per_s": round(push_rate), "bare_insert_per_s": round(insert_rate),
+            "ratio_push_to_insert": round(push_rate / insert_rate, 3),
+            # per request, as one client sees it (the requests are shared among the clients)
+            "ms_per_push_request": round(push_seconds * 1000 * len(tablets) / requests, 2),
+            "ms_per_insert_commit": round(insert_seconds * 1000 * len(tablets) / requests, 2)}
 
 
 def make_big_village(households: int, per_household: int) -> tuple[str, int]:
@@ -401,8 +409,8 @@ def bench_tablets(args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("which", choices=["push", "pull", "tablets", "all"])
-    parser.add_argument("--submissions", type=int, default=20000)
+    parser.add_argument("which", choices=["push", "push-one", "pull", "tablets", "all"])
+    parser.add_argument("--submissions", type=int, default=None, help="push: 20000; push-one: 2000")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--households", type=int, default=1000)
@@ -412,8 +420,14 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=0, help="tablets: at most this many at once (0: all)")
     args = parser.parse_args()
+    if args.submissions is None:
+        args.submissions = 2000 if args.which == "push-one" else 20000
+    if args.which == "push-one":
+        for clients in (1, 4):
+            one = argparse.Namespace(**{**vars(args), "batch": 1, "clients": clients})
+            print("push-one", json.dumps(bench_push(one), ensure_ascii=False), flush=True)
     runs = {"push": bench_push, "pull": bench_pull, "tablets": bench_tablets}
-    for name in (["push", "pull", "tablets"] if args.which == "all" else [args.which]):
+    for name in (["push", "pull", "tablets"] if args.which == "all" else [args.which] if args.which in runs else []):
         print(name, json.dumps(runs[name](args), ensure_ascii=False), flush=True)
     with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')

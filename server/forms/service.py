@@ -118,9 +118,10 @@ class CatalogVersion:
 _CATALOG: tuple[str | None, dict[str, list[CatalogVersion]]] = (None, {})
 
 
-def _catalog(session: Session) -> dict[str, list[CatalogVersion]]:
+def _catalog(session: Session, fingerprint: str | None) -> dict[str, list[CatalogVersion]]:
     global _CATALOG
-    fingerprint = queries.catalog_fingerprint(session)
+    if fingerprint is None:
+        fingerprint = queries.catalog_fingerprint(session)
     known, versions = _CATALOG
     if fingerprint != known:
         # Read after the fingerprint: a change committed in between is kept under the older
@@ -133,15 +134,18 @@ def _catalog(session: Session) -> dict[str, list[CatalogVersion]]:
 
 
 class FormCatalog:
-    """The form versions one request needs: the process's catalogue, checked once per request."""
+    """The form versions one request needs: the process's catalogue, checked once per request
+    against the table's digest (queries.catalog_fingerprint), read now or given: read by this
+    request before anything of the catalogue is used."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, fingerprint: str | None = None):
         self.session = session
+        self._fingerprint = fingerprint
         self._versions: dict[str, list[CatalogVersion]] | None = None
 
     def versions(self, form_id: str) -> list[CatalogVersion]:
         if self._versions is None:
-            self._versions = _catalog(self.session)
+            self._versions = _catalog(self.session, self._fingerprint)
         return self._versions.get(form_id, [])
 
     def get(self, form_id: str, version: str) -> CatalogVersion | None:

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from server.forms import queries as forms_queries
 from server.records import registry
 from server.sync import records
 from server.sync.models import ChangeLogEntry, Conflict, FieldStates, Tombstone
@@ -193,14 +194,21 @@ def save_field_states(session: Session, record_type: str, record_id: uuid.UUID, 
         index_elements=[FieldStates.record_type, FieldStates.record_id], set_={"states": statement.excluded.states}))
 
 
-_STORED = text("SELECT submission_id, content_sha256, receipt FROM submissions WHERE submission_id = ANY(:ids)")
+# The form catalogue's digest rides along (a row of its own): a push needs both first.
+_STORED = text("SELECT submission_id, content_sha256, receipt FROM submissions WHERE submission_id = ANY(:ids)"  # noqa: S608
+               f" UNION ALL SELECT NULL, ({forms_queries.FINGERPRINT_SQL}), NULL")  # constants only
 
 
-def submissions_by_id(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, object]:
-    """The stored submissions among these ids: rows of (submission_id, content_sha256, receipt)."""
-    if not ids:
-        return {}
-    return {s.submission_id: s for s in session.execute(_STORED, {"ids": list(ids)})}
+def submissions_by_id(session: Session, ids: list[uuid.UUID]) -> tuple[dict[uuid.UUID, object], str]:
+    """The stored submissions among these ids, as rows of (submission_id, content_sha256,
+    receipt), and the digest of the form catalogue (forms.queries.catalog_fingerprint)."""
+    stored, fingerprint = {}, None
+    for row in session.execute(_STORED, {"ids": list(ids)}):
+        if row.submission_id is None:
+            fingerprint = row.content_sha256
+        else:
+            stored[row.submission_id] = row
+    return stored, fingerprint
 
 
 def scope_seq(session: Session, villages: list[str]) -> int:

@@ -42,8 +42,6 @@ def push(session: Session, device: Device, person: Person, scope: Scope, vault: 
     """Apply a batch of submissions; one receipt each, in order."""
     if len(submissions) > max_batch:
         raise DomainError("sync.batch_too_large", f"at most {max_batch} submissions in one push")
-    ctx = Context(session, device, person, scope, vault, db.now(session),
-                  forms.FormCatalog(session))
 
     shaped: list[tuple[Any, uuid.UUID | None, dict | None, list | None]] = []
     for submission in submissions:
@@ -52,7 +50,9 @@ def push(session: Session, device: Device, person: Person, scope: Scope, vault: 
             shaped.append((submission, submission_id, record, None))
         except Refusal as refusal:
             shaped.append((submission, None, None, refusal.errors))
-    stored = sync_queries.submissions_by_id(session, [s[1] for s in shaped if s[1] is not None])
+    stored, forms_digest = sync_queries.submissions_by_id(session, [s[1] for s in shaped if s[1] is not None])
+    ctx = Context(session, device, person, scope, vault, db.now(session),
+                  forms.FormCatalog(session, forms_digest))
     fresh = [(s, r) for s, sid, r, err in shaped if r is not None and sid not in stored]
     known = Known()
     prefetch(session, known, fresh)
