@@ -95,6 +95,11 @@ apt_install fonts-arphic-uming fonts-wqy-zenhei
 # Headless Chromium for the supervisor page's browser test (Playwright drives Debian's
 # package; it never downloads a browser).
 apt_install chromium
+# Java for ODK Validate (JavaRosa, the engine of ODK Collect; its jar ships in pyxform's wheel):
+# the tests check every XForm we serve with it, as the bureau's forms would be checked.
+if [ "${NOTONELESS_TEST_ROLE:-0}" = 1 ]; then
+    command -v java >/dev/null 2>&1 || apt_install default-jre-headless
+fi
 # psycopg's binary wheel brings libpq; gcc is only needed if a wheel is missing for this platform.
 
 # --- configuration -----------------------------------------------------------------------------
