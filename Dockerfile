@@ -28,4 +28,4 @@ EXPOSE 8000
 # BIND: 127.0.0.1 unless told otherwise (compose.yaml tells the web service 0.0.0.0, inside its
 # network, behind the TLS proxy).
 ENV BIND=127.0.0.1
-CMD ["sh", "-c", "exec gunicorn --bind \"${BIND}:8000\" --workers 2 --threads 4 --timeout 120 'server:create_app()'"]
+CMD ["sh", "-c", "exec gunicorn --bind \"${BIND}:8000\" --workers 2 --threads 4 --timeout 120 --logger-class server.access_log.RedactingLogger 'server:create_app()'"]

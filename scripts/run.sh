@@ -54,7 +54,8 @@ log "starting the worker and the server"
 nohup "$CLI" worker > var/log/worker.log 2>&1 &
 echo $! > var/run/worker.pid
 nohup .venv/bin/gunicorn --bind "$BIND:$PORT" --workers 2 --threads 4 --timeout 120 \
-    --access-logfile var/log/access.log --error-logfile var/log/server.log --capture-output \
+    --access-logfile var/log/access.log --logger-class server.access_log.RedactingLogger \
+    --error-logfile var/log/server.log --capture-output \
     --pid var/run/server.pid --daemon 'server:create_app()'
 
 # The health check in Python (the venv's): no curl needed. Reached from here whatever BIND is.

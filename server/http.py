@@ -221,15 +221,21 @@ def current_person():
 def current_device():
     """The enrolled, unrevoked tablet behind the request's bearer token."""
     if "device" not in g:
-        from server.devices.service import device_for_token
-
         token = bearer_token()
         if token is None:
             raise DomainError("auth.missing_token")
-        device = device_for_token(db.session(), token)
-        if device is None:
-            raise DomainError("auth.invalid_token")
-        g.device = _checked_device(device)
+        authenticate_device(token)
+    return g.device
+
+
+def authenticate_device(token: str):
+    """The enrolled, unrevoked tablet of a token (a bearer's, or an OpenRosa URL's path)."""
+    from server.devices.service import device_for_token
+
+    device = device_for_token(db.session(), token)
+    if device is None:
+        raise DomainError("auth.invalid_token")
+    g.device = _checked_device(device)
     return g.device
 
 
