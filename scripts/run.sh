@@ -98,6 +98,9 @@ with psycopg.connect(os.environ["DATABASE_URL"].replace("+psycopg", "")) as conn
 PY
 )
 CODE=$("$CLI" devices issue-code --surveyor t01g01.s1 --by town01 2>/dev/null || echo "(no demo surveyor t01g01.s1)")
+# And an ODK Collect tablet for the same surveyor: its server URL, and the settings QR to scan.
+COLLECT_URL=$("$CLI" devices collect --surveyor t01g01.s1 --by town01 --server "http://$HOST:$PORT" \
+    --qr var/collect-qr.png 2>/dev/null || echo "(no demo surveyor t01g01.s1)")
 cat <<MSG
 
   Not One Less (一个都不少) is running.
@@ -112,6 +115,10 @@ cat <<MSG
                 (POST http://$HOST:$PORT/api/v1/devices/enroll {"enrollment_code", "device_name"});
                 a supervisor issues more with POST /api/v1/devices/enrollment-codes (QR image
                 included) or: .venv/bin/notoneless devices issue-code --surveyor USER --by SUPERVISOR
+    ODK Collect / KoboCollect: scan var/collect-qr.png in Collect (设置 > 项目 > 扫描二维码), or
+                set the server URL by hand (no username or password):
+                $COLLECT_URL
+                more with POST /api/v1/devices/collect or .venv/bin/notoneless devices collect
     Try a drill of 5 simulated tablets on one village:
                 .venv/bin/python -m mobile_contract.client.drill --server http://127.0.0.1:$PORT \\
                   --username town01 --password demo-password --village $VILLAGE --tablets 5 --edits 20

@@ -162,6 +162,45 @@ def devices_issue_code(surveyor, issuer, hours):
         click.echo(f"{code} (for {people[surveyor].full_name}, expires {row.expires_at:%Y-%m-%d %H:%M %Z})")
 
 
+@devices.command("collect")
+@click.option("--surveyor", required=True, help="username of the surveyor or team leader the tablet is for")
+@click.option("--by", "issuer", required=True, help="username of the supervisor enrolling it")
+@click.option("--server", "server", required=True, help="the address tablets reach, e.g. https://kbxx.example.cn")
+@click.option("--qr", "qr_path", type=click.Path(dir_okay=False), help="write Collect's settings QR (PNG) here")
+@click.option("--name", "device_name", default="ODK Collect", show_default=True)
+@with_appcontext
+def devices_collect(surveyor, issuer, server, qr_path, device_name):
+    """Enroll an ODK Collect tablet: prints its server URL (the QR holds it too)."""
+    import datetime as dt
+
+    from flask import current_app
+
+    from server.accounts import queries as accounts
+    from server.accounts.scope import scope_of
+    from server.db import database
+    from server.devices import service
+    from server.errors import DomainError
+    from server.openrosa.service import collect_qr
+
+    with database().sessionmaker() as session:
+        people = accounts.people_by_username(session, [surveyor, issuer])
+        if surveyor not in people or issuer not in people:
+            raise click.ClickException("unknown username")
+        try:
+            device, token = service.enroll_collect(
+                session, people[issuer], scope_of(session, people[issuer]), people[surveyor].id, device_name,
+                dt.timedelta(days=current_app.config["COLLECT_TOKEN_DAYS"]))
+        except DomainError as exc:
+            raise click.ClickException(exc.errors[0].message if exc.errors else exc.message) from exc
+        session.commit()
+        url = f"{server.rstrip('/')}/api/v1/openrosa/{token}"
+        _settings, png = collect_qr(url, people[surveyor].full_name)
+        if qr_path:
+            with open(qr_path, "wb") as out:
+                out.write(png)
+        click.echo(url)
+
+
 @main.group()
 def demo():
     """The demo county."""

@@ -5,7 +5,6 @@ import datetime as dt
 import io
 import json
 import uuid
-import zlib
 
 import segno
 from flask import current_app, request
@@ -96,16 +95,12 @@ def _collect_lifetime() -> dt.timedelta:
 def _collect_settings(device: Device, token: str, surveyor: Person) -> dict:
     """The device's server URL and ODK Collect's settings QR, made here and shown once."""
     from server.openrosa.routes import server_url
-    from server.openrosa.service import collect_settings
+    from server.openrosa.service import collect_qr
 
     url = server_url(token)
-    settings = json.dumps(collect_settings(url, f"一个都不少 · {surveyor.full_name}"), ensure_ascii=False,
-                          separators=(",", ":"))
-    encoded = base64.b64encode(zlib.compress(settings.encode("utf-8"))).decode()
-    out = io.BytesIO()
-    segno.make(encoded, error="l").save(out, kind="png", scale=4, border=4)
-    return {"device_id": str(device.id), "server_url": url, "settings": encoded,
-            "qr_png_base64": base64.b64encode(out.getvalue()).decode(), "expires_at": device.token_expires_at}
+    settings, png = collect_qr(url, surveyor.full_name)
+    return {"device_id": str(device.id), "server_url": url, "settings": settings,
+            "qr_png_base64": base64.b64encode(png).decode(), "expires_at": device.token_expires_at}
 
 
 @blp.route("/devices/collect")

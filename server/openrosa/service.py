@@ -9,10 +9,15 @@ split uploads, and answers a surveyor can read on the tablet."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
+import json
 import re
+import zlib
 from dataclasses import dataclass
 
+import segno
 from sqlalchemy.orm import Session
 
 from server import db
@@ -210,6 +215,16 @@ def _edited_record(session: Session, device: Device, deprecated_id: str | None) 
         return None
     written = queries.record_of_submission(session, original.submission_id)
     return str(written[1]) if written else None
+
+
+def collect_qr(server_url: str, surveyor_name: str) -> tuple[str, bytes]:
+    """ODK Collect's settings for a device URL, as the text of its QR code and as a PNG."""
+    settings = json.dumps(collect_settings(server_url, f"一个都不少 · {surveyor_name}"), ensure_ascii=False,
+                          separators=(",", ":"))
+    encoded = base64.b64encode(zlib.compress(settings.encode("utf-8"))).decode()
+    out = io.BytesIO()
+    segno.make(encoded, error="l").save(out, kind="png", scale=4, border=4)
+    return encoded, out.getvalue()
 
 
 def collect_settings(server_url: str, project: str) -> dict:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import uuid
+from urllib.parse import urlsplit
 
 from sqlalchemy import text
 
@@ -264,8 +266,53 @@ def test_the_settings_qr_gives_collect_its_server_and_a_revoked_device_is_refuse
     general = device.settings["general"]
     assert general["server_url"].endswith(device.base) and general["username"] == ""
     city = login(make_person("city"))
+    # Re-issued (a lost QR): the new URL works, the old one no longer does.
+    reissued = client.post(f"/api/v1/devices/{device.device_id}/collect-settings", headers=city)
+    assert reissued.status_code == 200, reissued.json
+    old_base = device.base
+    device.base = urlsplit(reissued.json["server_url"]).path
+    assert device.base != old_base and len(device.form_list()) == 3
+    assert device.client.get(f"{old_base}/formList").status_code == 403
     assert client.post(f"/api/v1/devices/{device.device_id}/revoke", headers=city).status_code == 204
     refused = device.client.get(f"{device.base}/formList")
     assert refused.status_code == 403 and "停用" in message(refused)
     unknown = device.client.get("/api/v1/openrosa/not-a-token/formList")
     assert unknown.status_code == 403
+
+
+def test_a_form_the_bureau_publishes_with_an_entities_sheet_serves_both_kinds_of_client(
+        collect, area, client, login, make_person, session):
+    import dataclasses
+
+    from survey_forms import builtin
+
+    # The bureau's own household form (a new version): our tablets get its compiled form,
+    # Collect its XForm with the entity declaration, and a Collect submission made with it lands.
+    upload = dataclasses.replace(builtin.HOUSEHOLD_SURVEY, version="2026.3").to_xlsx()
+    city = login(make_person("city"))
+    published = client.post("/api/v1/forms", headers=city, data={"file": (io.BytesIO(upload), "household.xlsx")},
+                            content_type="multipart/form-data")
+    assert published.status_code == 201, published.json
+    compiled = client.get("/api/v1/forms/household_survey/versions/2026.3", headers=city).json
+    assert [f["record_field"] for f in compiled["fields"]][:2] == ["head_name", "phone"]
+    device = collect([area["a"]])
+    assert device.form_list()["household_survey"]["version"] == "2026.3"
+    household = area["households"][area["a"].code][1]
+    row = device.entity("households", household.id)
+    answer = device.submit(instance(device.xform(HOUSEHOLD), _household_answers(row, **{"household/phone": "13955555555"}),
+                                    entity=_update(row)))
+    assert answer.status_code == 201, message(answer)
+    assert device.entity("households", household.id)["phone"] == "13955555555"
+
+
+def test_a_version_published_before_its_entities_gets_the_new_xform_not_a_new_meaning(session, forms):
+    from server.forms import queries as form_queries
+    from server.forms import service as forms_service
+
+    row = form_queries.version(session, HOUSEHOLD, "2026.1")
+    compiled_before, xform_now = row.compiled, row.xform
+    row.xform = xform_now.replace(' entities:entities-version="2024.1.0"', "")  # as published before entities
+    session.flush()
+    forms_service.publish_builtin(session)
+    session.refresh(row)
+    assert row.xform == xform_now and row.compiled == compiled_before
