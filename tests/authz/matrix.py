@@ -297,7 +297,7 @@ def _collect_submission(record_side):
     """A Collect-shaped instance of the household survey that renames a household of a side."""
     def files(w, a):
         from survey_forms.builtin import compile_builtin_forms
-        from tests.openrosa.conftest import instance
+        from tests.openrosa.instances import instance
 
         home = getattr(w, record_side).households["home"]
         xform = compile_builtin_forms()["household_survey"].to_xform()

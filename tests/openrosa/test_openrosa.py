@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import text
 
 from server.people import id_number
-from tests.openrosa.conftest import PNG, instance, message
+from tests.openrosa.conftest import message
+from tests.openrosa.instances import PNG, instance
 
 HOUSEHOLD = "household_survey"
 
