@@ -20,11 +20,14 @@ blp = Blueprint("openrosa", __name__, description="OpenRosa for ODK Collect, Kob
                 "XForms, manifests with the device's entity lists, submissions (merged like a push)")
 XML = "text/xml; charset=utf-8"
 
-# What Collect shows for a refused token (it puts the message in front of the surveyor).
-_AUTH_MESSAGES = {
+# What Collect shows for a refused request (it puts the message in front of the surveyor).
+_MESSAGES = {
     "auth.invalid_token": "这个服务器地址不对或已失效，请让督导重新生成二维码并扫码设置。",
     "auth.device_revoked": "这台平板已被停用，请联系督导。",
     "auth.device_token_expired": "这台平板的登记已过期，请让督导重新生成二维码并扫码设置。",
+    "attachment.too_large": "附件太大，请重新拍摄（照片不要超过 10 MB）后再发送。",
+    "attachment.unsupported_type": "附件只能是照片（JPEG、PNG、WebP、HEIC）或 PDF。",
+    "openrosa.missing_submission": "请求中没有表单文件（xml_submission_file）。",
 }
 
 
@@ -48,7 +51,7 @@ def openrosa(view):
             authenticate_device(token)
             return view(*args, **kwargs)
         except DomainError as refusal:
-            message = _AUTH_MESSAGES.get(refusal.code) or refusal.message
+            message = _MESSAGES.get(refusal.code) or refusal.message
             # 403, not 401, for a refused token: Collect answers 401 with a password prompt,
             # and there is no password to give.
             status = 403 if refusal.code.startswith("auth.") else refusal.status
@@ -133,8 +136,7 @@ class Submission(MethodView):
         for all but the last part of a split upload)."""
         upload = request.files.get("xml_submission_file")
         if upload is None:
-            raise DomainError("openrosa.missing_submission", "请求中没有表单文件（xml_submission_file）。",
-                              status=400)
+            raise DomainError("openrosa.missing_submission")
         files = {}
         for key, storage in request.files.items(multi=True):
             if key != "xml_submission_file":

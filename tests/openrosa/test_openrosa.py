@@ -317,3 +317,20 @@ def test_a_version_published_before_its_entities_gets_the_new_xform_not_a_new_me
     forms_service.publish_builtin(session)
     session.refresh(row)
     assert row.xform == xform_now and row.compiled == compiled_before
+
+
+def test_a_visit_picks_its_child_and_a_file_that_is_no_photo_is_refused(collect, area, session):
+    device = collect([area["a"]])
+    child = area["children"][area["a"].code][0]
+    xform = device.xform("followup_visit")
+    answers = {"child_pick": str(child.id), "visitors": "张老师、李主任", "visit_date": "2026-05-28",
+               "outcome": "persuaded", "next_step": "revisit", "visit_photo": "visit.png"}
+    refused = device.submit(instance(xform, answers), {"visit.png": b"<html>not a photo</html>"})
+    assert refused.status_code == 415 and "附件只能是照片" in message(refused)
+    answer = device.submit(instance(xform, answers), {"visit.png": PNG})
+    assert answer.status_code == 201, message(answer)
+    visit = session.execute(text("SELECT child_id, visitors, outcome FROM visits WHERE child_id = :id"),
+                            {"id": child.id}).one()
+    assert tuple(visit) == (child.id, "张老师、李主任", "persuaded")
+    empty = device.client.post(f"{device.base}/submission", data={}, content_type="multipart/form-data")
+    assert empty.status_code == 400 and "xml_submission_file" in message(empty)
