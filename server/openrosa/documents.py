@@ -28,12 +28,24 @@ def form_list(forms: list[dict]) -> bytes:
 
 
 def manifest(media: list[dict]) -> bytes:
-    """`media`: filename, hash, downloadUrl, and type "entityList" for an entity list."""
+    """`media`: filename, hash, downloadUrl, and for an entity list type "entityList" and its
+    integrityUrl."""
     root = Element("manifest", xmlns=MANIFEST)
     for item in media:
         entry = SubElement(root, "mediaFile", **({"type": item["type"]} if item.get("type") else {}))
-        for tag in ("filename", "hash", "downloadUrl"):
-            _text(entry, tag, item[tag])
+        for tag in ("filename", "hash", "downloadUrl", "integrityUrl"):
+            if item.get(tag):
+                _text(entry, tag, item[tag])
+    return _document(root)
+
+
+def integrity(deleted: dict[str, bool]) -> bytes:
+    """ODK's integrity document: whether each entity a client holds is gone from its list."""
+    root = Element("data")
+    entities = SubElement(root, "entities")
+    for entity_id, gone in deleted.items():
+        entry = SubElement(entities, "entity", id=entity_id)
+        _text(entry, "deleted", "true" if gone else "false")
     return _document(root)
 
 

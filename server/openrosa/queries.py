@@ -56,3 +56,12 @@ def open_conflicts_in(session: Session, record_type: str, villages) -> dict[str,
     for record_id, field, values in rows:
         out.setdefault(str(record_id), []).append({"field": field, "values": values})
     return out
+
+
+def present_in_villages(session: Session, record_type: str, ids: list[uuid.UUID], villages) -> set[uuid.UUID]:
+    """Which of these records stand in these villages now."""
+    if not ids or not villages:
+        return set()
+    table = registry.TABLES[record_type]
+    sql = f"SELECT id FROM {table} WHERE id = ANY(:ids) AND village_code = ANY(:villages)"  # noqa: S608 - table from the registry
+    return set(session.scalars(text(sql), {"ids": ids, "villages": sorted(villages)}))

@@ -109,6 +109,15 @@ class EntityList(MethodView):
         return _headers(response)
 
 
+@blp.route("/openrosa/<token>/entity-lists/<name>/integrity")
+class EntityListIntegrity(MethodView):
+    @blp.response(200, content_type=XML, description="ODK integrity document")
+    @openrosa
+    def get(self, name):
+        """Which of the entities a tablet holds (`?id=a,b,c`) are gone from its list."""
+        return _xml(service.integrity(db.session(), current_scope(), name, request.args.get("id", "")))
+
+
 @blp.route("/openrosa/<token>/submission")
 class Submission(MethodView):
     @blp.response(204, description="ready for submissions")

@@ -100,8 +100,24 @@ def manifest(session: Session, scope: Scope, form_id: str, version: str, base: s
     for list_name in xform_binding(row.xform).lists:
         content = entity_list(session, scope, list_name)
         media.append({"type": "entityList", "filename": content.file_name, "hash": "md5:" + content.md5,
-                      "downloadUrl": f"{base}/entity-lists/{content.file_name}"})
+                      "downloadUrl": f"{base}/entity-lists/{content.file_name}",
+                      "integrityUrl": f"{base}/entity-lists/{list_name}/integrity"})
     return documents.manifest(media)
+
+
+MAX_INTEGRITY_IDS = 20_000
+
+
+def integrity(session: Session, scope: Scope, list_name: str, ids_text: str) -> bytes:
+    """Which entities a tablet holds are gone from its list: merged into another record,
+    deleted, or no longer in its villages (the OpenRosa side of a pull's delete and scope_exit)."""
+    record_type = entity_lists.RECORD_TYPE_OF.get(list_name)
+    if record_type is None:
+        raise DomainError("request.not_found", "no such entity list", status=404)
+    asked = [part.strip() for part in ids_text.split(",") if part.strip()][:MAX_INTEGRITY_IDS]
+    parsed = {text: records.parse_uuid(text) for text in asked}
+    present = queries.present_in_villages(session, record_type, [u for u in parsed.values() if u], scope.village_codes)
+    return documents.integrity({text: parsed[text] not in present for text in asked})
 
 
 # ---------------------------------------------------------------------------------------------

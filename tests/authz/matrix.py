@@ -499,6 +499,12 @@ MATRIX: tuple[Entry, ...] = (
         P("list", _openrosa("/entity-lists/households.csv"), shows=_shows_a),
         P("list_children", _openrosa("/entity-lists/children.csv"), shows=_shows_a)),
         note="the households and children of the tablet's villages, as its pull gives them"),
+    Entry("GET", f"{V}/openrosa/<token>/entity-lists/<name>/integrity", EVERYONE, 200, (
+        P("in", lambda w, a: f"{V}/openrosa/{w.tablet_token}/entity-lists/households/integrity"
+                             f"?id={w.a.households['home'].id}"),
+        P("out", lambda w, a: f"{V}/openrosa/{w.tablet_token}/entity-lists/households/integrity"
+                              f"?id={w.b.households['home'].id}")), out=FILTERED,
+        note="another town's household is simply gone from the tablet's list"),
     Entry("GET", f"{V}/openrosa/<token>/submission", EVERYONE, 204, (P("global", _openrosa("/submission")),)),
     Entry("POST", f"{V}/openrosa/<token>/submission", EVERYONE, 201, (
         P("in", _openrosa("/submission"), files=_collect_submission("a")),

@@ -81,12 +81,14 @@ def test_an_update_lands_on_the_record_and_the_same_bytes_again_are_stored_once(
     household = area["households"][area["a"].code][0]
     row = device.entity("households", household.id)
     xform = device.xform(HOUSEHOLD)
+    hash_before = device.media(HOUSEHOLD)["households.csv"]["hash"]
     xml = instance(xform, _household_answers(row, **{"household/phone": "13912345678"}), entity=_update(row))
     first = device.submit(xml)
     assert first.status_code == 201, first.data
     assert "提交成功" in message(first)
     assert device.entity("households", household.id)["phone"] == "13912345678"
     assert device.entity("households", household.id)["__version"] == "2"
+    assert device.media(HOUSEHOLD)["households.csv"]["hash"] != hash_before  # Collect fetches it again
     again = device.submit(xml)
     assert again.status_code == 201
     stored = session.execute(text("SELECT count(*) FROM submissions WHERE record_id = :id"), {"id": household.id})
@@ -334,3 +336,21 @@ def test_a_visit_picks_its_child_and_a_file_that_is_no_photo_is_refused(collect,
     assert tuple(visit) == (child.id, "张老师、李主任", "persuaded")
     empty = device.client.post(f"{device.base}/submission", data={}, content_type="multipart/form-data")
     assert empty.status_code == 400 and "xml_submission_file" in message(empty)
+
+
+def test_the_integrity_url_tells_which_held_entities_left_the_list(collect, area, session):
+    device = collect([area["a"]])
+    assert device.media("household_survey")["households.csv"]["integrityUrl"].endswith(
+        "/entity-lists/households/integrity")
+    mine, elsewhere = area["households"][area["a"].code]
+    other_village = area["households"][area["c"].code][0]
+    session.execute(text("UPDATE households SET village_code = :v WHERE id = :id"),
+                    {"v": area["c"].code, "id": elsewhere.id})  # moved out of the tablet's villages
+    ids = ",".join([str(mine.id), str(elsewhere.id), str(other_village.id), "not-a-uuid"])
+    response = device.get(f"{device.base}/entity-lists/households/integrity?id={ids}")
+    assert response.status_code == 200
+    import xml.etree.ElementTree as ET  # noqa: S405 - our own answer
+
+    deleted = {e.get("id"): e.findtext("deleted") for e in ET.fromstring(response.data).iter("entity")}
+    assert deleted == {str(mine.id): "false", str(elsewhere.id): "true", str(other_village.id): "true",
+                       "not-a-uuid": "true"}
