@@ -1,0 +1,196 @@
+"""A real third-party OpenRosa client, Enketo, renders our XForms in headless Chromium.
+
+enketo-transformer (its web build, in the page) turns the XForm pyxform makes of a built-in
+XLSForm into Enketo's HTML form and model, enketo-core renders and runs it, the test fills it in
+as a surveyor would and takes the instance XML Enketo produces. Entity lists
+(jr://file-csv/*.csv) reach Enketo as the XML instances Enketo Express makes of the CSVs.
+Enketo's files are bundled from node_modules (tests/browser/enketo/build.mjs) and served to the
+page by the test; the page may fetch nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from xml.etree import ElementTree as ET
+
+import pytest
+
+import survey_forms
+from tests.browser.enketo import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    build_harness,
+    csv_to_instance_xml,
+    missing_packages,
+    serve_harness,
+)
+from tests.conftest import ROOT
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+ARTIFACTS = os.path.join(ROOT, "test-artifacts")
+XLSFORMS = os.path.join(ROOT, "survey_forms", "xlsforms")
+# Nothing answers here: the page is served by the test's routes alone.
+OFFLINE_ORIGIN = "http://enketo.invalid"
+
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def harness_build():
+    missing = missing_packages()
+    if missing:
+        pytest.fail(f"npm packages missing from node_modules: {', '.join(missing)} (run scripts/setup.sh)")
+    return build_harness()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_harness(browser, harness_build):
+    """Open the harness page at an origin; yields a function returning the page. Asserts at the
+    end that the page raised nothing and asked for nothing outside that origin."""
+    pages = []
+
+    def open_(origin: str = OFFLINE_ORIGIN, viewport=(1366, 768)):
+        page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.goto(serve_harness(page, origin, harness_build))
+        page.wait_for_function("window.enketoHarness !== undefined")
+        pages.append(page)
+        return page
+
+    yield open_
+    for page in pages:
+        assert page.errors == []
+        assert page.refused == []
+        page.close()
+
+
+def render(page, xform: str, media: dict[str, str] | None = None, submission_url: str | None = None) -> dict:
+    result = page.evaluate("([xform, media, url]) => enketoHarness.render(xform, media, url)",
+                           [xform, media or {}, submission_url])
+    assert result["loadErrors"] == []
+    return result
+
+
+def submit(page) -> dict:
+    page.click("#submit-form")
+    page.wait_for_selector("body[data-submitted='1']", state="attached")
+    result = page.evaluate("enketoHarness.lastSubmit")
+    assert "error" not in result, result.get("error")
+    return result
+
+
+def field(name: str) -> str:
+    """The selector of the text input Enketo makes for a node."""
+    return f"input[name='{name}']"
+
+
+def choose(page, name: str, value: str) -> None:
+    # Enketo renders a select_one as radio buttons; a surveyor taps the label.
+    page.locator(f"input[type='radio'][name='{name}'][value='{value}']").check()
+
+
+def screenshot(page, name: str) -> None:
+    page.mouse.move(0, 0)  # no hover highlight on the last option tapped
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, name), full_page=True)
+
+
+def test_enketo_renders_the_household_survey_and_produces_its_instance(open_harness):
+    compiled = survey_forms.compile_xlsform(os.path.join(XLSFORMS, "household_survey.xlsx"))
+    page = open_harness()
+    render(page, compiled.to_xform())
+    assert page.locator("#form-title").inner_text() == "住户摸底调查表"
+    assert page.locator("label:has-text('户主姓名')").count() == 1
+
+    page.fill(field("/data/household/head_name"), "王建国")
+    # Enketo evaluates our constraint (a regex()) and shows the XLSForm's own message
+    page.fill(field("/data/household/phone"), "12345")
+    choose(page, "/data/survey_status", "visited")
+    assert submit(page)["valid"] is False
+    assert page.locator(".invalid-constraint .or-constraint-msg.active",
+                        has_text="请填写11位手机号").is_visible()
+
+    page.fill(field("/data/household/phone"), "13912345678")
+    result = submit(page)
+    assert result["valid"] is True
+    instance = ET.fromstring(result["xml"])
+    assert (instance.tag, instance.get("id"), instance.get("version")) == ("data", "household_survey",
+                                                                          compiled.version)
+    assert instance.findtext("household/head_name") == "王建国"
+    assert instance.findtext("household/phone") == "13912345678"
+    assert instance.findtext("survey_status") == "visited"
+    instance_id = instance.findtext("meta/instanceID")
+    assert instance_id == result["instanceID"] and instance_id.startswith("uuid:")
+
+    for width, height in ((1366, 768), (800, 1280)):
+        page.set_viewport_size({"width": width, "height": height})
+        screenshot(page, f"enketo_household_survey_{width}x{height}.png")
+
+
+ENTITY_FORM = """
+| settings |
+| | form_id | version |
+| | pick_household | 3 |
+| survey |
+| | type | name | label | calculation |
+| | select_one_from_file households.csv | household | 住户 | |
+| | calculate | phone_before | | instance('households')/root/item[name=${household}]/phone |
+| | text | phone | 联系电话 | |
+| entities |
+| | list_name | entity_id | label |
+| | households | ${household} | concat('户 ', ${phone}) |
+"""
+
+HOUSEHOLDS_CSV = (
+    "name,label,__version,phone\r\n"
+    "9b2f6c1e-0c1d-4c55-9a39-3f1f0c2a7e01,\"王建国, 一组\",4,13800000000\r\n"
+    "5d0c8a52-6a0e-4d1c-8f7e-2b9d7e6c1f02,李秀英 二组,1,\r\n"
+)
+
+
+def test_enketo_takes_an_entity_list_from_its_csv_and_fills_the_entity_block(open_harness):
+    from pyxform.xls2xform import convert
+
+    xform = convert(xlsform=ENTITY_FORM, file_type=".md").xform
+    page = open_harness()
+    result = render(page, xform, {"households.csv": csv_to_instance_xml(HOUSEHOLDS_CSV)})
+    assert result["external"] == [{"id": "households", "src": "jr://file-csv/households.csv", "supplied": True}]
+    # the choices are the CSV's rows, labelled by its label column (quoted comma and all)
+    labels = page.locator("input[name='/data/household'] + .option-label").all_inner_texts()
+    assert labels == ["王建国, 一组", "李秀英 二组"]
+
+    choose(page, "/data/household", "9b2f6c1e-0c1d-4c55-9a39-3f1f0c2a7e01")
+    page.fill(field("/data/phone"), "13912345678")
+    instance = ET.fromstring(submit(page)["xml"])
+    assert instance.findtext("phone_before") == "13800000000"  # read from the entity list
+    entity = instance.find("meta/entity")
+    assert entity.attrib == {"dataset": "households", "update": "1", "id": "9b2f6c1e-0c1d-4c55-9a39-3f1f0c2a7e01",
+                             "baseVersion": "4", "trunkVersion": "", "branchId": ""}
+    assert entity.findtext("label") == "户 13912345678"
+
+
+def test_a_missing_entity_list_is_a_load_error_enketo_reports(open_harness):
+    from pyxform.xls2xform import convert
+
+    page = open_harness()
+    result = page.evaluate("(xform) => enketoHarness.render(xform, {})", convert(xlsform=ENTITY_FORM, file_type=".md").xform)
+    assert result["loadErrors"] == ["Can't find households.csv."]
+
+
+def test_the_csv_conversion_follows_enketo_express():
+    xml = csv_to_instance_xml("\ufeff name , label::zh \n\n a1 ,\"x, \"\"y\"\"\"\n")
+    assert xml == '<root><item><name>a1</name><label lang="zh">x, "y"</label></item></root>'
+    with pytest.raises(ValueError, match="xml:id"):
+        csv_to_instance_xml("name,xml:id\na,b\n")
+    with pytest.raises(ValueError, match="row 2 has 3 cells"):
+        csv_to_instance_xml("name,label\na,b,c\n")
