@@ -90,8 +90,9 @@ def submit(page) -> dict:
 
 
 def field(name: str) -> str:
-    """The selector of the text input Enketo makes for a node."""
-    return f"input[name='{name}']"
+    """The selector of the text input Enketo makes for a node (not the hidden input of a setvalue
+    action that targets the node, which has the same name)."""
+    return f"input[name='{name}']:not([type='hidden'])"
 
 
 def choose(page, name: str, value: str) -> None:
@@ -105,85 +106,70 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=os.path.join(ARTIFACTS, name), full_page=True)
 
 
-def test_enketo_renders_the_household_survey_and_produces_its_instance(open_harness):
-    compiled = survey_forms.compile_xlsform(os.path.join(XLSFORMS, "household_survey.xlsx"))
-    page = open_harness()
-    render(page, compiled.to_xform())
-    assert page.locator("#form-title").inner_text() == "住户摸底调查表"
-    assert page.locator("label:has-text('户主姓名')").count() == 1
+# The entity list as the manifest serves it (docs: name = entity id, label, __version, then the
+# properties); a label with a comma in it, quoted.
+HOUSEHOLDS_CSV = (
+    "name,label,__version,head_name,phone,address,group_name,household_number,location,survey_status,"
+    "vulnerable_family_types,notes\r\n"
+    "9b2f6c1e-0c1d-4c55-9a39-3f1f0c2a7e01,\"王建国, 一组 3号\",4,王建国,13800000000,东风村一组,一组,3,"
+    "30.5123 114.3012 0 5,not_visited,poor single_parent,\r\n"
+    "5d0c8a52-6a0e-4d1c-8f7e-2b9d7e6c1f02,李秀英 二组 7号,1,李秀英,,东风村二组,二组,7,,not_visited,,\r\n"
+)
+FIRST = "9b2f6c1e-0c1d-4c55-9a39-3f1f0c2a7e01"
 
-    page.fill(field("/data/household/head_name"), "王建国")
+
+def household_survey() -> survey_forms.CompiledForm:
+    return survey_forms.compile_xlsform(os.path.join(XLSFORMS, "household_survey.xlsx"))
+
+
+def test_enketo_renders_the_household_survey_from_its_entity_list_and_produces_the_update(open_harness):
+    compiled = household_survey()
+    page = open_harness()
+    result = render(page, compiled.to_xform(), {"households.csv": csv_to_instance_xml(HOUSEHOLDS_CSV)})
+    assert result["external"] == [{"id": "households", "src": "jr://file-csv/households.csv", "supplied": True}]
+    assert page.locator("#form-title").inner_text() == "住户摸底调查表"
+    # the choices are the entity list's rows, by its label column (quoted comma and all)
+    labels = page.locator("input[name='/data/household_pick'] + .option-label").all_inner_texts()
+    assert labels == ["王建国, 一组 3号", "李秀英 二组 7号"]
+
+    # picking a household starts the answers from its entity (the form's setvalue actions)
+    choose(page, "/data/household_pick", FIRST)
+    assert page.input_value(field("/data/household/head_name")) == "王建国"
+    assert page.input_value(field("/data/household/phone")) == "13800000000"
+    assert page.locator("input[name='/data/survey_status'][value='not_visited']").is_checked()
+
     # Enketo evaluates our constraint (a regex()) and shows the XLSForm's own message
     page.fill(field("/data/household/phone"), "12345")
-    choose(page, "/data/survey_status", "visited")
     assert submit(page)["valid"] is False
-    assert page.locator(".invalid-constraint .or-constraint-msg.active",
-                        has_text="请填写11位手机号").is_visible()
+    assert page.locator(".invalid-constraint .or-constraint-msg.active", has_text="请填写11位手机号").is_visible()
 
     page.fill(field("/data/household/phone"), "13912345678")
+    choose(page, "/data/survey_status", "visited")
     result = submit(page)
     assert result["valid"] is True
     instance = ET.fromstring(result["xml"])
     assert (instance.tag, instance.get("id"), instance.get("version")) == ("data", "household_survey",
                                                                           compiled.version)
-    assert instance.findtext("household/head_name") == "王建国"
+    assert instance.findtext("household_pick") == FIRST
+    assert instance.findtext("household/head_name") == "王建国"  # unchanged, from the entity
     assert instance.findtext("household/phone") == "13912345678"
     assert instance.findtext("survey_status") == "visited"
+    assert instance.findtext("vulnerable_family_types") == "poor single_parent"
+    entity = instance.find("meta/entity")
+    assert entity.attrib == {"dataset": "households", "update": "1", "id": FIRST, "baseVersion": "4",
+                             "trunkVersion": "", "branchId": ""}
+    assert entity.findtext("label") == "王建国"
     instance_id = instance.findtext("meta/instanceID")
     assert instance_id == result["instanceID"] and instance_id.startswith("uuid:")
 
     for width, height in ((1366, 768), (800, 1280)):
         page.set_viewport_size({"width": width, "height": height})
-        screenshot(page, f"enketo_household_survey_{width}x{height}.png")
-
-
-ENTITY_FORM = """
-| settings |
-| | form_id | version |
-| | pick_household | 3 |
-| survey |
-| | type | name | label | calculation |
-| | select_one_from_file households.csv | household | 住户 | |
-| | calculate | phone_before | | instance('households')/root/item[name=${household}]/phone |
-| | text | phone | 联系电话 | |
-| entities |
-| | list_name | entity_id | label |
-| | households | ${household} | concat('户 ', ${phone}) |
-"""
-
-HOUSEHOLDS_CSV = (
-    "name,label,__version,phone\r\n"
-    "9b2f6c1e-0c1d-4c55-9a39-3f1f0c2a7e01,\"王建国, 一组\",4,13800000000\r\n"
-    "5d0c8a52-6a0e-4d1c-8f7e-2b9d7e6c1f02,李秀英 二组,1,\r\n"
-)
-
-
-def test_enketo_takes_an_entity_list_from_its_csv_and_fills_the_entity_block(open_harness):
-    from pyxform.xls2xform import convert
-
-    xform = convert(xlsform=ENTITY_FORM, file_type=".md").xform
-    page = open_harness()
-    result = render(page, xform, {"households.csv": csv_to_instance_xml(HOUSEHOLDS_CSV)})
-    assert result["external"] == [{"id": "households", "src": "jr://file-csv/households.csv", "supplied": True}]
-    # the choices are the CSV's rows, labelled by its label column (quoted comma and all)
-    labels = page.locator("input[name='/data/household'] + .option-label").all_inner_texts()
-    assert labels == ["王建国, 一组", "李秀英 二组"]
-
-    choose(page, "/data/household", "9b2f6c1e-0c1d-4c55-9a39-3f1f0c2a7e01")
-    page.fill(field("/data/phone"), "13912345678")
-    instance = ET.fromstring(submit(page)["xml"])
-    assert instance.findtext("phone_before") == "13800000000"  # read from the entity list
-    entity = instance.find("meta/entity")
-    assert entity.attrib == {"dataset": "households", "update": "1", "id": "9b2f6c1e-0c1d-4c55-9a39-3f1f0c2a7e01",
-                             "baseVersion": "4", "trunkVersion": "", "branchId": ""}
-    assert entity.findtext("label") == "户 13912345678"
+        screenshot(page, f"enketo_household_survey_offline_{width}x{height}.png")
 
 
 def test_a_missing_entity_list_is_a_load_error_enketo_reports(open_harness):
-    from pyxform.xls2xform import convert
-
     page = open_harness()
-    result = page.evaluate("(xform) => enketoHarness.render(xform, {})", convert(xlsform=ENTITY_FORM, file_type=".md").xform)
+    result = page.evaluate("(xform) => enketoHarness.render(xform, {})", household_survey().to_xform())
     assert result["loadErrors"] == ["Can't find households.csv."]
 
 
