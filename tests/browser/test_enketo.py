@@ -6,16 +6,30 @@ as a surveyor would and takes the instance XML Enketo produces. Entity lists
 (jr://file-csv/*.csv) reach Enketo as the XML instances Enketo Express makes of the CSVs.
 Enketo's files are bundled from node_modules (tests/browser/enketo/build.mjs) and served to the
 page by the test; the page may fetch nothing else.
+
+Offline, the built-in household survey is rendered from an entity list the test writes; end to
+end, a Collect-style device is enrolled through the API, its formList, XForm, manifest and entity
+lists are downloaded (hashes checked), Enketo updates a household and the page POSTs the instance
+to the device's submission URL: 201, and the household's row carries the new phone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 from xml.etree import ElementTree as ET
 
 import pytest
+from alembic import command
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 import survey_forms
+from server import create_app
+from server.demo import generator, loader
+from server.forms import service as forms_service
 from tests.browser.enketo import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -24,7 +38,15 @@ from tests.browser.enketo import (
     missing_packages,
     serve_harness,
 )
-from tests.conftest import ROOT
+from tests.conftest import (
+    ROOT,
+    TEST_CONFIG,
+    TEST_PASSWORD,
+    alembic_config,
+    database_url,
+    drop_database,
+    recreate_database,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -180,3 +202,116 @@ def test_the_csv_conversion_follows_enketo_express():
         csv_to_instance_xml("name,xml:id\na,b\n")
     with pytest.raises(ValueError, match="row 2 has 3 cells"):
         csv_to_instance_xml("name,label\na,b,c\n")
+
+
+# --- end to end: our OpenRosa server, Enketo as its client ----------------------------------------
+
+OPENROSA = {"X-OpenRosa-Version": "1.0"}
+
+
+@pytest.fixture(scope="module")
+def openrosa_site():
+    """The app in a werkzeug thread on a database of its own (migrated, the tiny demo county loaded
+    and the built-in forms published, committed: the browser is another client), dropped
+    afterwards."""
+
+    name = f"notoneless_enketo_{os.getpid() % 100000}"
+    recreate_database(name)
+    url = database_url(name)
+    command.upgrade(alembic_config(url), "head")
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": url, "TESTING": False})
+    engine = create_engine(url)
+    with Session(engine) as session:
+        loader.load(session, generator.generate("tiny", seed=7), app.extensions["notoneless.vault"], TEST_PASSWORD)
+        forms_service.publish_builtin(session)  # as scripts/run.sh does
+        session.commit()
+        supervisor, surveyor_id = session.execute(text(
+            "SELECT s.username, p.id FROM people s JOIN people p ON p.town_code = s.town_code AND p.role = 'surveyor'"
+            " WHERE s.role = 'town_supervisor' ORDER BY s.username, p.username LIMIT 1")).one()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "supervisor": supervisor, "surveyor_id": surveyor_id,
+           "engine": engine}
+    server.shutdown()
+    engine.dispose()
+    app.extensions["notoneless.db"].engine.dispose()
+    drop_database(name)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _each(element: ET.Element, name: str):
+    """Descendants by local name: the OpenRosa documents are namespaced, their namespaces are not
+    what the test is about."""
+    return [e for e in element.iter() if _local(e.tag) == name]
+
+
+def _text(element: ET.Element, name: str) -> str:
+    found = _each(element, name)
+    return (found[0].text or "") if found else ""
+
+
+def _get(request, url: str, **headers) -> bytes:
+    response = request.get(url, headers={**OPENROSA, **headers})
+    assert response.status == 200, (url, response.status, response.text())
+    assert response.headers.get("x-openrosa-version") == "1.0"
+    return response.body()
+
+
+def test_enketo_updates_a_household_through_our_openrosa_endpoints(open_harness, openrosa_site):
+    site = openrosa_site
+    page = open_harness(site["url"])
+    api = page.request  # the OpenRosa client's own HTTP, beside the page (Enketo Express's server side)
+
+    login = api.post(f"{site['url']}/api/v1/auth/login",
+                     data={"username": site["supervisor"], "password": TEST_PASSWORD})
+    assert login.status == 200, login.text()
+    enrolled = api.post(f"{site['url']}/api/v1/devices/collect",
+                        headers={"Authorization": f"Bearer {login.json()['token']}"},
+                        data={"surveyor_id": site["surveyor_id"], "device_name": "Enketo（浏览器测试）"})
+    assert enrolled.status == 201, enrolled.text()
+    server_url = enrolled.json()["server_url"]
+
+    forms = {_text(x, "formID"): x for x in _each(ET.fromstring(_get(api, f"{server_url}/formList")), "xform")}
+    assert {"household_survey", "child_survey", "followup_visit"} <= set(forms)
+    entry = forms["household_survey"]
+    xform = _get(api, _text(entry, "downloadUrl"))
+    assert _text(entry, "hash") == f"md5:{hashlib.md5(xform).hexdigest()}"
+
+    media = {}
+    for item in _each(ET.fromstring(_get(api, _text(entry, "manifestUrl"))), "mediaFile"):
+        body = _get(api, _text(item, "downloadUrl"))
+        assert _text(item, "hash") == f"md5:{hashlib.md5(body).hexdigest()}"
+        media[_text(item, "filename")] = body.decode("utf-8")
+    assert "households.csv" in media
+    households = ET.fromstring(csv_to_instance_xml(media["households.csv"]))
+    picked = households.find("item")
+    household_id = picked.findtext("name")
+    assert picked.findtext("phone") != "13912345678"
+
+    render(page, xform.decode("utf-8"), {name: csv_to_instance_xml(csv_text) for name, csv_text in media.items()},
+           f"{server_url}/submission")
+    choose(page, "/data/household_pick", household_id)
+    assert page.input_value(field("/data/household/head_name")) == picked.findtext("head_name")
+    # only the phone changes; every other answer stays as the entity list gave it
+    page.fill(field("/data/household/phone"), "13912345678")
+    for width, height in ((1366, 768), (800, 1280)):
+        page.set_viewport_size({"width": width, "height": height})
+        screenshot(page, f"enketo_household_survey_{width}x{height}.png")
+
+    result = submit(page)
+    assert result["valid"] is True
+    assert result["status"] == 201, result["response"]
+    assert "submit_success" in result["response"]
+    with site["engine"].connect() as conn:
+        row = conn.execute(text("SELECT phone, head_name, address FROM households WHERE id = :id"),
+                           {"id": household_id}).one()
+    assert tuple(row) == ("13912345678", picked.findtext("head_name"), picked.findtext("address"))
+    # and the device's next download of its entity list carries the new value, at a new version
+    again = ET.fromstring(csv_to_instance_xml(_get(api, f"{server_url}/entity-lists/households.csv").decode()))
+    after = next(item for item in again.iter("item") if item.findtext("name") == household_id)
+    assert after.findtext("phone") == "13912345678"
+    assert int(after.findtext("__version")) > int(picked.findtext("__version"))
