@@ -56,9 +56,10 @@ def label(record_type: str, fields: Mapping[str, Any]) -> str:
     """What the surveyor picks by: the head of household and the 组/号, or the child's name
     and birth year (two children of one name in a village are told apart)."""
     if record_type == "household":
-        place = "".join(part for part in (
-            f"{fields['group_name']}组" if fields.get("group_name") else "",
-            f"{fields['household_number']}号" if fields.get("household_number") else "") if part)
+        group, number = str(fields.get("group_name") or ""), str(fields.get("household_number") or "")
+        # The roster writes 组 and 号 as often as not ("3组", "0010010006"): add them only where missing.
+        place = (group + ("" if not group or group.endswith("组") else "组")
+                 + number + ("" if not number or number.endswith("号") else "号"))
         head = fields.get("head_name") or "（未填户主）"
         return f"{head}（{place}）" if place else head
     name = fields.get("name") or "（未填姓名）"
