@@ -212,7 +212,9 @@ _PREFILLED_TYPES = ("text", "integer", "date", "geopoint", "select_one", "select
 
 
 def _pick(list_name: str, name: str, label: str, **columns: Any) -> Question:
-    return _q(f"select_one_from_file {list_name}.csv", name, label, **columns)
+    # A village lists hundreds of households: the surveyor types part of a name or 组/号 and
+    # picks from what matches (ODK's autocomplete appearance), rather than scrolling a list.
+    return _q(f"select_one_from_file {list_name}.csv", name, label, appearance="autocomplete", **columns)
 
 
 def _saving_to(
