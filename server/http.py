@@ -7,6 +7,7 @@ import functools
 import logging
 from collections.abc import Mapping
 
+import flask
 import flask_smorest
 import marshmallow as ma
 from flask import g, jsonify, request
@@ -85,10 +86,22 @@ class Api(flask_smorest.Api):
         code = _HTTP_CODES.get(error.code, "server.internal_error" if error.code >= 500 else "request.malformed")
         field_errors = _flatten(data.get("messages") or data.get("errors") or {})
         domain = DomainError(code, data.get("message"), field_errors, status=error.code)
+        if request.path.startswith("/api/v1/openrosa/"):
+            return openrosa_refusal(domain)  # an XForm client reads OpenRosaResponse XML only
         response = error_response(domain)
         for key, value in (data.get("headers") or {}).items():
             response.headers[key] = value
         return response
+
+
+def openrosa_refusal(error: DomainError):
+    """A refusal as an OpenRosaResponse (ODK Collect shows its message to the surveyor)."""
+    from server.openrosa.documents import response as openrosa_response
+
+    response = flask.Response(openrosa_response(f"{error.message}（{error.code}）", "error"), status=error.status,
+                              content_type="text/xml; charset=utf-8")
+    response.headers["X-OpenRosa-Version"] = "1.0"
+    return response
 
 
 def _handle_unexpected(exc: BaseException):

@@ -42,8 +42,19 @@ def _xml(body: bytes, status: int = 200) -> Response:
     return _headers(Response(body, status=status, content_type=XML))
 
 
+# Refusals an OpenRosa endpoint may answer, documented as what they are: OpenRosaResponse XML.
+_REFUSALS = {400: "a malformed or refused instance", 403: "an unknown, revoked or expired device URL, or a "
+             "record outside the device's villages", 404: "no such form version or entity list",
+             409: "the instanceID was sent with other content, or names a record not yet on the server",
+             413: "the request is larger than X-OpenRosa-Accept-Content-Length",
+             415: "an attachment that is no photo or PDF", 422: "a malformed request",
+             503: "the server is busy: send again later"}
+
+
 def openrosa(view):
     """Authenticate the device of the path's token; answer refusals as OpenRosa responses."""
+    for status, description in _REFUSALS.items():
+        view = blp.alt_response(status, content_type=XML, description=f"OpenRosaResponse: {description}")(view)
 
     @functools.wraps(view)
     def wrapper(*args, token: str, **kwargs):
