@@ -275,10 +275,17 @@ def _import_command(kind: str):
                   help="the day the export reflects (default: today)")
     @click.option("--now", is_flag=True, help="run the job in this process instead of on a worker")
     @with_appcontext
-    def command(path, as_of, now):
+    def command(path, as_of, now, corrections=False):
         from server.imports import cli as imports_cli
 
-        imports_cli.run(kind, path, as_of.date() if as_of else None, now)
+        imports_cli.run(kind, path, as_of.date() if as_of else None, now,
+                        "corrections" if corrections else "full")
+
+    if kind == "roster":
+        command = click.option(
+            "--corrections", is_flag=True,
+            help="the file holds only rows to add or fix: no child is flagged missing from the roster",
+        )(command)
 
     command.__doc__ = f"Import the {'police roster' if kind == 'roster' else 'school register'} at PATH."
     return command
