@@ -40,8 +40,10 @@ if [ "$loaded" = 0 ] || [ "${RELOAD_DEMO:-0}" = 1 ]; then
     "$CLI" import roster var/demo/police_roster.csv --now
     "$CLI" import register var/demo/school_register.csv --as-of 2027-05-20 --now
     "$CLI" import register var/demo/school_register_later.csv --as-of 2027-06-20 --now
-    # What the tablets would confirm in the field, so that cases, overdue ones and rates show.
-    "$CLI" cases open-all --demo-field-results
+    # A field week, as the tablets would leave it: surveyed GPS points, children's schooling and
+    # disabilities, cases with their visits and steps (some overdue, some returned), and
+    # conflicts and duplicate pairs waiting for town01.
+    "$CLI" demo field-week --size "$DEMO_SIZE"
     echo "demo county ready in $(( $(date +%s) - start )) s"
 else
     log "the database already has a county; RELOAD_DEMO=1 reloads the demo"

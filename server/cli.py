@@ -240,6 +240,30 @@ def demo_load(size, seed, school_year, password, replace, no_children):
     click.echo(f"generated in {generated - started:.1f} s, loaded in {done - generated:.1f} s")
 
 
+@demo.command("field-week")
+@click.option("--size", type=click.Choice(["full", "medium", "small", "tiny"]), default="full")
+@click.option("--seed", type=int, default=20260521, show_default=True)
+@click.option("--school-year", type=int, default=2026, show_default=True)
+@with_appcontext
+def demo_field_week(size, seed, school_year):
+    """Play the field week on the loaded demo county (after its roster and registers are imported):
+    tablets' surveys with GPS points, disabled children, cases with visits and steps, and
+    conflicts and duplicate pairs waiting in the first town. The same size and seed as `demo load`."""
+    from server.db import database
+    from server.demo import field_week, generator
+
+    started = time.monotonic()
+    county = generator.generate(size, seed=seed, school_year=school_year)
+    with database().sessionmaker() as session:
+        try:
+            result = field_week.play(session, county, current_app.extensions["notoneless.vault"])
+        except field_week.AlreadyPlayed as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+    click.echo(", ".join(f"{v} {k}" for k, v in result.items()))
+    click.echo(f"played in {time.monotonic() - started:.1f} s")
+
+
 @demo.command("write-files")
 @click.option("--size", type=click.Choice(["full", "medium", "small", "tiny"]), default="full")
 @click.option("--seed", type=int, default=20260521, show_default=True)

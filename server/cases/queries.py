@@ -178,3 +178,12 @@ def suspected_children(session: Session) -> list:
 
 def open_case_ids(session: Session) -> list[int]:
     return list(session.scalars(select(Case.id).where(Case.closed_at.is_(None)).order_by(Case.id)))
+
+
+def date_opening(session: Session, case_id: int, at: dt.datetime) -> None:
+    """Date a case's opening (and its first event) at `at`: the open_case_for_child trigger
+    stamps the transaction's time, which for a survey replayed after the fact (the demo's field
+    week) is not the day the tablet confirmed the child."""
+    session.execute(update(Case).where(Case.id == case_id).values(opened_at=at, updated_at=at))
+    session.execute(update(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.from_status.is_(None))
+                    .values(at=at))
