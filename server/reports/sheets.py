@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -64,19 +64,41 @@ class Table:
     frozen_columns: int = 0  # columns kept on screen when scrolling right (names)
 
 
-def _set(cell, value, kind: str) -> None:
-    if value is None or value == "":
+FORMATS = {"percent": PERCENT, "date": DATE, "int": "0", "text": "General"}
+
+
+class _Styles:
+    """The body cells' styles, one named style per (kind, empty, bold, miss) registered once in
+    the workbook. Setting font, border, fill and format cell by cell made openpyxl index each
+    one: the full demo county's register (1,255 children, 19,000 cells) took 0.9-1.8 s, nearly
+    all of it style bookkeeping; with named styles about 0.45 s."""
+
+    def __init__(self, workbook):
+        self.workbook, self.names = workbook, {}
+
+    def name(self, kind: str, empty: bool, bold: bool, miss: bool) -> str:
+        key = (kind, empty, bold, miss)
+        if key not in self.names:
+            style = NamedStyle(name="notoneless-" + "-".join(str(k) for k in key), border=BOX,
+                               font=MISS_FONT if miss else Font(name=FONT, bold=bold),
+                               number_format="General" if empty else FORMATS[kind])
+            if miss:
+                style.fill = MISS_FILL
+            if empty:
+                style.alignment = Alignment(horizontal="center")
+            self.workbook.add_named_style(style)
+            self.names[key] = style.name
+        return self.names[key]
+
+
+def _set(cell, value, kind: str, styles: _Styles, bold: bool, miss: bool) -> None:
+    empty = value is None or value == ""
+    if empty:
         cell.value = EMPTY if kind in ("percent", "int", "date") else None
-        cell.alignment = Alignment(horizontal="center")
-        return
-    cell.value = value
-    if kind == "percent":
-        cell.number_format = PERCENT
-    elif kind == "date":
-        cell.number_format = DATE
-    elif kind == "int":
-        cell.number_format = "0"
-    spreadsheets.keep_text([cell])
+    else:
+        cell.value = value
+        spreadsheets.keep_text([cell])
+    cell.style = styles.name(kind, empty, bold, miss)
 
 
 def write(sheet: Worksheet, table: Table) -> None:
@@ -107,16 +129,13 @@ def write(sheet: Worksheet, table: Table) -> None:
         sheet.column_dimensions[get_column_letter(i)].width = column.width
     sheet.row_dimensions[header_row].height = 32
 
+    styles = _Styles(sheet.parent)
     for index, row in enumerate(table.rows):
         r = header_row + 1 + index
+        bold = index in table.bold_rows
         for i, column in enumerate(table.columns, start=1):
-            cell = sheet.cell(r, i)
-            _set(cell, row.get(column.key), column.kind)
-            cell.border = BOX
-            cell.font = Font(name=FONT, bold=index in table.bold_rows)
-            if table.miss is not None and table.miss(row, column.key):
-                cell.fill = MISS_FILL
-                cell.font = MISS_FONT
+            miss = table.miss is not None and table.miss(row, column.key)
+            _set(sheet.cell(r, i), row.get(column.key), column.kind, styles, bold, miss)
 
     # The header and the name columns stay on screen, and the header heads every printed page.
     sheet.freeze_panes = sheet.cell(header_row + 1, table.frozen_columns + 1).coordinate
