@@ -658,6 +658,14 @@ MATRIX: tuple[Entry, ...] = (
     Entry("GET", f"{V}/reports/exports/<int:export_id>/xlsx", STAFF, 200, (
         P("in", lambda w, a: _own_export(w, a) + "/xlsx", shows=_shows_a),
         P("out", lambda w, a: f"{V}/reports/exports/{w.b.exports['town_supervisor']}/xlsx"))),
+    Entry("GET", f"{V}/reports/out-of-school-register.xlsx", STAFF | {"school"}, 200, (
+        P("in", lambda w, a: f"{V}/reports/out-of-school-register.xlsx?town={w.a.town.code}", shows=_shows_a),
+        P("in_village", lambda w, a: f"{V}/reports/out-of-school-register.xlsx?village={w.a.village.code}",
+          shows=_shows_a),
+        P("out", lambda w, a: f"{V}/reports/out-of-school-register.xlsx?town={w.b.town.code}"),
+        P("out_village", lambda w, a: f"{V}/reports/out-of-school-register.xlsx?village={w.b.village.code}"),
+        P("list", f"{V}/reports/out-of-school-register.xlsx", shows=_shows_a)), out=FILTERED,
+        note="登记造册: the caller's out-of-school children (a school's: its students), ID numbers masked"),
 
     # The audit trail: the bureau's
     Entry("GET", f"{V}/audit-events", CITY, 200, (P("list", f"{V}/audit-events?page_size=100"),)),

@@ -51,6 +51,7 @@ PERSONAL_READS = {
     ("GET", f"{V}/teams/<int:team_id>/tasks.<any(gpx, kml):fmt>"): "export",
     ("GET", f"{V}/notices/<int:notice_id>/pdf"): "export",
     ("GET", f"{V}/notices/batch"): "export",
+    ("GET", f"{V}/reports/out-of-school-register.xlsx"): "export",
     ("GET", f"{V}/attachments/<sha256>"): "read_attachment",
 }
 READ_ACTIONS = ("read", "read_child")
