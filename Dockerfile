@@ -3,7 +3,8 @@ FROM python:3.11-slim-bookworm AS assets
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error
+# The devDependencies are the tests' (Enketo and its bundler), not the app's.
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -28,4 +29,4 @@ EXPOSE 8000
 # BIND: 127.0.0.1 unless told otherwise (compose.yaml tells the web service 0.0.0.0, inside its
 # network, behind the TLS proxy).
 ENV BIND=127.0.0.1
-CMD ["sh", "-c", "exec gunicorn --bind \"${BIND}:8000\" --workers 2 --threads 4 --timeout 120 'server:create_app()'"]
+CMD ["sh", "-c", "exec gunicorn --bind \"${BIND}:8000\" --workers 2 --threads 4 --timeout 120 --logger-class server.access_log.RedactingLogger 'server:create_app()'"]

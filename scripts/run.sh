@@ -40,8 +40,10 @@ if [ "$loaded" = 0 ] || [ "${RELOAD_DEMO:-0}" = 1 ]; then
     "$CLI" import roster var/demo/police_roster.csv --now
     "$CLI" import register var/demo/school_register.csv --as-of 2027-05-20 --now
     "$CLI" import register var/demo/school_register_later.csv --as-of 2027-06-20 --now
-    # What the tablets would confirm in the field, so that cases, overdue ones and rates show.
-    "$CLI" cases open-all --demo-field-results
+    # A field week, as the tablets would leave it: surveyed GPS points, children's schooling and
+    # disabilities, cases with their visits and steps (some overdue, some returned), and
+    # conflicts and duplicate pairs waiting for town01.
+    "$CLI" demo field-week --size "$DEMO_SIZE"
     echo "demo county ready in $(( $(date +%s) - start )) s"
 else
     log "the database already has a county; RELOAD_DEMO=1 reloads the demo"
@@ -54,7 +56,8 @@ log "starting the worker and the server"
 nohup "$CLI" worker > var/log/worker.log 2>&1 &
 echo $! > var/run/worker.pid
 nohup .venv/bin/gunicorn --bind "$BIND:$PORT" --workers 2 --threads 4 --timeout 120 \
-    --access-logfile var/log/access.log --error-logfile var/log/server.log --capture-output \
+    --access-logfile var/log/access.log --logger-class server.access_log.RedactingLogger \
+    --error-logfile var/log/server.log --capture-output \
     --pid var/run/server.pid --daemon 'server:create_app()'
 
 # The health check in Python (the venv's): no curl needed. Reached from here whatever BIND is.
@@ -97,6 +100,9 @@ with psycopg.connect(os.environ["DATABASE_URL"].replace("+psycopg", "")) as conn
 PY
 )
 CODE=$("$CLI" devices issue-code --surveyor t01g01.s1 --by town01 2>/dev/null || echo "(no demo surveyor t01g01.s1)")
+# And an ODK Collect tablet for the same surveyor: its server URL, and the settings QR to scan.
+COLLECT_URL=$("$CLI" devices collect --surveyor t01g01.s1 --by town01 --server "http://$HOST:$PORT" \
+    --qr var/collect-qr.png 2>/dev/null || echo "(no demo surveyor t01g01.s1)")
 cat <<MSG
 
   Not One Less (一个都不少) is running.
@@ -111,6 +117,10 @@ cat <<MSG
                 (POST http://$HOST:$PORT/api/v1/devices/enroll {"enrollment_code", "device_name"});
                 a supervisor issues more with POST /api/v1/devices/enrollment-codes (QR image
                 included) or: .venv/bin/notoneless devices issue-code --surveyor USER --by SUPERVISOR
+    ODK Collect / KoboCollect: scan var/collect-qr.png in Collect (设置 > 项目 > 扫描二维码), or
+                set the server URL by hand (no username or password):
+                $COLLECT_URL
+                more with POST /api/v1/devices/collect or .venv/bin/notoneless devices collect
     Try a drill of 5 simulated tablets on one village:
                 .venv/bin/python -m mobile_contract.client.drill --server http://127.0.0.1:$PORT \\
                   --username town01 --password demo-password --village $VILLAGE --tablets 5 --edits 20

@@ -4,7 +4,8 @@
 #     Python 3.11 with venv, Node.js/npm (the browser assets are served by the app, no CDN)
 #   - starts PostgreSQL and Redis when they are not running
 #   - database roles and the app database with PostGIS, secret keys in instance/notoneless.env
-#   - the virtual environment (.venv) with the pinned dependencies, and the npm assets
+#   - the virtual environment (.venv) with the pinned dependencies, and the npm assets (with the
+#     tests' npm devDependencies where the tests run)
 # The database roles: `notoneless` (the app) owns the app's schema and nothing more;
 # `notoneless_test`, a superuser that creates and drops the tests' databases, exists only where
 # the tests run (NOTONELESS_TEST_ROLE=1, which scripts/test.sh sets; otherwise it is disabled).
@@ -95,6 +96,11 @@ apt_install fonts-arphic-uming fonts-wqy-zenhei
 # Headless Chromium for the supervisor page's browser test (Playwright drives Debian's
 # package; it never downloads a browser).
 apt_install chromium
+# Java for ODK Validate (JavaRosa, the engine of ODK Collect; its jar ships in pyxform's wheel):
+# the tests check every XForm we serve with it, as the bureau's forms would be checked.
+if [ "${NOTONELESS_TEST_ROLE:-0}" = 1 ]; then
+    command -v java >/dev/null 2>&1 || apt_install default-jre-headless
+fi
 # psycopg's binary wheel brings libpq; gcc is only needed if a wheel is missing for this platform.
 
 # --- configuration -----------------------------------------------------------------------------
@@ -170,8 +176,13 @@ if [ ! -f "$STAMP" ]; then
     .venv/bin/python -c 'import server, flask_smorest, geoalchemy2, rq' # fail here, not later
     rm -f .venv/.installed-*; touch "$STAMP"
 fi
-if [ ! -d node_modules/swagger-ui-dist ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# The devDependencies are the tests' (Enketo, a third-party OpenRosa client, renders our XForms in
+# tests/browser/test_enketo.py; esbuild and sass build it there): installed where tests run only.
+NPM_ARGS=(--no-audit --no-fund --loglevel=error)
+[ "$TEST_ROLE" = 1 ] || NPM_ARGS+=(--omit=dev)
+if [ ! -d node_modules/swagger-ui-dist ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+        || { [ "$TEST_ROLE" = 1 ] && [ ! -d node_modules/enketo-core ]; }; then
     log "installing browser assets from the npm registry"
-    quiet "installing the browser assets (npm ci)" npm ci --no-audit --no-fund --loglevel=error
+    quiet "installing the browser assets (npm ci)" npm ci "${NPM_ARGS[@]}"
 fi
 log "setup done"

@@ -162,6 +162,45 @@ def devices_issue_code(surveyor, issuer, hours):
         click.echo(f"{code} (for {people[surveyor].full_name}, expires {row.expires_at:%Y-%m-%d %H:%M %Z})")
 
 
+@devices.command("collect")
+@click.option("--surveyor", required=True, help="username of the surveyor or team leader the tablet is for")
+@click.option("--by", "issuer", required=True, help="username of the supervisor enrolling it")
+@click.option("--server", "server", required=True, help="the address tablets reach, e.g. https://kbxx.example.cn")
+@click.option("--qr", "qr_path", type=click.Path(dir_okay=False), help="write Collect's settings QR (PNG) here")
+@click.option("--name", "device_name", default="ODK Collect", show_default=True)
+@with_appcontext
+def devices_collect(surveyor, issuer, server, qr_path, device_name):
+    """Enroll an ODK Collect tablet: prints its server URL (the QR holds it too)."""
+    import datetime as dt
+
+    from flask import current_app
+
+    from server.accounts import queries as accounts
+    from server.accounts.scope import scope_of
+    from server.db import database
+    from server.devices import service
+    from server.errors import DomainError
+    from server.openrosa.service import collect_qr
+
+    with database().sessionmaker() as session:
+        people = accounts.people_by_username(session, [surveyor, issuer])
+        if surveyor not in people or issuer not in people:
+            raise click.ClickException("unknown username")
+        try:
+            device, token = service.enroll_collect(
+                session, people[issuer], scope_of(session, people[issuer]), people[surveyor].id, device_name,
+                dt.timedelta(days=current_app.config["COLLECT_TOKEN_DAYS"]))
+        except DomainError as exc:
+            raise click.ClickException(exc.errors[0].message if exc.errors else exc.message) from exc
+        session.commit()
+        url = f"{server.rstrip('/')}/api/v1/openrosa/{token}"
+        _settings, png = collect_qr(url, people[surveyor].full_name)
+        if qr_path:
+            with open(qr_path, "wb") as out:
+                out.write(png)
+        click.echo(url)
+
+
 @main.group()
 def demo():
     """The demo county."""
@@ -201,6 +240,30 @@ def demo_load(size, seed, school_year, password, replace, no_children):
     click.echo(f"generated in {generated - started:.1f} s, loaded in {done - generated:.1f} s")
 
 
+@demo.command("field-week")
+@click.option("--size", type=click.Choice(["full", "medium", "small", "tiny"]), default="full")
+@click.option("--seed", type=int, default=20260521, show_default=True)
+@click.option("--school-year", type=int, default=2026, show_default=True)
+@with_appcontext
+def demo_field_week(size, seed, school_year):
+    """Play the field week on the loaded demo county (after its roster and registers are imported):
+    tablets' surveys with GPS points, disabled children, cases with visits and steps, and
+    conflicts and duplicate pairs waiting in the first town. The same size and seed as `demo load`."""
+    from server.db import database
+    from server.demo import field_week, generator
+
+    started = time.monotonic()
+    county = generator.generate(size, seed=seed, school_year=school_year)
+    with database().sessionmaker() as session:
+        try:
+            result = field_week.play(session, county, current_app.extensions["notoneless.vault"])
+        except field_week.AlreadyPlayed as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+    click.echo(", ".join(f"{v} {k}" for k, v in result.items()))
+    click.echo(f"played in {time.monotonic() - started:.1f} s")
+
+
 @demo.command("write-files")
 @click.option("--size", type=click.Choice(["full", "medium", "small", "tiny"]), default="full")
 @click.option("--seed", type=int, default=20260521, show_default=True)
@@ -236,10 +299,17 @@ def _import_command(kind: str):
                   help="the day the export reflects (default: today)")
     @click.option("--now", is_flag=True, help="run the job in this process instead of on a worker")
     @with_appcontext
-    def command(path, as_of, now):
+    def command(path, as_of, now, corrections=False):
         from server.imports import cli as imports_cli
 
-        imports_cli.run(kind, path, as_of.date() if as_of else None, now)
+        imports_cli.run(kind, path, as_of.date() if as_of else None, now,
+                        "corrections" if corrections else "full")
+
+    if kind == "roster":
+        command = click.option(
+            "--corrections", is_flag=True,
+            help="the file holds only rows to add or fix: no child is flagged missing from the roster",
+        )(command)
 
     command.__doc__ = f"Import the {'police roster' if kind == 'roster' else 'school register'} at PATH."
     return command

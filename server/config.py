@@ -37,6 +37,9 @@ def from_environment(env: os._Environ | dict | None = None) -> dict:
         # background, once half of it is gone); the token it renewed with works a while more.
         "DEVICE_TOKEN_DAYS": int(env.get("DEVICE_TOKEN_DAYS", "30")),
         "DEVICE_TOKEN_GRACE_MINUTES": int(env.get("DEVICE_TOKEN_GRACE_MINUTES", "60")),
+        # ODK Collect cannot renew its token (it is in the server URL it was given): it lives a
+        # campaign's spring; a supervisor re-issues the settings QR to renew it.
+        "COLLECT_TOKEN_DAYS": int(env.get("COLLECT_TOKEN_DAYS", "120")),
         "PROXY_HOPS": int(env.get("PROXY_HOPS", "0")),
         "PAGE_SIZE_MAX": int(env.get("PAGE_SIZE_MAX", "1000")),
         "SYNC_MAX_BATCH": int(env.get("SYNC_MAX_BATCH", "500")),

@@ -60,6 +60,9 @@ CODES: dict[str, tuple[int, str]] = {
     "cases.closed": (409, "The case is closed."),
     "notices.not_ready": (409, "The notice's PDF is still being generated; try again shortly."),
     "reports.not_ready": (409, "The export is still being generated; try again shortly."),
+    # OpenRosa (server/openrosa): answered as an OpenRosaResponse; a refused instance's reasons
+    # (openrosa.malformed_xml, openrosa.instance_changed, the push's codes …) are in its message.
+    "openrosa.missing_submission": (400, "The request has no xml_submission_file part."),
 }
 
 

@@ -7,6 +7,7 @@ import functools
 import logging
 from collections.abc import Mapping
 
+import flask
 import flask_smorest
 import marshmallow as ma
 from flask import g, jsonify, request
@@ -84,10 +85,22 @@ class Api(flask_smorest.Api):
         code = _HTTP_CODES.get(error.code, "server.internal_error" if error.code >= 500 else "request.malformed")
         field_errors = _flatten(data.get("messages") or data.get("errors") or {})
         domain = DomainError(code, data.get("message"), field_errors, status=error.code)
+        if request.path.startswith("/api/v1/openrosa/"):
+            return openrosa_refusal(domain)  # an XForm client reads OpenRosaResponse XML only
         response = error_response(domain)
         for key, value in (data.get("headers") or {}).items():
             response.headers[key] = value
         return response
+
+
+def openrosa_refusal(error: DomainError):
+    """A refusal as an OpenRosaResponse (ODK Collect shows its message to the surveyor)."""
+    from server.openrosa.documents import response as openrosa_response
+
+    response = flask.Response(openrosa_response(f"{error.message}（{error.code}）", "error"), status=error.status,
+                              content_type="text/xml; charset=utf-8")
+    response.headers["X-OpenRosa-Version"] = "1.0"
+    return response
 
 
 def _handle_unexpected(exc: BaseException):
@@ -220,15 +233,21 @@ def current_person():
 def current_device():
     """The enrolled, unrevoked tablet behind the request's bearer token."""
     if "device" not in g:
-        from server.devices.service import device_for_token
-
         token = bearer_token()
         if token is None:
             raise DomainError("auth.missing_token")
-        holder = device_for_token(db.session(), token)
-        if holder is None:
-            raise DomainError("auth.invalid_token")
-        g.device = _checked_device(holder)
+        authenticate_device(token)
+    return g.device
+
+
+def authenticate_device(token: str):
+    """The enrolled, unrevoked tablet of a token (a bearer's, or an OpenRosa URL's path)."""
+    from server.devices.service import device_for_token
+
+    holder = device_for_token(db.session(), token)
+    if holder is None:
+        raise DomainError("auth.invalid_token")
+    g.device = _checked_device(holder)
     return g.device
 
 

@@ -18,6 +18,7 @@ from server.imports.models import (  # noqa: F401
 )
 from server.jobs.models import OutboxJob  # noqa: F401
 from server.maps.models import Task  # noqa: F401
+from server.openrosa.models import OpenRosaInstance  # noqa: F401
 from server.people.models import Child, Household  # noqa: F401
 from server.places.models import Town, Village  # noqa: F401
 from server.reports.models import ReportExport  # noqa: F401

@@ -12,13 +12,13 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 
-from survey_forms.model import CompiledForm
+from survey_forms.model import ENTITY_LISTS, CompiledForm
 
 XLSFORMS_DIR = Path(__file__).resolve().parent / "xlsforms"
 VERSION = "2026.1"
@@ -125,6 +125,23 @@ class Question:
     merge_policy: str | None = None
     record_field: str | None = None
     renamed_from: str | None = None
+    # ODK entities (XForm clients such as ODK Collect; our own tablets ignore these columns):
+    # the entity property a question saves to, and the prefill from the picked entity.
+    save_to: str | None = None
+    calculation: str | None = None
+    trigger: str | None = None
+    choice_filter: str | None = None
+
+
+@dataclass(frozen=True)
+class EntityDeclaration:
+    """One row of the XLSForm `entities` sheet (pyxform's entities spec)."""
+
+    list_name: str
+    entity_id: str
+    label: str
+    create_if: str | None = None
+    update_if: str | None = None
 
 
 SURVEY_COLUMNS = tuple(f.name for f in fields(Question))
@@ -140,6 +157,7 @@ class FormDefinition:
     questions: tuple[Question, ...]
     choices: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     version: str = VERSION
+    entity: EntityDeclaration | None = None
 
     def sheets(self) -> dict[str, list[list[Any]]]:
         """Return the survey, choices and settings sheets as rows (headers first)."""
@@ -154,7 +172,12 @@ class FormDefinition:
             ["form_title", "form_id", "version", "record_type"],
             [self.title, self.form_id, self.version, self.record_type],
         ]
-        return {"survey": survey, "choices": choices, "settings": settings}
+        sheets = {"survey": survey, "choices": choices, "settings": settings}
+        if self.entity is not None:
+            columns = ("list_name", "entity_id", "label", "create_if", "update_if")
+            used_columns = [c for c in columns if getattr(self.entity, c)]
+            sheets["entities"] = [used_columns, [getattr(self.entity, c) for c in used_columns]]
+        return sheets
 
     def to_xlsx(self) -> bytes:
         """Return the form as XLSForm workbook bytes."""
@@ -176,11 +199,66 @@ def _max_length(n: int) -> str:
     return f"string-length(.) <= {n}"
 
 
+# ---------------------------------------------------------------------------------------------
+# ODK entities: XForm clients (ODK Collect, Enketo) pick the household or child a form is about
+# from an entity list the server publishes per device (only that tablet's villages), and the
+# form updates that record. The lists are named after the record type (`sync/records.py`
+# ENTITY_LISTS); the server builds them with the entity properties the forms save to.
+
+HOUSEHOLDS = ENTITY_LISTS["household"]
+CHILDREN = ENTITY_LISTS["child"]
+# Answer types a picked entity can prefill (an image is a file on the tablet that took it).
+_PREFILLED_TYPES = ("text", "integer", "date", "geopoint", "select_one", "select_multiple")
+
+
+def _pick(list_name: str, name: str, label: str, **columns: Any) -> Question:
+    # A village lists hundreds of households: the surveyor types part of a name or 组/号 and
+    # picks from what matches (ODK's autocomplete appearance), rather than scrolling a list.
+    return _q(f"select_one_from_file {list_name}.csv", name, label, appearance="autocomplete", **columns)
+
+
+def _saving_to(
+    list_name: str,
+    pick: str,
+    questions: Iterable[Question],
+    *,
+    properties: Mapping[str, str] | None = None,
+    unsaved: Iterable[str] = (),
+) -> tuple[Question, ...]:
+    """Questions that start from the picked entity's value and save back to it.
+
+    Each answer gets `save_to` (its entity property, the record field unless `properties`
+    renames it: `name` and `label` are the entity's own) and a prefill from the entity list
+    when the pick changes (`calculation` + `trigger`), so an unchanged answer equals the base
+    version and the server's field-level merge applies only what the surveyor changed."""
+    renamed, skipped = dict(properties or {}), set(unsaved)
+    out = []
+    for question in questions:
+        kind = question.type.split(" ")[0]
+        if question.name is None or kind not in _PREFILLED_TYPES or question.name in skipped:
+            out.append(question)
+            continue
+        prop = renamed.get(question.name, question.name)
+        out.append(replace(
+            question,
+            save_to=prop,
+            calculation=f"instance('{list_name}')/root/item[name=${{{pick}}}]/{prop}",
+            trigger=f"${{{pick}}}",
+        ))
+    return tuple(out)
+
+
+# When the form was started and finished: the server orders one tablet's edits by it.
+_TIMES = (_q("start", "start"), _q("end", "end"))
+
+
 HOUSEHOLD_SURVEY = FormDefinition(
     form_id="household_survey",
     title="住户摸底调查表",
     record_type="household",
     questions=(
+        _pick(HOUSEHOLDS, "household_pick", "选择住户", required=True, hint="本平板所包村的住户"),
+        *_saving_to(HOUSEHOLDS, "household_pick", (
         _q("begin_group", "household", "住户信息"),
         _q("text", "head_name", "户主姓名", required=True, constraint=_max_length(50)),
         _q("text", "phone", "联系电话", constraint=PHONE, constraint_message=PHONE_MESSAGE),
@@ -207,11 +285,15 @@ HOUSEHOLD_SURVEY = FormDefinition(
             merge_policy="union",
         ),
         _q("text", "notes", "备注", appearance="multiline", constraint=_max_length(500)),
+        )),
+        *_TIMES,
     ),
     choices={
         "survey_status": SURVEY_STATUSES,
         "vulnerable_family_types": VULNERABLE_FAMILY_TYPES,
     },
+    # Households come from the public-security roster: the form updates one, never creates.
+    entity=EntityDeclaration(HOUSEHOLDS, "${household_pick}", "${head_name}"),
 )
 
 CHILD_SURVEY = FormDefinition(
@@ -219,6 +301,12 @@ CHILD_SURVEY = FormDefinition(
     title="适龄儿童少年调查表",
     record_type="child",
     questions=(
+        _pick(HOUSEHOLDS, "household_pick", "所在住户", required=True),
+        _pick(CHILDREN, "child_pick", "选择儿童", hint="花名册外的新儿童不选，直接填写下面各项",
+              choice_filter="household=${household_pick}"),
+        # A new child's id, made once on the tablet: its later edits name the same record.
+        _q("calculate", "new_child_id", calculation="once(uuid())"),
+        *_saving_to(CHILDREN, "child_pick", (
         _q("begin_group", "basic", "基本信息"),
         _q("text", "name", "姓名", required=True, constraint=_max_length(50)),
         _q("select_one gender", "gender", "性别", required=True),
@@ -316,6 +404,9 @@ CHILD_SURVEY = FormDefinition(
             constraint_message=PHONE_MESSAGE,
         ),
         _q("end_group"),
+        # The entity's own `name` is its id; a tablet never receives an ID number.
+        ), properties={"name": "child_name"}, unsaved=("id_number",)),
+        *_TIMES,
     ),
     choices={
         "gender": GENDERS,
@@ -324,6 +415,14 @@ CHILD_SURVEY = FormDefinition(
         "yes_no": YES_NO,
         "disability_type": DISABILITY_TYPES,
     },
+    # A child on the roster is updated; one the roster missed is created on the tablet.
+    entity=EntityDeclaration(
+        CHILDREN,
+        "coalesce(${child_pick}, ${new_child_id})",
+        "${name}",
+        create_if="${child_pick} = ''",
+        update_if="${child_pick} != ''",
+    ),
 )
 
 FOLLOWUP_VISIT = FormDefinition(
@@ -331,6 +430,7 @@ FOLLOWUP_VISIT = FormDefinition(
     title="劝返走访记录",
     record_type="visit",
     questions=(
+        _pick(CHILDREN, "child_pick", "走访的儿童", required=True),
         _q(
             "text",
             "visitors",
@@ -367,6 +467,7 @@ FOLLOWUP_VISIT = FormDefinition(
             parameters=PHOTO_PARAMETERS,
         ),
         _q("text", "note", "情况说明", appearance="multiline", constraint=_max_length(1000)),
+        *_TIMES,
     ),
     choices={"outcome": VISIT_OUTCOMES, "next_step": NEXT_STEPS},
 )

@@ -18,6 +18,7 @@ from typing import IO, Any
 from survey_forms.errors import FormDefinitionError, SheetError
 from survey_forms.expressions import all_of, parse_constraint, parse_relevance
 from survey_forms.model import (
+    ENTITY_LISTS,
     MERGE_POLICIES,
     RECORD_TYPES,
     Choice,
@@ -316,6 +317,13 @@ class _Builder:
         name = element["name"]
         if kind in _NOT_FIELDS:
             self.refuse_extras(element, row, f"a {kind} row")
+            return None
+        itemset = str(element.get("itemset") or "")
+        if kind == "select one" and not element.get("choices") and itemset.endswith(".csv") \
+                and itemset.removesuffix(".csv") in ENTITY_LISTS.values():
+            # Which household or child the form is about (the envelope's record id or
+            # reference), picked from the device's entity list: not an answer of the record.
+            self.refuse_extras(element, row, "a pick from an entity list")
             return None
         if kind not in _FIELD_TYPES:
             self.error(

@@ -21,6 +21,10 @@ from typing import Any
 COMPILED_FORMAT = 1
 
 RECORD_TYPES = ("household", "child", "visit")
+# The ODK entity list of each record type an XForm client can pick (and update) a record from:
+# the server publishes them per device, and an XForm's `select_one_from_file households.csv`
+# is a pick of a household, not an answer.
+ENTITY_LISTS = {"household": "households", "child": "children"}
 MERGE_POLICIES = ("latest", "monotonic", "union", "manual")
 FIELD_TYPES = (
     "select_one",

@@ -4,6 +4,8 @@ The demo loads children as the cross-match leaves them (enrolled to confirm, or 
 school); a real county's tablets then confirm. This plays that part: a deterministic third of the
 suspected children are confirmed out of school, cases open, and some move up the ladder with a
 town deadline that has already passed, as a county a few weeks into 督察整改 would look.
+The full field week (GPS points, visits, conflicts, duplicates) is server/demo/field_week.py,
+which scripts/run.sh plays; this shortcut needs no generated county.
 """
 
 from __future__ import annotations
@@ -34,7 +36,11 @@ def field_results(session: Session, today: dt.date) -> dict:
     service.open_cases(session, Scope(True), None)
     opened = queries.open_case_ids(session)
     escalated = 0
+    confirmed_on = dt.datetime.combine(today - dt.timedelta(days=35), dt.time(9), dt.UTC)
     for n, case_id in enumerate(opened):
+        # The field confirmed the child before the first visit and the town's 限期: a case is
+        # never opened after its own deadline.
+        queries.date_opening(session, case_id, confirmed_on)
         if n % 4 != 0:
             continue
         case = session.get(Case, case_id)

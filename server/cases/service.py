@@ -82,8 +82,11 @@ def get_case(session: Session, scope: Scope, person: Person, case_id: int, today
 
 
 def transition(session: Session, scope: Scope, person: Person, case_id: int, body: dict,
-               today: dt.date) -> dict:
-    """Move a case one step, if the table allows it for this person; record who and when."""
+               today: dt.date, *, at: dt.datetime | None = None) -> dict:
+    """Move a case one step, if the table allows it for this person; record who and when.
+
+    `at` is when the step was taken if that was not now: a step written down after the fact
+    (the demo's field week is replayed in one go); `today` is then that day, for the rules."""
     case = queries.case_in_scope(session, scope, case_id, lock=True)
     if case is None:
         raise not_found("case")
@@ -125,21 +128,25 @@ def transition(session: Session, scope: Scope, person: Person, case_id: int, bod
     if child_fields:
         writer.change(session, None, person.id, "child", case.child_id, child_fields, raw_columns=child_columns,
                       case_id=case.id, case_step=request.to)
+    moment = at or dt.datetime.now(dt.UTC)
     if request.to in machine.CLOSED_STATUSES:
-        case.closed_at = dt.datetime.now(dt.UTC)
+        case.closed_at = moment
     case.due_on = deadlines.due_on(case.status, phases_of(campaign_queries.active(session)), case.deadline)
-    case.updated_at = dt.datetime.now(dt.UTC)
+    case.updated_at = moment
     detail = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in body.items()
               if k not in ("to", "note") and v is not None}
-    queries.add_events(session, [{"case_id": case.id, "from_status": before, "to_status": case.status,
-                                  "person_id": person.id, "note": body.get("note"), "detail": detail}])
+    event = {"case_id": case.id, "from_status": before, "to_status": case.status, "person_id": person.id,
+             "note": body.get("note"), "detail": detail}
+    queries.add_events(session, [{**event, "at": at} if at else event])
     session.flush()
     return get_case(session, scope, person, case.id, today)
 
 
 def name_return_school(session: Session, scope: Scope, person: Person, case_id: int, body: dict,
-                       today: dt.date) -> dict:
-    """Name the school an open case's child is back in: that school then sees the case and confirms it."""
+                       today: dt.date, *, at: dt.datetime | None = None) -> dict:
+    """Name the school an open case's child is back in: that school then sees the case and confirms it.
+
+    `at` as for transition: when it was done, if not now."""
     from server.schools.models import School
 
     case = queries.case_in_scope(session, scope, case_id, lock=True)
@@ -152,10 +159,10 @@ def name_return_school(session: Session, scope: Scope, person: Person, case_id: 
         raise DomainError("request.invalid", None, [FieldError("school_id", "cases.unknown_school", "no such school")])
     # The return stays the school's word (machine.py): naming it only puts the case before it.
     case.return_school_id, case.return_school_name = school.id, school.name
-    case.updated_at = dt.datetime.now(dt.UTC)
-    queries.add_events(session, [{"case_id": case.id, "from_status": case.status, "to_status": case.status,
-                                  "person_id": person.id, "note": body.get("note"),
-                                  "detail": {"return_school_id": school.id}}])
+    case.updated_at = at or dt.datetime.now(dt.UTC)
+    event = {"case_id": case.id, "from_status": case.status, "to_status": case.status, "person_id": person.id,
+             "note": body.get("note"), "detail": {"return_school_id": school.id}}
+    queries.add_events(session, [{**event, "at": at} if at else event])
     session.flush()
     return get_case(session, scope, person, case.id, today)
 

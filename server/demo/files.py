@@ -1,8 +1,9 @@
 """Write the demo county's police roster and school register in campaign.md's formats.
 
 Like the real exports, the files are not clean: a few rows carry the mistakes bureaus see
-(a wrong check digit, a village that does not exist, the same child twice, an impossible date,
-a missing name), dates come in several spellings, and the register lists migrant children
+(a wrong check digit, a village that does not exist, the same child twice, a missing name; and,
+beside valid ID numbers, an impossible birth date and a gender the number contradicts, which are
+imported with the number's facts and a warning), dates come in several spellings, and the register lists migrant children
 (随迁子女) who are in no roster of this county. `Seeded` records each planted mistake so that
 tests can check the import's report row by row.
 """
@@ -38,6 +39,7 @@ class Seeded:
     line: int  # as a spreadsheet shows it: the header is line 1
     column: str  # the field the report names
     code: str
+    severity: str = "error"  # error: the row is left out; warning: imported, to verify
 
 
 @dataclass
@@ -87,23 +89,26 @@ def roster_table(county: DemoCounty, *, seed: int | None = None, bad_rows: bool 
 
 def _seed_roster_mistakes(table: Table, rng: random.Random) -> None:
     n = _bad_count(len(table.rows))
-    picked = rng.sample(range(len(table.rows)), min(len(table.rows), 4 * n))
-    kinds = [("id_number", "id_number.check_digit"), ("village", "place.unknown_village"),
-             ("birth_date", "date.invalid"), ("name", "row.missing_value")]
+    kinds = [("id_number", "id_number.check_digit", "error"), ("village", "place.unknown_village", "error"),
+             ("birth_date", "date.impossible", "warning"), ("name", "row.missing_value", "error"),
+             ("gender", "id_number.gender_mismatch", "warning")]
+    picked = rng.sample(range(len(table.rows)), min(len(table.rows), len(kinds) * n))
     for k, index in enumerate(picked):
-        column, code = kinds[k % len(kinds)]
+        column, code, severity = kinds[k % len(kinds)]
         row = table.rows[index]
         if code == "id_number.check_digit":
             good = row[2]
             row[2] = good[:17] + next(ch for ch in "0123456789X" if ch != good[17])
         elif code == "place.unknown_village":
             row[7] = "无此村"
-        elif code == "date.invalid":
+        elif code == "date.impossible":
             birth = dt.date.fromisoformat(row[3]) if "-" in row[3] else None
             row[3] = f"{birth.year if birth else 2015}-02-30"
+        elif code == "id_number.gender_mismatch":
+            row[1] = "女" if row[1] == "男" else "男"
         else:
             row[0] = ""
-        table.seeded.append(Seeded(table.line_of(index), column, code))
+        table.seeded.append(Seeded(table.line_of(index), column, code, severity))
 
     # The same child twice, pasted over another child's row with a new 户号 (as when a clerk
     # copies a family to register a move): the later copy is bad and the child it covered is lost.

@@ -104,6 +104,8 @@ class DemoChild:
     grade: int | None = None
     class_name: str | None = None
     out_of_school_reason: str | None = None
+    # 送教上门: registered at the special school, taught at home (severe disability).
+    home_teaching: bool = False
 
 
 @dataclass
@@ -268,6 +270,7 @@ def generate(size: Size | str = "full", seed: int = 20260521, school_year: int =
     schools = _schools(towns, rng, np_rng)
     households, children = _households_and_children(villages, towns, schools, size, school_year,
                                                      cutoff, rng, np_rng)
+    _more_disabled(children, schools, seed)
     people, teams = _people_and_teams(towns, villages, schools, rng)
     return DemoCounty(seed, school_year, outline, towns, villages, schools, households, children,
                       people, teams)
@@ -371,9 +374,7 @@ def _family(rng, hid, village, head, head_gender, first_born, span, school_year,
         )
         if rng.random() < 0.004:
             child.disability = True
-            child.disability_type = _weighted(rng, [("intellectual", 0.35), ("physical", 0.2), ("hearing", 0.12),
-                                                    ("visual", 0.08), ("speech", 0.08), ("mental", 0.07),
-                                                    ("multiple", 0.1)])
+            child.disability_type = _weighted(rng, DISABILITY_TYPES)
             child.disability_level = rng.randint(1, 4)
         grade = school_age.expected_grade(birth, school_year, cutoff)
         # About 1 in 10 children is a year behind (late start or a repeated year).
@@ -396,6 +397,54 @@ def _family(rng, hid, village, head, head_gender, first_born, span, school_year,
             child.grade = grade
             child.class_name = f"{rng.randint(1, 6)}班"
         children.append(child)
+
+
+DISABILITY_TYPES = [("intellectual", 0.35), ("physical", 0.2), ("hearing", 0.12), ("visual", 0.08),
+                    ("speech", 0.08), ("mental", 0.07), ("multiple", 0.1)]
+# About 1.5% of school-age children are disabled (残疾儿童少年); at least three, so that even the
+# tiny county has one in a school, one taught at home (送教上门) and one out of school, and the
+# third rate (残疾儿童少年入学率) has a value.
+DISABLED_SHARE = 0.015
+MIN_DISABLED = 3
+
+
+def _more_disabled(children: list[DemoChild], schools: list[DemoSchool], seed: int) -> None:
+    """Flag disabled children up to DISABLED_SHARE, and decide how each one is schooled.
+
+    A random stream of its own: the rest of the county (ID numbers, registers) stays what it
+    was for the seed."""
+    rng = random.Random(seed * 31 + 17)
+    special = next((s for s in schools if s.stage == "special"), None)
+    target = max(MIN_DISABLED, round(DISABLED_SHARE * len(children)))
+    # Only children in school or out of it for a reason a disability can take: the legitimately
+    # absent keep their register rows (休学, 转出) as they are.
+    pool = [c for c in children if not c.disability
+            and c.out_of_school_reason not in ("sick_deferral", "moved_out", "abroad")]
+    in_school = [c for c in pool if c.school_code]
+    have = sum(1 for c in children if c.disability)
+    picked = rng.sample(in_school, min(len(in_school), 3))
+    rest = [c for c in pool if c not in picked]
+    picked += rng.sample(rest, max(0, min(len(rest), target - have - len(picked))))
+    for k, child in enumerate(picked):
+        child.disability = True
+        child.disability_type = _weighted(rng, DISABILITY_TYPES)
+        child.disability_level = _weighted(rng, [(1, 0.15), (2, 0.25), (3, 0.3), (4, 0.3)])
+        draw = rng.random()
+        if k == 0 or (k > 2 and draw < 0.1 and child.school_code):
+            # 送教上门: on the special school's register, taught at home by its teachers.
+            child.disability_level = min(child.disability_level, 2)
+            child.home_teaching = True
+            if special is not None:
+                child.school_code, child.class_name = special.code, "送教上门"
+        elif k == 1 or (k > 2 and draw < 0.22):
+            child.disability_level = min(child.disability_level, 2)
+            child.school_code = child.grade = child.class_name = None
+            child.out_of_school_reason = "health_disability"
+        elif child.school_code is None:
+            child.out_of_school_reason = "health_disability"
+        elif child.disability_level <= 2 and special is not None and draw < 0.5:
+            child.school_code = special.code
+        # else 随班就读: in the school the child already attends.
 
 
 def _people_and_teams(towns, villages, schools, rng):

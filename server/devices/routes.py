@@ -88,6 +88,51 @@ def _qr_png(code: str) -> str:
     return base64.b64encode(out.getvalue()).decode()
 
 
+def _collect_lifetime() -> dt.timedelta:
+    return dt.timedelta(days=current_app.config["COLLECT_TOKEN_DAYS"])
+
+
+def _collect_settings(device: Device, token: str, surveyor: Person) -> dict:
+    """The device's server URL and ODK Collect's settings QR, made here and shown once."""
+    from server.openrosa.routes import server_url
+    from server.openrosa.service import collect_qr
+
+    url = server_url(token)
+    settings, png = collect_qr(url, surveyor.full_name)
+    return {"device_id": str(device.id), "server_url": url, "settings": settings,
+            "qr_png_base64": base64.b64encode(png).decode(), "expires_at": device.token_expires_at}
+
+
+@blp.route("/devices/collect")
+class CollectDevices(MethodView):
+    @blp.login_required(*ISSUERS)
+    @blp.arguments(schemas.NewCollectDeviceSchema)
+    @blp.response(201, schemas.CollectSettingsSchema)
+    def post(self, body):
+        """Enroll an ODK Collect (or KoboCollect) tablet for a surveyor in your area: its OpenRosa
+        URL and the settings QR that Collect's "scan QR code" imports."""
+        session = db.session()
+        device, token = service.enroll_collect(session, current_person(), current_scope(), body["surveyor_id"],
+                                               body["device_name"], _collect_lifetime())
+        return _collect_settings(device, token, session.get(Person, device.person_id))
+
+
+@blp.route("/devices/<uuid:device_id>/collect-settings")
+class CollectSettings(MethodView):
+    @blp.login_required(*ISSUERS)
+    @blp.response(200, schemas.CollectSettingsSchema)
+    def post(self, device_id: uuid.UUID):
+        """Re-issue a Collect tablet's URL and QR (a new token; the old URL stops working)."""
+        session = db.session()
+        device = session.get(Device, device_id)
+        owner = session.get(Person, device.person_id) if device else None
+        if owner is None or device.revoked_at is not None or device.platform != service.COLLECT_PLATFORM \
+                or not service.in_area(session, current_scope(), owner):
+            raise not_found("device")
+        token = service.reissue_collect(session, device, _collect_lifetime())
+        return _collect_settings(device, token, owner)
+
+
 @blp.route("/devices")
 class Devices(MethodView):
     @blp.login_required(*ISSUERS)

@@ -55,3 +55,19 @@ class SurveyorSchema(ma.Schema):
     role = ma.fields.String()
     line = ma.fields.String(allow_none=True)
     village_codes = ma.fields.List(ma.fields.String())
+
+
+class NewCollectDeviceSchema(ma.Schema):
+    surveyor_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=INT4_MAX))
+    device_name = ma.fields.String(required=True, validate=ma.validate.Length(1, 100))
+
+
+class CollectSettingsSchema(ma.Schema):
+    device_id = ma.fields.String()
+    server_url = ma.fields.String(metadata={
+        "description": "the device's OpenRosa root (its token is in the path): ODK Collect's server URL, "
+                       "no username or password; shown once"})
+    settings = ma.fields.String(metadata={
+        "description": "ODK Collect's settings (zlib-deflated JSON, base64), as its 'scan QR code' reads them"})
+    qr_png_base64 = ma.fields.String(metadata={"description": "the settings as a QR code (base64 PNG)"})
+    expires_at = ma.fields.DateTime(metadata={"description": "when the URL stops working unless re-issued"})

@@ -76,6 +76,29 @@ def enroll(session: Session, code: str, device_name: str, platform: str | None,
     return device, token
 
 
+COLLECT_PLATFORM = "odk-collect"
+
+
+def enroll_collect(session: Session, issuer: Person, issuer_scope: Scope, surveyor_id: int, device_name: str,
+                   token_lifetime: dt.timedelta) -> tuple[Device, str]:
+    """Enroll an XForm client (ODK Collect) for a surveyor in the issuer's area, at once.
+
+    Collect cannot trade a code for a token, so the supervisor does it for the tablet: a code is
+    issued and used in one step, with the same checks and the same trail as a tablet's own
+    enrollment (who issued it, for whom, when)."""
+    code, _ = issue_code(session, issuer, issuer_scope, surveyor_id, dt.timedelta(minutes=5))
+    return enroll(session, code, device_name, COLLECT_PLATFORM, token_lifetime)
+
+
+def reissue_collect(session: Session, device: Device, token_lifetime: dt.timedelta) -> str:
+    """A new URL for a Collect device (the old one stops working at once: it may be lost)."""
+    token = secrets.token_urlsafe(32)
+    device.token_hash, device.token_expires_at = _hash(token), db.now(session) + token_lifetime
+    device.previous_token_hash = device.previous_token_expires_at = None
+    session.flush()
+    return token
+
+
 @dataclass(frozen=True)
 class TokenHolder:
     """A tablet found by its token, with its surveyor and what their scope is made of."""

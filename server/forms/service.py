@@ -46,6 +46,12 @@ def publish(session: Session, source: bytes, filename: str | None, person_id: in
     existing = queries.version(session, form.form_id, form.version)
     if existing is not None:
         if existing.sha256 == form.sha256:
+            if existing.xform != form.to_xform():
+                # The same compiled form (what every tablet validates against) in a new XForm
+                # rendering, e.g. the built-in forms once they declared ODK entities: XForm
+                # clients see a new md5 in their form list and fetch it again.
+                existing.xform, existing.xlsform = form.to_xform(), source
+                session.flush()
             return existing
         raise DomainError("forms.version_exists", f"{form.form_id} version {form.version} is already published with "
                           "other content; give the new form a new version", status=409)

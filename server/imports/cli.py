@@ -17,19 +17,19 @@ from server.imports import jobs as import_jobs
 from server.imports import service
 from server.imports.models import Import
 
-SUMMARY_ORDER = ("rows", "rows_ok", "rows_bad", "seconds", "children_created", "children_updated",
+SUMMARY_ORDER = ("mode", "rows", "rows_ok", "rows_bad", "rows_warned", "seconds", "children_created", "children_updated",
                  "children_unchanged", "children_missing", "children_back", "households_created",
                  "households_updated", "students", "in_roster", "not_in_roster", "statuses_changed")
 
 
-def run(kind: str, path: str, as_of: dt.date | None, now: bool) -> None:
+def run(kind: str, path: str, as_of: dt.date | None, now: bool, mode: str = "full") -> None:
     app = current_app._get_current_object()
     db = database()
     content = Path(path).read_bytes()
     with db.sessionmaker() as session:
         try:
             imp = service.create_import(session, kind=kind, filename=Path(path).name, content=content,
-                                        person=None, as_of=as_of)
+                                        person=None, as_of=as_of, mode=mode)
         except DomainError as exc:
             details = "; ".join(e.message for e in exc.errors)
             raise click.ClickException(f"{exc.code}: {exc.message} {details}".strip()) from exc
@@ -80,5 +80,6 @@ def run(kind: str, path: str, as_of: dt.date | None, now: bool) -> None:
     for key in ("suspected_dropouts",):
         if summary.get(key):
             click.echo(f"{key}: " + ", ".join(f"{k}={v}" for k, v in summary[key].items()))
-    click.echo(f"{imp.rows_bad} bad rows ({summary.get('problems', 0)} problems); "
+    click.echo(f"{imp.rows_bad} rows not imported ({summary.get('errors', 0)} errors), "
+               f"{summary.get('rows_warned', 0)} imported with warnings ({summary.get('warnings', 0)}); "
                f"report: GET /api/v1/imports/{import_id}/report?format=xlsx")

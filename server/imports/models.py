@@ -26,6 +26,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.db import Base
 
 KINDS = ("roster", "register")
+# full: the file is the whole roster of its towns (who it leaves out is missing from the roster);
+# corrections: only the rows to add or fix (service.py's docstring says why and how).
+MODES = ("full", "corrections")
+SEVERITIES = ("error", "warning")  # rows.ERROR, rows.WARNING
 STATUSES = ("queued", "running", "done", "failed")
 # What a register row says about a student (values.REGISTER_STATUSES maps the Chinese).
 REGISTER_STATUSES = ("attending", "suspended", "transferred_out", "graduated", "dropped_out", "deceased")
@@ -73,10 +77,12 @@ class Import(Base):
     error_code: Mapped[str | None] = mapped_column(String(40))
     error_message: Mapped[str | None] = mapped_column(Text)
     previous_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+    mode: Mapped[str] = mapped_column(String(12), nullable=False, server_default="full")
 
     __table_args__ = (
         CheckConstraint(_in("kind", KINDS), name="kind"),
         CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(_in("mode", MODES), name="mode"),
         Index("ix_imports_kind_status", "kind", "status"),
     )
 
@@ -92,7 +98,8 @@ class ImportFile(Base):
 
 
 class ImportProblem(Base):
-    """One bad row's problem in one column: line, column, stable code, message."""
+    """One row's problem in one column: line, column, stable code, message, severity (an error
+    kept the row out; a warning's row was imported), and where the row's child lives."""
 
     __tablename__ = "import_problems"
 
@@ -104,8 +111,17 @@ class ImportProblem(Base):
     code: Mapped[str] = mapped_column(String(40), nullable=False)
     message: Mapped[str] = mapped_column(Text, nullable=False)
     value: Mapped[str | None] = mapped_column(String(200))  # ID numbers masked
+    severity: Mapped[str] = mapped_column(String(8), nullable=False, server_default="error")
+    imported_value: Mapped[str | None] = mapped_column(String(200))  # a warning's: from the ID number
+    name: Mapped[str | None] = mapped_column(String(50))
+    town: Mapped[str | None] = mapped_column(String(100))
+    village: Mapped[str | None] = mapped_column(String(100))
 
-    __table_args__ = (Index("ix_import_problems_import_line", "import_id", "line"),)
+    __table_args__ = (
+        CheckConstraint(_in("severity", SEVERITIES), name="severity"),
+        Index("ix_import_problems_import_line", "import_id", "line"),
+        Index("ix_import_problems_import_severity", "import_id", "severity", "line"),
+    )
 
 
 class RosterEntry(Base):

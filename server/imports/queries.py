@@ -13,6 +13,7 @@ from sqlalchemy.types import String
 
 from server.accounts.scope import Scope
 from server.imports.models import (
+    SEVERITIES,
     Import,
     ImportFile,
     ImportProblem,
@@ -68,21 +69,31 @@ def add_problems(session: Session, import_id: int, problems) -> None:
         return
     session.execute(insert(ImportProblem), [
         {"import_id": import_id, "line": p.line, "column": p.column, "header": p.header, "code": p.code,
-         "message": p.message, "value": p.value}
+         "message": p.message, "value": p.value, "severity": p.severity, "imported_value": p.imported_value,
+         "name": p.name, "town": p.town, "village": p.village}
         for p in problems
     ])
 
 
-def problems_of(session: Session, import_id: int, offset: int = 0, limit: int | None = None):
-    query = (select(ImportProblem).where(ImportProblem.import_id == import_id)
-             .order_by(ImportProblem.line, ImportProblem.id).offset(offset))
+def _problems(import_id: int, severity: str | None):
+    query = select(ImportProblem).where(ImportProblem.import_id == import_id)
+    return query if severity is None else query.where(ImportProblem.severity == severity)
+
+
+def problems_of(session: Session, import_id: int, offset: int = 0, limit: int | None = None,
+                severity: str | None = None):
+    query = _problems(import_id, severity).order_by(ImportProblem.line, ImportProblem.id).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
 
 
-def problem_count(session: Session, import_id: int) -> int:
-    return session.scalar(select(func.count()).where(ImportProblem.import_id == import_id)) or 0
+def problem_counts(session: Session, import_id: int) -> dict[str, int]:
+    """{severity: problems} of an import (every severity present, zero where none)."""
+    found = dict(session.execute(
+        select(ImportProblem.severity, func.count()).where(ImportProblem.import_id == import_id)
+        .group_by(ImportProblem.severity)).all())
+    return {severity: found.get(severity, 0) for severity in SEVERITIES}
 
 
 def visible_imports(person_role: str, person_id: int, town_code: str | None):

@@ -34,7 +34,7 @@ def _upload(kind: str, files: dict, form: dict) -> dict:
     session = db.session()
     imp = service.create_import(session, kind=kind, filename=storage.filename or "", content=content,
                                 person=current_person(), as_of=form.get("as_of"),
-                                remote_addr=request.remote_addr)
+                                remote_addr=request.remote_addr, mode=form["mode"])
     # The job runs once the upload has committed: a worker must find the import and its file.
     enqueue_after_commit(session, "imports.run_import", imp.id,
                          description=f"import {imp.id} ({kind})")
@@ -45,10 +45,13 @@ def _upload(kind: str, files: dict, form: dict) -> dict:
 class RosterUpload(MethodView):
     @blp.login_required(*service.UPLOAD_ROLES)
     @blp.arguments(schemas.UploadSchema, location="files")
-    @blp.arguments(schemas.UploadFormSchema, location="form")
+    @blp.arguments(schemas.RosterUploadFormSchema, location="form")
     @blp.response(202, schemas.ImportSchema)
     def post(self, files, form):
-        """Upload the police roster (CSV or XLSX); a job reads it. Town supervisors: own town only."""
+        """Upload the police roster (CSV or XLSX); a job reads it. Town supervisors: own town only.
+
+        mode=corrections for a file of only the rows to add or fix: nothing is flagged missing.
+        """
         return _upload("roster", files, form)
 
 
@@ -89,13 +92,14 @@ class ImportDetail(MethodView):
 @blp.route("/imports/<int:import_id>/problems")
 class ImportProblems(MethodView):
     @blp.login_required(*service.UPLOAD_ROLES)
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(schemas.ProblemArgsSchema, location="query")
     @blp.response(200, schemas.ProblemPageSchema)
     @personal_read("import", shown=lambda page: ([], len(page["items"])), subject="import_id")
     def get(self, args, import_id: int):
-        """List the bad rows' problems: line, column, reason code, message."""
+        """List the rows' problems: line, column, reason code, message, severity (error: not
+        imported; warning: imported, verify), the child's name, town and village."""
         return service.problems_page(db.session(), current_person(), import_id, args["page"],
-                                     args["page_size"])
+                                     args["page_size"], args.get("severity"))
 
 
 @blp.route("/imports/<int:import_id>/report")
@@ -105,9 +109,9 @@ class ImportReport(MethodView):
     @blp.response(200, description="The report file (CSV with BOM, or XLSX)",
                   content_type=_CONTENT_TYPES["csv"])
     def get(self, args, import_id: int):
-        """Download the bad-row report as CSV or XLSX (written to the audit trail)."""
+        """Download the problem report as CSV or XLSX (written to the audit trail)."""
         content, filename = service.report_file(db.session(), current_person(), import_id, args["format"],
-                                                request.remote_addr)
+                                                request.remote_addr, args.get("severity"))
         return Response(content, mimetype=_CONTENT_TYPES[args["format"]],
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

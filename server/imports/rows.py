@@ -1,20 +1,33 @@
 """Checking one row of a roster or register: every problem of the row, each with a stable code.
 
-Pure: no Flask, no SQLAlchemy. A row with any problem is left out and reported; the others go
-on. Places are resolved against a `PlaceIndex` the service builds from the database.
+Pure: no Flask, no SQLAlchemy. Places are resolved against a `PlaceIndex` the service builds
+from the database.
+
+Each problem has a severity. An *error* keeps the row out of the import (reported, never
+dropped silently); the other rows go on. A *warning* is a row imported all the same, with
+something the bureau should verify. The only warnings are of the birth-date and gender cells
+next to a valid ID number (GB 11643 check passes): the number is authoritative (it is what the
+police and the school register key on), so the child is imported with the number's birth date
+and gender, and the warning names the cell, what it said and what was imported. Dropping such
+a row would leave the child out of the campaign over a cell that only repeats the number. The
+same cells beside a missing or invalid number are errors: the row is out for its number anyway.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from server.imports import values
 from server.imports.headers import LABELS, ColumnMap
 from server.people import id_number as idn
 
-# Stable row-level codes, with what they mean (the report's legend and the docs).
+ERROR, WARNING = "error", "warning"
+SEVERITIES = (ERROR, WARNING)
+
+# Stable row-level codes, with what they mean (the report's legend and the docs). A code says
+# what is wrong with the cell; the problem's severity says what the import did with the row.
 ROW_CODES = {
     "row.missing_value": "必填项为空",
     "value.too_long": "内容超过长度上限",
@@ -25,6 +38,7 @@ ROW_CODES = {
     "id_number.gender_mismatch": "身份证号中的性别与性别列不一致",
     "id_number.duplicate_in_file": "身份证号在本文件中重复",
     "date.invalid": "日期无法识别",
+    "date.impossible": "日期不存在（没有这一天，如2月30日或13月）",
     "gender.invalid": "性别无法识别（应为 男/女、M/F 或 1/2）",
     "place.unknown_town": "区镇不存在",
     "place.unknown_village": "村(社区)在该区镇中不存在",
@@ -33,12 +47,16 @@ ROW_CODES = {
     "register.grade_invalid": "年级无法识别",
     "register.status_unknown": "在校状态无法识别",
 }
+SEVERITY_LABELS = {ERROR: "错误（未导入）", WARNING: "警告（已导入，请核实）"}
+GENDER_LABELS = {"M": "男", "F": "女"}
+_DATE_FORMATS = "可用 2013-04-02、2013/4/2、20130402 或 2013年4月2日"
 
 MAX_LENGTHS = {
     "name": 50, "ethnicity": 20, "address": 200, "group": 20, "household_number": 30,
     "head_name": 50, "relation_to_head": 20, "guardian_name": 50, "guardian_phone": 30,
     "student_number": 30, "school_name": 100, "school_code": 10, "class_name": 20,
 }
+PLACE_TEXT_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -48,7 +66,15 @@ class Problem:
     header: str | None  # the column as the file names it
     code: str
     message: str
-    value: str | None = None
+    value: str | None = None  # what the file said (ID numbers masked)
+    severity: str = ERROR
+    # A warning's value the row was imported with instead of `value` (the ID number's).
+    imported_value: str | None = None
+    # Where the bureau finds the row's child: as the file wrote them (a resolved place's name
+    # where the file gave a code only).
+    name: str | None = None
+    town: str | None = None
+    village: str | None = None
 
 
 _PLACE_NOISE = re.compile(r"[\s\u3000]")
@@ -76,6 +102,7 @@ class PlaceIndex:
     towns_by_name: dict[str, str] = field(default_factory=dict)
     villages_in_town: dict[tuple[str, str], str] = field(default_factory=dict)
     villages_by_name: dict[str, set[str]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # town or village code -> its name
 
     @classmethod
     def build(cls, towns: list[tuple[str, str]], villages: list[tuple[str, str, str]]) -> PlaceIndex:
@@ -83,11 +110,13 @@ class PlaceIndex:
         index = cls()
         for code, name in towns:
             index.town_codes.add(code)
+            index.names[code] = name
             key = _place_key(name)
             index.towns_by_name[key] = code
             index.towns_by_name.setdefault(_short(key, _TOWN_SUFFIXES), code)
         for code, town_code, name in villages:
             index.village_town[code] = town_code
+            index.names[code] = name
             key = _place_key(name)
             for variant in {key, _short(key, _VILLAGE_SUFFIXES)}:
                 index.villages_in_town.setdefault((town_code, variant), code)
@@ -150,7 +179,7 @@ class _RowChecker:
         return self.columns.headers.get(name, LABELS.get(name, name))
 
     def problem(self, problems: list, line: int, name: str | None, code: str, detail: str = "",
-                value: object = None) -> None:
+                value: object = None, *, severity: str = ERROR, imported_value: str | None = None) -> None:
         message = ROW_CODES[code] + (f"：{detail}" if detail else "")
         shown = values.text(value)
         if shown is not None and name == "id_number":
@@ -158,7 +187,8 @@ class _RowChecker:
             shown = idn.mask(idn.normalize(shown))
         elif shown is not None:
             shown = shown[:200]
-        problems.append(Problem(line, name, self.header(name) if name else None, code, message, shown))
+        problems.append(Problem(line, name, self.header(name) if name else None, code, message, shown,
+                                severity, imported_value))
 
     def texts(self, cells: list, line: int, problems: list, names: tuple[str, ...]) -> dict:
         # This runs for every row of files of 100,000 rows: the column positions and limits
@@ -181,34 +211,85 @@ class _RowChecker:
             out[name] = value
         return out
 
-    def id_number(self, cells: list, line: int, problems: list, birth_date: dt.date | None,
-                  gender: str | None) -> idn.IdNumberCheck | None:
-        raw = self.cell(cells, "id_number")
-        if values.text(raw) is None:
-            self.problem(problems, line, "id_number", "row.missing_value", self.header("id_number"))
-            return None
-        checked = idn.check(values.text(raw), birth_date=birth_date, gender=gender)
-        for code in checked.errors:
-            detail = ""
-            if code == "id_number.check_digit":
-                detail = f"第18位应为 {idn.check_digit(checked.value[:17])}"
-            self.problem(problems, line, "id_number", code, detail, raw)
-        for code in checked.warnings:
-            # A roster whose ID number and birth date disagree cannot be trusted on either.
-            self.problem(problems, line, "id_number", code, "", raw)
-        return checked if checked.ok and not checked.warnings else None
+    def person_facts(self, cells: list, line: int, problems: list, *, gender_required: bool,
+                     with_birth_date: bool) -> tuple[idn.IdNumberCheck | None, dt.date | None, str | None]:
+        """The row's checked ID number, birth date and gender; the number is authoritative.
 
-    def gender(self, cells: list, line: int, problems: list, required: bool) -> str | None:
+        With a valid number the birth date and gender are the number's: a birth-date or gender
+        cell that disagrees with it, cannot be read, names no real day, or is blank where the
+        column is required, is a warning (the row is imported). Without one, those cells'
+        problems are errors and the number is None (the row stays out).
+        """
+        cell_problems: list[tuple] = []  # (column, code, detail, raw): severity decided below
+        gender = self._gender_cell(cells, cell_problems, gender_required)
+        birth_date = self._birth_date_cell(cells, cell_problems) if with_birth_date else None
+        raw = self.cell(cells, "id_number")
+        number = values.text(raw)
+        if number is None:
+            self.problem(problems, line, "id_number", "row.missing_value", self.header("id_number"))
+            checked = None
+        else:
+            checked = idn.check(number, birth_date=birth_date, gender=gender)
+            for code in checked.errors:
+                detail = ""
+                if code == "id_number.check_digit":
+                    detail = f"第18位应为 {idn.check_digit(checked.value[:17])}"
+                self.problem(problems, line, "id_number", code, detail, raw)
+        if checked is None or not checked.ok:
+            for column, code, detail, cell in cell_problems:
+                self.problem(problems, line, column, code, detail, cell)
+            if checked is not None:
+                for code in checked.warnings:
+                    # Beside a broken number, a disagreeing cell may be the one that is right.
+                    self.problem(problems, line, "id_number", code, "", raw)
+            return None, birth_date, gender
+        facts = {"birth_date": checked.birth_date.isoformat(), "gender": GENDER_LABELS[checked.gender]}
+        for column, code, detail, cell in cell_problems:
+            imported = facts[column]
+            self.problem(problems, line, column, code,
+                         (f"{detail}；" if detail else "") + f"已按身份证号导入为 {imported}，请核实", cell,
+                         severity=WARNING, imported_value=imported)
+        for code in checked.warnings:
+            column = "birth_date" if code == "id_number.birth_date_mismatch" else "gender"
+            said = birth_date.isoformat() if column == "birth_date" else GENDER_LABELS[gender]
+            imported = facts[column]
+            self.problem(problems, line, column, code,
+                         f"{self.header(column)}列为 {said}，身份证号为 {imported}；已按身份证号导入，请核实",
+                         self.cell(cells, column), severity=WARNING, imported_value=imported)
+        return checked, checked.birth_date, checked.gender
+
+    def _gender_cell(self, cells: list, cell_problems: list, required: bool) -> str | None:
         raw = self.cell(cells, "gender")
         if values.text(raw) is None:
             if required:
-                self.problem(problems, line, "gender", "row.missing_value", self.header("gender"))
+                cell_problems.append(("gender", "row.missing_value", self.header("gender"), None))
             return None
         try:
             return values.gender(raw)
         except ValueError:
-            self.problem(problems, line, "gender", "gender.invalid", "", raw)
+            cell_problems.append(("gender", "gender.invalid", "", raw))
             return None
+
+    def _birth_date_cell(self, cells: list, cell_problems: list) -> dt.date | None:
+        raw = self.cell(cells, "birth_date")
+        if values.text(raw) is None:
+            return None  # the number's birth date, with nothing to verify
+        try:
+            return values.date(raw)
+        except values.ImpossibleDate:
+            cell_problems.append(("birth_date", "date.impossible", "", raw))
+        except ValueError:
+            cell_problems.append(("birth_date", "date.invalid", _DATE_FORMATS, raw))
+        return None
+
+
+def has_errors(problems: list[Problem]) -> bool:
+    return any(p.severity == ERROR for p in problems)
+
+
+def _clip(value: object, limit: int) -> str | None:
+    shown = values.text(value)
+    return None if shown is None else shown[:limit]
 
 
 @dataclass(frozen=True)
@@ -245,16 +326,8 @@ class RosterParser(_RowChecker):
         t = self.texts(cells, line, problems, (
             "name", "ethnicity", "address", "group", "household_number", "head_name",
             "relation_to_head", "guardian_name", "guardian_phone"))
-        gender = self.gender(cells, line, problems, required=True)
-        birth_date = None
-        raw_birth = self.cell(cells, "birth_date")
-        if values.text(raw_birth) is not None:
-            try:
-                birth_date = values.date(raw_birth)
-            except ValueError:
-                self.problem(problems, line, "birth_date", "date.invalid",
-                             "可用 2013-04-02、2013/4/2、20130402 或 2013年4月2日", raw_birth)
-        checked = self.id_number(cells, line, problems, birth_date, gender)
+        checked, _birth_date, gender = self.person_facts(cells, line, problems, gender_required=True,
+                                                         with_birth_date=True)
         village_code = self._village(cells, line, problems)
         if checked is not None:
             first = self.seen.get(checked.value)
@@ -262,15 +335,29 @@ class RosterParser(_RowChecker):
                 self.problem(problems, line, "id_number", "id_number.duplicate_in_file",
                              f"与第 {first} 行相同", checked.value)
                 checked = None
-            elif not problems:
+            elif not has_errors(problems):
                 self.seen[checked.value] = line
-        if problems or checked is None or village_code is None or gender is None:
+        if problems:
+            problems = self._located(problems, cells, village_code)
+        if checked is None or village_code is None or has_errors(problems):
             return None, problems
         return RosterRow(
-            line, checked.value, t["name"], gender, birth_date or checked.birth_date, t["ethnicity"],
+            line, checked.value, t["name"], gender, checked.birth_date, t["ethnicity"],
             village_code, t["group"], t["household_number"], t["address"], t["head_name"],
             t["relation_to_head"], t["guardian_name"], t["guardian_phone"],
         ), problems
+
+    def _located(self, problems: list[Problem], cells: list, village_code: str | None) -> list[Problem]:
+        """The row's problems with the child's name, town and village, for the bureau to find it."""
+        town = self._text_cell(cells, "town")
+        village = self._text_cell(cells, "village") or self._text_cell(cells, "village_code")
+        if village_code is not None:
+            town = town or self.places.names.get(self.places.village_town[village_code])
+            if self._text_cell(cells, "village") is None:
+                village = self.places.names.get(village_code, village)
+        where = {"name": _clip(self.cell(cells, "name"), MAX_LENGTHS["name"]),
+                 "town": town and town[:PLACE_TEXT_MAX], "village": village and village[:PLACE_TEXT_MAX]}
+        return [replace(p, **where) for p in problems]
 
     def _village(self, cells: list, line: int, problems: list) -> str | None:
         key = (self._text_cell(cells, "town"), self._text_cell(cells, "village_code"),
@@ -334,8 +421,8 @@ class RegisterParser(_RowChecker):
         if t["school_code"] is None and t["school_name"] is None:
             self.problem(problems, line, "school_name", "row.missing_value",
                          self.header("school_name") + " / " + self.header("school_code"))
-        gender = self.gender(cells, line, problems, required=False)
-        checked = self.id_number(cells, line, problems, None, gender)
+        checked, _birth_date, gender = self.person_facts(cells, line, problems, gender_required=False,
+                                                         with_birth_date=False)
         grade = status = None
         raw_grade = self.cell(cells, "grade")
         if values.text(raw_grade) is None:
@@ -362,9 +449,14 @@ class RegisterParser(_RowChecker):
             if first is not None:
                 self.problem(problems, line, "id_number", "id_number.duplicate_in_file",
                              f"与第 {first} 行相同（同一学校）", checked.value)
-            elif not problems:
+                checked = None
+            elif not has_errors(problems):
                 self.seen[key] = line
-        if problems or checked is None:
+        if problems:
+            # A register row has no village: its name is how the bureau finds it.
+            name = _clip(self.cell(cells, "name"), MAX_LENGTHS["name"])
+            problems = [replace(p, name=name) for p in problems]
+        if checked is None or has_errors(problems):
             return None, problems
-        return RegisterRow(line, checked.value, t["name"], gender or checked.gender, t["student_number"],
+        return RegisterRow(line, checked.value, t["name"], gender, t["student_number"],
                            t["school_code"], t["school_name"], grade, t["class_name"], status), problems

@@ -4,7 +4,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 
 from server.db import INT4_MAX
-from server.imports.models import DROPOUT_SIGNALS, KINDS
+from server.imports.models import DROPOUT_SIGNALS, KINDS, MODES, SEVERITIES
 from server.people.schemas import PageArgsSchema, page_of
 
 
@@ -14,6 +14,17 @@ class UploadSchema(ma.Schema):
 
 class UploadFormSchema(ma.Schema):
     as_of = ma.fields.Date(metadata={"description": "the day the export reflects (default: today)"})
+    mode = ma.fields.String(load_default="full", validate=ma.validate.OneOf(
+        ("full",), error="The school register is always imported whole: mode=full (corrections are "
+                         "for rosters)."), metadata={"description": "always full for the school register"})
+
+
+class RosterUploadFormSchema(UploadFormSchema):
+    mode = ma.fields.String(load_default="full", validate=ma.validate.OneOf(MODES), metadata={"description": (
+        "full (default): the file is the whole roster of its towns, and a child of those towns it "
+        "does not list is flagged missing from the roster. corrections: the file holds only rows "
+        "to add or fix (say, the rows the import's report listed); they are merged like a full "
+        "roster's, and no one is flagged missing.")})
 
 
 class ImportQuerySchema(PageArgsSchema):
@@ -27,6 +38,14 @@ class ProblemSchema(ma.Schema):
     code = ma.fields.String(metadata={"description": "stable reason code, e.g. id_number.check_digit"})
     message = ma.fields.String()
     value = ma.fields.String(allow_none=True, metadata={"description": "the cell (ID numbers masked)"})
+    severity = ma.fields.String(metadata={"description": (
+        "error: the row was not imported; warning: the row was imported, verify it (a birth-date or "
+        "gender cell beside a valid ID number: the child has the number's birth date and gender)")})
+    imported_value = ma.fields.String(allow_none=True, metadata={
+        "description": "a warning's: what the row was imported with instead of value (from the ID number)"})
+    name = ma.fields.String(allow_none=True, metadata={"description": "the row's child, as the file names it"})
+    town = ma.fields.String(allow_none=True, metadata={"description": "the row's town, as the file names it"})
+    village = ma.fields.String(allow_none=True, metadata={"description": "the row's village, as the file names it"})
 
 
 class ProgressSchema(ma.Schema):
@@ -60,14 +79,32 @@ class ImportSchema(ma.Schema):
     summary = ma.fields.Dict(metadata={"description": "counts of what the import created, changed and matched"})
     error = ma.fields.Nested(JobErrorSchema, allow_none=True)
     previous_import_id = ma.fields.Integer(allow_none=True)
+    mode = ma.fields.String(metadata={"description": "full or corrections (rosters; see the upload)"})
 
 
 ImportPageSchema = page_of(ImportSchema)
-ProblemPageSchema = page_of(ProblemSchema)
+
+
+class ProblemPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ProblemSchema))
+    total = ma.fields.Integer(metadata={"description": "the problems listed (of the severity asked for)"})
+    page = ma.fields.Integer()
+    page_size = ma.fields.Integer()
+    errors = ma.fields.Integer(metadata={"description": "the import's errors (rows not imported), in all"})
+    warnings = ma.fields.Integer(metadata={"description": "the import's warnings (rows imported), in all"})
+
+
+_SEVERITY = {"validate": ma.validate.OneOf(SEVERITIES),
+             "metadata": {"description": "error or warning only (default: both)"}}
+
+
+class ProblemArgsSchema(PageArgsSchema):
+    severity = ma.fields.String(**_SEVERITY)
 
 
 class ReportArgsSchema(ma.Schema):
     format = ma.fields.String(load_default="csv", validate=ma.validate.OneOf(["csv", "xlsx"]))
+    severity = ma.fields.String(**_SEVERITY)
 
 
 class SummaryArgsSchema(ma.Schema):

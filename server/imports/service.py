@@ -2,6 +2,27 @@
 
 Functions take a session, flush, raise DomainError and never commit: the HTTP edge or the job
 commits. The job's progress goes through a `Progress` whose sink writes in its own transaction.
+
+Problems are errors (the row was left out) or warnings (the row was imported; verify it): see
+rows.py. Each names its row and column, and the child's name, town and village.
+
+Full rosters and corrections (`mode`). A roster import says who is *missing from the roster*
+by what it leaves out: every child of the import's towns (a town supervisor's: their town; the
+bureau's: the towns of the file's good rows) whose roster entry was not written by this import
+is flagged `missing_since_import_id` (queries.mark_roster_presence). That is right for the
+police office's full export, and wrong for the small file a clerk sends after the bureau's
+report, holding only the rows that were wrong: it would flag the rest of the town missing.
+
+So the uploader says which it is: `mode=full` (the default, unchanged) or `mode=corrections`.
+A corrections import merges its rows exactly like a full one (new children added, known ones
+updated with their history, each listed child's roster entry written, a child flagged missing
+earlier is back) and flags no one missing. The mode is explicit rather than guessed from the
+file's size, because a roster can shrink for real (a village merged, children moved away) and a
+guess that took a real shrink for corrections would hide missing children, silently; the
+import records its mode and the summary repeats it, so the choice is visible afterwards. Only
+rosters have the mode: the school register's comparisons (学籍动态监控) and statuses read the
+newest register as the whole county's, so a partial register would flag every student it does
+not list; register uploads are always full.
 """
 
 from __future__ import annotations
@@ -24,8 +45,16 @@ from server.campaigns import queries as campaign_queries
 from server.campaigns import school_age
 from server.errors import DomainError, FieldError, not_found
 from server.imports import headers, queries, reading, report
-from server.imports.models import DROPOUT_SIGNALS, Import
-from server.imports.rows import PlaceIndex, Problem, RegisterParser, RosterParser
+from server.imports.models import DROPOUT_SIGNALS, MODES, Import
+from server.imports.rows import (
+    ERROR,
+    WARNING,
+    PlaceIndex,
+    Problem,
+    RegisterParser,
+    RosterParser,
+    has_errors,
+)
 from server.imports.values import REGISTER_STATUS_LABELS
 from server.people import statuses
 from server.people.protection import IdNumberVault, child_subject, register_subject, roster_subject
@@ -37,8 +66,12 @@ UPLOAD_ROLES = ("city", "town_supervisor")
 # --- accepting a file ---------------------------------------------------------------------------
 
 def create_import(session: Session, *, kind: str, filename: str, content: bytes, person: Person | None,
-                  as_of: dt.date | None = None, remote_addr: str | None = None) -> Import:
+                  as_of: dt.date | None = None, remote_addr: str | None = None, mode: str = "full") -> Import:
     """Check the file can be read and has the columns it needs; store it for the job."""
+    if mode not in MODES or (kind == "register" and mode != "full"):
+        raise DomainError("request.invalid", errors=[FieldError(
+            "mode", "import.mode_invalid",
+            "full or corrections (rosters only: the school register is always imported whole).")])
     if kind == "register" and person is not None and person.role != "city":
         # The 学籍 export covers the county's schools at once: the bureau imports it.
         raise DomainError("auth.forbidden", "Only the city bureau imports the school register.")
@@ -69,14 +102,14 @@ def create_import(session: Session, *, kind: str, filename: str, content: bytes,
         encoding=table and table.encoding, file_sha256=hashlib.sha256(content).digest(), file_size=len(content),
         uploaded_by=person.id if person else None,
         town_code=person.town_code if person is not None and person.role == "town_supervisor" else None,
-        as_of=as_of or dt.date.today(), rows_total=table and table.total, status="queued",
+        as_of=as_of or dt.date.today(), rows_total=table and table.total, status="queued", mode=mode,
     )
     session.add(imp)
     session.flush()
     queries.store_file(session, imp.id, content)
     if person is not None:
         audit.record(session, person.id, "import", "import", str(imp.id), remote_addr=remote_addr,
-                     kind=kind, filename=imp.filename, rows=table and table.total)
+                     kind=kind, filename=imp.filename, rows=table and table.total, mode=mode)
     return imp
 
 
@@ -96,15 +129,23 @@ def missing_columns(table: reading.Table, kind: str) -> list[str]:
 
 @dataclass
 class Progress:
-    """Rows read, bad rows and a preview of problems, written at most every `every` seconds."""
+    """Rows read, rows left out (with errors), rows imported with warnings, and a preview of the
+    first problems (errors before warnings), written at most every `every` seconds."""
 
     sink: Callable[..., None]
     total: int | None = None
     every: float = 0.2
     read: int = 0
     bad: int = 0
-    preview: list = field(default_factory=list)
+    warned: int = 0
+    first_errors: list = field(default_factory=list)
+    first_warnings: list = field(default_factory=list)
     _last: float = 0.0
+
+    @property
+    def preview(self) -> list:
+        # A file whose every row warns must not hide the rows that were left out.
+        return (self.first_errors + self.first_warnings)[:PREVIEW_PROBLEMS]
 
     def phase(self, name: str, **extra) -> None:
         self.sink(phase=name, **extra)
@@ -112,10 +153,14 @@ class Progress:
     def row(self, problems: list[Problem]) -> None:
         self.read += 1
         if problems:
-            self.bad += 1
+            if has_errors(problems):
+                self.bad += 1
+            else:
+                self.warned += 1
             for p in problems:
-                if len(self.preview) < PREVIEW_PROBLEMS:
-                    self.preview.append(problem_dict(p))
+                first = self.first_errors if p.severity == ERROR else self.first_warnings
+                if len(first) < PREVIEW_PROBLEMS:
+                    first.append(problem_dict(p))
         now = time.monotonic()
         if now - self._last >= self.every:
             self._last = now
@@ -141,16 +186,27 @@ class Stopwatch:
 
 def problem_dict(p) -> dict:
     return {"line": p.line, "column": p.column, "header": p.header, "code": p.code, "message": p.message,
-            "value": p.value}
+            "value": p.value, "severity": p.severity, "imported_value": p.imported_value, "name": p.name,
+            "town": p.town, "village": p.village}
+
+
+# What a problem stored before severities and places holds: an error, with no place.
+_PROBLEM_DEFAULTS = {"severity": ERROR, "imported_value": None, "name": None, "town": None, "village": None}
 
 
 def problem_shown(viewer: str, problem: dict) -> dict:
-    """A bad row's problem as the viewer may see the cell's field (the rows are children's):
-    problems stored before the region-only mask still hold the last four digits."""
-    shown = disclosure.show(viewer, "child", {problem["column"]: problem["value"]}) if problem["column"] else None
-    if shown is None or problem["value"] is None:
-        return problem
-    return {**problem, "value": shown.get(problem["column"])}
+    """A row's problem as the viewer may see the child's fields it quotes (the rows are
+    children's): problems stored before the region-only mask still hold the last four digits."""
+    problem = {**_PROBLEM_DEFAULTS, **problem}
+    out = {**problem, "name": _shown(viewer, "name", problem["name"])}
+    if problem["column"]:
+        out["value"] = _shown(viewer, problem["column"], problem["value"])
+        out["imported_value"] = _shown(viewer, problem["column"], problem["imported_value"])
+    return out
+
+
+def _shown(viewer: str, column: str, value):
+    return None if value is None else disclosure.show(viewer, "child", {column: value}).get(column)
 
 
 def school_age_range(session: Session, as_of: dt.date) -> tuple[int, tuple[dt.date, dt.date]]:
@@ -196,9 +252,14 @@ def process_import(session: Session, vault: IdNumberVault, import_id: int, progr
     same = queries.same_file_before(session, imp)
     watch.lap("report")
     summary["timings"] = watch.laps
+    errors = sum(1 for p in problems if p.severity == ERROR)
     summary.update({
         "rows": progress.read, "rows_ok": progress.read - progress.bad, "rows_bad": progress.bad,
-        "problems": len(problems), "unknown_columns": columns.unknown, "same_file_as_import_id": same,
+        # problems: every problem listed (errors and warnings); rows_ok counts rows imported with
+        # warnings too, rows_warned says how many of them there were.
+        "problems": len(problems), "errors": errors, "warnings": len(problems) - errors,
+        "rows_warned": progress.warned, "mode": imp.mode,
+        "unknown_columns": columns.unknown, "same_file_as_import_id": same,
         "seconds": round(time.monotonic() - started, 2),
     })
     imp.status, imp.phase = "done", "done"
@@ -217,9 +278,8 @@ def _read_rows(table: reading.Table, parser, progress: Progress) -> tuple[list, 
     good, problems = [], []
     for line, cells in table.rows:
         row, row_problems = parser.parse(line, cells)
-        if row_problems:
-            problems.extend(row_problems)
-        else:
+        problems.extend(row_problems)
+        if row is not None:  # no problem, or warnings only
             good.append(row)
         progress.row(row_problems)
     progress.flush()
@@ -260,7 +320,8 @@ def _roster(session, vault, imp, table, columns, progress, watch) -> tuple[dict,
     # A town's roster only speaks for its town: children elsewhere are not "missing" from it.
     towns = [imp.town_code] if imp.town_code else sorted(
         queries.town_of_villages(session, {r.village_code for r in good}))
-    summary.update(queries.mark_roster_presence(session, imp.id, towns))
+    # Corrections list the rows to fix, not the town: they flag no one missing (module docstring).
+    summary.update(queries.mark_roster_presence(session, imp.id, [] if imp.mode == "corrections" else towns))
     summary["towns"] = towns
     queries.drop_roster_stage(session)
     watch.lap("roster_presence")
@@ -340,6 +401,7 @@ def describe(imp: Import, viewer: str | None = None) -> dict:
         "summary": imp.summary,
         "error": None if imp.error_code is None else {"code": imp.error_code, "message": imp.error_message},
         "previous_import_id": imp.previous_import_id,
+        "mode": imp.mode,
     }
 
 
@@ -350,23 +412,27 @@ def list_imports(session: Session, person: Person, kind: str | None, page: int, 
     return {"items": [describe(i, viewer) for i in rows], "total": total, "page": page, "page_size": page_size}
 
 
-def problems_page(session: Session, person: Person, import_id: int, page: int, page_size: int) -> dict:
+def problems_page(session: Session, person: Person, import_id: int, page: int, page_size: int,
+                  severity: str | None = None) -> dict:
+    """The import's problems (of one severity, or all), with the count of each severity."""
     get_import(session, person, import_id)
-    rows = queries.problems_of(session, import_id, (page - 1) * page_size, page_size)
+    rows = queries.problems_of(session, import_id, (page - 1) * page_size, page_size, severity)
+    counts = queries.problem_counts(session, import_id)
     viewer = disclosure.viewer_of(person)
     return {"items": [problem_shown(viewer, problem_dict(p)) for p in rows],
-            "total": queries.problem_count(session, import_id),
+            "total": counts[severity] if severity else sum(counts.values()),
+            "errors": counts[ERROR], "warnings": counts[WARNING],
             "page": page, "page_size": page_size}
 
 
 def report_file(session: Session, person: Person, import_id: int, fmt: str,
-                remote_addr: str | None = None) -> tuple[bytes, str]:
-    """The bad-row report as CSV or XLSX; the download is an export in the audit trail."""
+                remote_addr: str | None = None, severity: str | None = None) -> tuple[bytes, str]:
+    """The problem report as CSV or XLSX; the download is an export in the audit trail."""
     imp = get_import(session, person, import_id)
-    problems = queries.problems_of(session, import_id)
+    problems = queries.problems_of(session, import_id, severity=severity)
     audit.record(session, person.id, "export", "import_report", str(imp.id), remote_addr=remote_addr,
-                 format=fmt, rows=len(problems))
-    stem = f"import-{imp.id}-{imp.kind}-problems"
+                 format=fmt, rows=len(problems), severity=severity)
+    stem = f"import-{imp.id}-{imp.kind}-{severity or 'problem'}s"
     viewer = disclosure.viewer_of(person)
     problems = [SimpleNamespace(**problem_shown(viewer, problem_dict(p))) for p in problems]
     if fmt == "xlsx":

@@ -33,8 +33,18 @@ def text(value: object) -> str | None:
     return out or None
 
 
+class ImpossibleDate(ValueError):
+    """A date written in a spelling we read, naming a day no calendar has (2015-02-30, month 13).
+
+    Told apart from an unreadable cell: the bureau fixes a typo in the day differently from a
+    column that holds something else entirely."""
+
+
 def date(value: object) -> dt.date:
-    """2013-04-02, 2013/4/2, 2013.4.2, 20130402, 2013年4月2日, or an Excel date cell."""
+    """2013-04-02, 2013/4/2, 2013.4.2, 20130402, 2013年4月2日, or an Excel date cell.
+
+    Raises ImpossibleDate for a readable spelling of a day that does not exist, ValueError for
+    anything else it cannot read."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -56,7 +66,10 @@ def date(value: object) -> dt.date:
         match = pattern.match(raw)
         if match:
             year, month, day = (int(g) for g in match.groups())
-            return dt.date(year, month, day)  # ValueError on 2013-02-30
+            try:
+                return dt.date(year, month, day)
+            except ValueError as exc:  # 2013-02-30, 2013-13-01, 0000-01-01
+                raise ImpossibleDate(raw) from exc
     raise ValueError(raw)
 
 

@@ -16,7 +16,6 @@ from sqlalchemy import (
     case,
     cast,
     column,
-    exists,
     func,
     literal,
     literal_column,
@@ -31,13 +30,12 @@ from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Session
 
 from server.accounts.scope import Scope
+from server.cases import queries as case_queries
 from server.people import statuses
 from server.people.models import Child, Household
 from server.places.models import Village
-from server.sync.models import RecordVersion
 
 OUT_OF_SCHOOL = tuple(statuses.OUT_OF_SCHOOL)
-ENROLLED = tuple(statuses.ENROLLED)
 # Households and children at zoom levels below this carry aggregates only (grid cells).
 DETAIL_ZOOM = 13
 # Grid cells per tile side for the aggregates of low zooms (256 px tiles -> 16 px cells).
@@ -382,8 +380,11 @@ def tile(session: Session, scope: Scope, layer: str, z: int, x: int, y: int) -> 
 def village_counts_select(scope: Scope):
     """Per village in scope: households, surveyed, school-age children, out of school, returned.
 
-    "Returned" (复学) counts children enrolled now whose history (record_versions) shows them
-    out of school at some earlier version: the persuasion that worked.
+    "Returned" (已复学) counts the children whose case ended returned
+    (cases.queries.outcomes_per_child), as the rates and the cases header do. Not a child's
+    history: a register import moving a suspected child to enrolled found a child who was in
+    school all along, and reading every version of every child made the map's cost grow with
+    each push.
     """
     h = (
         select(Household.village_code, func.count().label("households"),
@@ -392,17 +393,13 @@ def village_counts_select(scope: Scope):
         .group_by(Household.village_code)
         .subquery("h")
     )
-    was_out = exists().where(
-        RecordVersion.record_type == "child", RecordVersion.record_id == Child.id,
-        RecordVersion.row["enrollment_status"].astext.in_(OUT_OF_SCHOOL),
-    )
+    outcomes = case_queries.outcomes_per_child()
     c = (
         select(Child.village_code,
                func.count().filter(Child.enrollment_status != "not_school_age").label("children"),
                func.count().filter(Child.enrollment_status.in_(OUT_OF_SCHOOL)).label("out_of_school"),
-               # a child still at version 1 was never anything else: skip its history
-               func.count().filter(and_(Child.enrollment_status.in_(ENROLLED), Child.version > 1, was_out))
-               .label("returned"))
+               func.count().filter(outcomes.c.returned.is_(True)).label("returned"))
+        .outerjoin(outcomes, outcomes.c.child_id == Child.id)
         .where(scope.children(Child))
         .group_by(Child.village_code)
         .subquery("ch")

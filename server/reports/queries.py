@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, func, literal, select, update
+from sqlalchemy import and_, distinct, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.scope import Scope
+from server.cases import queries as case_queries
 from server.cases.models import Case
 from server.imports.models import SuspectedDropout
 from server.people import statuses
-from server.people.models import Child
+from server.people.models import Child, Household
 from server.places.models import Town, Village
 from server.reports.models import ReportExport
 from server.schools.models import School
@@ -26,16 +27,8 @@ def _count(cond):
 def counts(session: Session, scope: Scope, born_from: dt.date, born_to: dt.date, by: str,
            town_code: str | None = None) -> list[dict]:
     """One row per group: the counts campaign.md's rates need, over school-age children in scope."""
-    # What each child's cases say, aggregated once and hash-joined: correlated EXISTS per child
-    # cost 80,000 index probes on the full county and pushed the plan's cost over PostgreSQL's
-    # JIT threshold, whose compilation alone took longer than the query (full demo county, city
-    # scope: 0.72 s → 0.10 s, the same counts).
-    per_child = (
-        select(Case.child_id,
-               func.bool_or(Case.status == "returned").label("returned"),
-               func.bool_or(Case.opened_from == "dropped_out").label("dropped_case"))
-        .group_by(Case.child_id).subquery()
-    )
+    # What each child's cases say (cases.queries.outcomes_per_child: the one "returned").
+    per_child = case_queries.outcomes_per_child()
     returned = func.coalesce(per_child.c.returned, False)
     dropped = (Child.enrollment_status == "dropped_out") | func.coalesce(per_child.c.dropped_case, False)
     enrolled = Child.enrollment_status.in_(list(statuses.ENROLLED))
@@ -52,7 +45,9 @@ def counts(session: Session, scope: Scope, born_from: dt.date, born_to: dt.date,
         _count(and_(Child.disability, legit)).label("disabled_legitimately_absent"),
     ]
     if by == "village":
-        keys = [Village.code.label("code"), Village.name.label("name")]
+        # The town beside each village: a county reads a village table town by town.
+        keys = [Village.code.label("code"), Village.name.label("name"),
+                Town.code.label("town_code"), Town.name.label("town_name")]
     elif by == "town":
         keys = [Town.code.label("code"), Town.name.label("name")]
     elif by == "school":
@@ -120,10 +115,12 @@ def semester_check(session: Session, scope: Scope, start: dt.date, days: int = 7
 
 def case_status_counts(session: Session, scope: Scope, today: dt.date) -> dict:
     """Open, overdue and closed cases in scope, for the supervisor page's header."""
+    # Returned counts children (a child brought back twice is one child back in school), as
+    # the rates' and the map's "returned" do.
     row = session.execute(
         select(func.count().filter(Case.closed_at.is_(None)),
                func.count().filter(and_(Case.closed_at.is_(None), Case.due_on < today)),
-               func.count().filter(Case.status == "returned"),
+               func.count(distinct(Case.child_id)).filter(Case.status == "returned"),
                func.count().filter(Case.status == "exempted"))
         .where(scope.cases(Case))
     ).one()
@@ -133,3 +130,52 @@ def case_status_counts(session: Session, scope: Scope, today: dt.date) -> dict:
 def finish_export(session: Session, export_id: int, content: bytes) -> None:
     session.execute(update(ReportExport).where(ReportExport.id == export_id)
                     .values(content=content, status="done", finished_at=func.now()))
+
+
+def out_of_school_register(session: Session, scope: Scope, born_from: dt.date, born_to: dt.date,
+                           town_code: str | None = None, village_code: str | None = None) -> list:
+    """登记造册: every child in scope out of school now, with household, place and open case.
+
+    School-age as the rates count it, and also the children whose birth date is unknown: the
+    register is there so that no out-of-school child is missed, and nothing says they are not
+    of school age.
+    """
+    stmt = (
+        select(Child.id, Child.name, Child.gender, Child.birth_date, Child.id_number_cipher,
+               Child.guardian_name, Child.guardian_phone, Child.enrollment_status, Child.dropout_reason,
+               Child.dropout_reason_note, Child.school_name,
+               Household.id.label("household_id"), Household.group_name, Household.household_number,
+               Household.head_name, Household.phone.label("household_phone"),
+               Village.code.label("village_code"), Village.name.label("village_name"),
+               Town.code.label("town_code"), Town.name.label("town_name"),
+               Case.id.label("case_id"), Case.status.label("case_status"), Case.due_on, Case.deadline)
+        .select_from(Child)
+        .join(Household, Household.id == Child.household_id)
+        .join(Village, Village.code == Child.village_code)
+        .join(Town, Town.code == Village.town_code)
+        # At most one open case per child (uq_cases_open_child).
+        .outerjoin(Case, and_(Case.child_id == Child.id, Case.closed_at.is_(None)))
+        .where(scope.children(Child), Child.enrollment_status.in_(list(statuses.OUT_OF_SCHOOL)),
+               or_(Child.birth_date.between(born_from, born_to), Child.birth_date.is_(None)))
+        .order_by(Town.code, Village.code, Household.group_name, Household.household_number,
+                  Household.id, Child.birth_date, Child.id)
+    )
+    if town_code:
+        stmt = stmt.where(Village.town_code == town_code)
+    if village_code:
+        stmt = stmt.where(Child.village_code == village_code)
+    return session.execute(stmt).all()
+
+
+def town_name_in_scope(session: Session, scope: Scope, town_code: str) -> str | None:
+    """A town's name if the scope holds one of its villages (a title names no town beyond it)."""
+    return session.scalar(select(Town.name).join(Village, Village.town_code == Town.code)
+                          .where(Town.code == town_code, scope.villages(Village.code)).limit(1))
+
+
+def village_name_in_scope(session: Session, scope: Scope, village_code: str) -> str | None:
+    return session.scalar(select(Village.name).where(Village.code == village_code, scope.villages(Village.code)))
+
+
+def school_name(session: Session, school_id: int) -> str | None:
+    return session.scalar(select(School.name).where(School.id == school_id))

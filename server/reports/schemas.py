@@ -13,6 +13,8 @@ class RatesQuerySchema(ma.Schema):
 class RatesRowSchema(ma.Schema):
     code = ma.fields.String()
     name = ma.fields.String()
+    town_code = ma.fields.String(metadata={"description": "by=village: the village's town"})
+    town_name = ma.fields.String(metadata={"description": "by=village: the village's town"})
     school_age = ma.fields.Integer()
     enrolled = ma.fields.Integer()
     legitimately_absent = ma.fields.Integer()
@@ -89,3 +91,10 @@ class ExportSchema(ma.Schema):
     status = ma.fields.String()
     created_at = ma.fields.DateTime()
     finished_at = ma.fields.DateTime(allow_none=True)
+
+
+class RegisterQuerySchema(ma.Schema):
+    # ASCII digits: Python's \d also takes full-width ones, which no code has.
+    town = ma.fields.String(validate=ma.validate.Regexp(r"^[0-9]{12}$"), metadata={"description": "a town's code"})
+    village = ma.fields.String(validate=ma.validate.Regexp(r"^[0-9]{12}$"),
+                               metadata={"description": "a village's code"})

@@ -1,23 +1,25 @@
 """Use cases of the reports: the rates table, the monthly dropout report, the semester check,
-XLSX exports (built by a job after the request commits)."""
+the rates XLSX (built by a job after the request commits) and the register of out-of-school
+children (登记造册, an XLSX download)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
+import re
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
-from server import disclosure, spreadsheets
+from server import disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.campaigns import queries as campaign_queries
 from server.campaigns.school_age import Cutoff, cohorts
+from server.cases import deadlines, machine
 from server.errors import DomainError, not_found
 from server.jobs import enqueue_after_commit
-from server.reports import queries, rates
+from server.people import statuses
+from server.people.protection import IdNumberVault, child_subject
+from server.reports import queries, rates, sheets
 from server.reports.models import ReportExport
 
 COUNT_FIELDS = ("school_age", "enrolled", "legitimately_absent", "out_of_school", "returned", "dropped_out",
@@ -82,27 +84,172 @@ def request_export(session: Session, person: Person, by: str, town_code: str | N
     return export
 
 
-def build_xlsx(report: dict) -> bytes:
-    """One sheet: a row per group, the total, then the targets; rates as percentages."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "入学率与巩固率"
-    fields = ["code", "name", *COUNT_FIELDS, *rates.TARGETS]
-    sheet.append([HEADERS[f] for f in fields])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in [*report["rows"], report["total"]]:
-        sheet.append([row[f] for f in fields])
-        spreadsheets.keep_text(sheet[sheet.max_row])  # names come from imported files
-    sheet.append([])
-    sheet.append(["目标", "", *([""] * len(COUNT_FIELDS)), *rates.TARGETS.values()])
-    first_rate = len(fields) - len(rates.TARGETS) + 1
-    for line in sheet.iter_rows(min_row=2, min_col=first_rate):
-        for cell in line:
-            cell.number_format = "0.00%"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+LEVELS = {"village": "村（社区）", "town": "区镇", "school": "学校", "city": "全市"}
+BY_TITLE = {"village": "分村（社区）", "town": "分区镇", "school": "分学校", "city": "全市"}
+TARGET_TEXT = "目标：义务教育入学率100%，巩固率99%以上，残疾儿童少年入学率90%以上；未达目标的标红"
+RATE_NOTES = (
+    "注：入学率 = 在读（含送教上门、随班就读、县外就读）÷（适龄儿童少年 − 依规未入学）；",
+    "巩固率 = 1 − 学年内辍学 ÷ 学年初在读，学年初在读 = 现在读 − 已劝返复学 + 学年内辍学；",
+    "残疾儿童少年入学率按同一口径统计残疾儿童；已劝返复学只计个案以复学办结的儿童；“—”表示无应入学儿童。",
+)
+
+
+def rate_columns(by: str) -> tuple[sheets.Column, ...]:
+    counts = [sheets.Column(f, HEADERS[f], 11 if f.startswith("disabled") else 9, "int") for f in COUNT_FIELDS]
+    percents = [sheets.Column(f, HEADERS[f], 11, "percent") for f in rates.TARGETS]
+    place = [sheets.Column("code", "代码", 14), sheets.Column("name", LEVELS[by] if by != "city" else "名称", 18)]
+    if by == "village":
+        place = [sheets.Column("town_name", "区镇", 14), *place]
+    return (*place, *counts, *percents)
+
+
+def _missed(row: dict, key: str) -> bool:
+    return row.get("meets_targets", {}).get(key) is False
+
+
+def build_xlsx(report: dict, campaign_name: str, scope_label: str, on: dt.date) -> bytes:
+    """The rates as a county sends them: title, date, one row per group and the total, the
+    percentages formatted, the rates below their targets marked."""
+    by = report["by"]
+    total = {**report["total"], "code": "", "name": "合计"}
+    table = sheets.Table(
+        title=f"{campaign_name} 义务教育入学率、巩固率统计表（{BY_TITLE[by]}）",
+        lines=(f"范围：{scope_label}　　学年：{report['school_year']}学年　　统计日期：{sheets.chinese_date(on)}",
+               TARGET_TEXT),
+        columns=rate_columns(by), rows=[*report["rows"], total], miss=_missed,
+        bold_rows=frozenset({len(report["rows"])}), notes=RATE_NOTES,
+        frozen_columns=3 if by == "village" else 2)
+    return sheets.book([("入学率与巩固率", table)])
+
+
+def campaign_name(session: Session) -> str:
+    campaign = campaign_queries.active(session)
+    return campaign.name if campaign is not None else "控辍保学"
+
+
+def scope_label(session: Session, person: Person, scope: Scope, town_code: str | None = None,
+                village_code: str | None = None) -> str:
+    """What a title says the sheet covers, naming only places the scope holds."""
+    if village_code:
+        name = queries.village_name_in_scope(session, scope, village_code)
+        return name or f"村（社区）{village_code}"
+    if town_code:
+        return queries.town_name_in_scope(session, scope, town_code) or f"区镇 {town_code}"
+    if scope.everywhere:
+        return "全市"
+    if person.role == "town_supervisor" and person.town_code:
+        return queries.town_name_in_scope(session, scope, person.town_code) or person.town_code
+    if person.role == "school" and person.school_id is not None:
+        return queries.school_name(session, person.school_id) or "本校"
+    return f"所包村（社区）{len(scope.village_codes)}个"
+
+
+# --- the register of out-of-school children (登记造册) -------------------------------------------
+
+REGISTER_COLUMNS = (
+    sheets.Column("number", "序号", 6, "int"),
+    sheets.Column("town_name", "区镇", 12),
+    sheets.Column("village_name", "村（社区）", 14),
+    sheets.Column("group_name", "组", 7),
+    sheets.Column("household_number", "户号", 9),
+    sheets.Column("name", "姓名", 10),
+    sheets.Column("gender", "性别", 6),
+    sheets.Column("birth_date", "出生日期", 16, "date"),
+    sheets.Column("id_number", "公民身份号码", 21),
+    sheets.Column("guardian_name", "监护人", 10),
+    sheets.Column("phone", "联系电话", 14),
+    sheets.Column("status", "在校状态", 15),
+    sheets.Column("dropout_reason", "辍学原因", 16),
+    sheets.Column("case_step", "个案环节", 18),
+    sheets.Column("due_on", "办理期限", 16, "date"),
+)
+REGISTER_NOTES = (
+    "注：在册为当前疑似未入学/辍学、未入学、辍学的适龄儿童少年（出生日期不详者一并列入）；",
+    "公民身份号码只显示前6位；办理期限标红的个案已逾期；疑似未入学/辍学的儿童经核实后立案。",
+)
+
+
+def _natural(text: str | None) -> tuple:
+    """组/号 in their order as numbers: 2组 before 10组."""
+    parts = re.split(r"(\d+)", text or "")
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
+
+
+def _reason(viewer: str, row) -> str | None:
+    if row.dropout_reason is None:
+        return None
+    label = statuses.DROPOUT_REASONS.get(row.dropout_reason, row.dropout_reason)
+    note = disclosure.show(viewer, "child", {"dropout_reason_note": row.dropout_reason_note}).get("dropout_reason_note")
+    return f"{label}：{note}" if row.dropout_reason == "other" and note else label
+
+
+def _id_number(vault: IdNumberVault, viewer: str, row) -> str | None:
+    # Lists show a number masked (disclosure.py); an export leaves the system, so even a viewer
+    # the policy someday shows numbers in full gets the mask here, never the clear number.
+    if row.id_number_cipher is None or disclosure.level(viewer, "child", "id_number") == disclosure.ABSENT:
+        return None
+    return disclosure.mask("id_number", vault.decrypt(row.id_number_cipher, child_subject(row.id)))
+
+
+def register_rows(session: Session, scope: Scope, vault: IdNumberVault, viewer: str, today: dt.date,
+                  town_code: str | None = None, village_code: str | None = None) -> list[dict]:
+    """The register's lines as the viewer may see them (disclosure.py), in 组/号 order."""
+    year, cutoff = school_year_of(session, today)
+    all_cohorts = cohorts(year, cutoff)
+    found = queries.out_of_school_register(session, scope, all_cohorts[-1].born_from, all_cohorts[0].born_to,
+                                           town_code, village_code)
+    found = sorted(found, key=lambda r: (r.town_code, r.village_code, _natural(r.group_name),
+                                         _natural(r.household_number), str(r.household_id)))
+    lines = []
+    for number, r in enumerate(found, start=1):
+        child = disclosure.show(viewer, "child", {"name": r.name, "birth_date": r.birth_date, "gender": r.gender,
+                                                  "guardian_name": r.guardian_name,
+                                                  "guardian_phone": r.guardian_phone})
+        household = disclosure.show(viewer, "household", {"phone": r.household_phone})
+        overdue = r.case_id is not None and deadlines.is_overdue(r.due_on, today)
+        lines.append({
+            "child_id": r.id, "number": number, "town_name": r.town_name, "village_name": r.village_name,
+            "group_name": r.group_name, "household_number": r.household_number,
+            "name": child.get("name"), "gender": statuses.GENDERS.get(child.get("gender"), child.get("gender")),
+            "birth_date": child.get("birth_date"), "id_number": _id_number(vault, viewer, r),
+            "guardian_name": child.get("guardian_name"),
+            "phone": child.get("guardian_phone") or household.get("phone"),
+            "status": statuses.ENROLLMENT_STATUSES[r.enrollment_status],
+            # A school confirms attendance; why a child left school is the teams' and the towns'
+            # to read (as on the map's household card).
+            "dropout_reason": None if scope.students_only else _reason(viewer, r),
+            "case_step": machine.STATUSES[r.case_status] if r.case_status else "未立案（待核实）",
+            "due_on": r.due_on if r.case_id is not None else None,
+            "overdue": overdue,
+        })
+    return lines
+
+
+def register_xlsx(lines: list[dict], campaign: str, label: str, on: dt.date, *, with_reason: bool = True) -> bytes:
+    columns = tuple(c for c in REGISTER_COLUMNS if with_reason or c.key != "dropout_reason")
+    table = sheets.Table(
+        title=f"{campaign} 适龄儿童少年失学辍学登记册",
+        lines=(f"范围：{label}　　统计日期：{sheets.chinese_date(on)}　　在册：{len(lines)}人",),
+        columns=columns, rows=lines, miss=lambda row, key: key == "due_on" and row["overdue"],
+        notes=REGISTER_NOTES, frozen_columns=6)
+    return sheets.book([("失学辍学登记册", table)])
+
+
+def register_export(session: Session, scope: Scope, vault: IdNumberVault, person: Person, today: dt.date,
+                    town_code: str | None, village_code: str | None, *, endpoint: str,
+                    remote_addr: str | None) -> bytes:
+    """The register as XLSX, recorded in the audit trail as an export naming every child in it."""
+    from server.audit import service as audit
+
+    viewer = disclosure.viewer_of(person)
+    lines = register_rows(session, scope, vault, viewer, today, town_code, village_code)
+    content = register_xlsx(lines, campaign_name(session), scope_label(session, person, scope, town_code, village_code),
+                            today, with_reason=not scope.students_only)
+    filters = {k: v for k, v in (("town", town_code), ("village", village_code)) if v}
+    audit.record_read(session, person.id, "export", "out_of_school_register", village_code or town_code or "all",
+                      endpoint=endpoint, filters=filters, record_ids=[line["child_id"] for line in lines],
+                      record_count=len(lines), remote_addr=remote_addr, detail={"format": "xlsx"})
+    return content
 
 
 def export_in_scope(session: Session, person: Person, export_id: int) -> ReportExport:

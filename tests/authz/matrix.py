@@ -289,6 +289,26 @@ def _shows_a(w):
     return w.a_marker
 
 
+def _openrosa(path: str):
+    return lambda w, a: f"{V}/openrosa/{w.tablet_token}{path}"
+
+
+def _collect_submission(record_side):
+    """A Collect-shaped instance of the household survey that renames a household of a side."""
+    def files(w, a):
+        from survey_forms.builtin import compile_builtin_forms
+        from tests.openrosa.instances import instance
+
+        home = getattr(w, record_side).households["home"]
+        xform = compile_builtin_forms()["household_survey"].to_xform()
+        xml = instance(xform, {"household_pick": str(home.id), "household/head_name": "平板改名",
+                               "survey_status": "visited"},
+                       entity={"id": str(home.id), "baseVersion": home.version, "trunkVersion": home.version,
+                               "branchId": str(uuid.uuid4())})
+        return {"xml_submission_file": (io.BytesIO(xml), "submission.xml", "text/xml")}
+    return files
+
+
 # --- the matrix ------------------------------------------------------------------------------------
 
 MATRIX: tuple[Entry, ...] = (
@@ -465,6 +485,45 @@ MATRIX: tuple[Entry, ...] = (
         P("in", f"{V}/sync/repair", json=lambda w, a: {"have": {}}, shows=_shows_a),
         P("out", f"{V}/sync/repair", json=lambda w, a: {"have": {f"child:{w.b.children['pupil'].id}": 1}})),
         out=FILTERED),
+
+    # OpenRosa (ODK Collect): the tablet's token is the path, so whoever holds the URL is the
+    # tablet (as ODK Central's app users); each actor below sends its own headers, which count
+    # for nothing here. What the URL gives is the tablet's villages only.
+    Entry("GET", f"{V}/openrosa/<token>/formList", EVERYONE, 200, (P("global", _openrosa("/formList")),),
+          note="the device's URL is its credential"),
+    Entry("GET", f"{V}/openrosa/<token>/forms/<form_id>/versions/<version>/form.xml", EVERYONE, 200, (
+        P("global", _openrosa("/forms/household_survey/versions/2026.1/form.xml")),)),
+    Entry("GET", f"{V}/openrosa/<token>/forms/<form_id>/versions/<version>/manifest", EVERYONE, 200, (
+        P("global", _openrosa("/forms/child_survey/versions/2026.1/manifest")),)),
+    Entry("GET", f"{V}/openrosa/<token>/entity-lists/<name>.csv", EVERYONE, 200, (
+        P("list", _openrosa("/entity-lists/households.csv"), shows=_shows_a),
+        P("list_children", _openrosa("/entity-lists/children.csv"), shows=_shows_a)),
+        note="the households and children of the tablet's villages, as its pull gives them"),
+    Entry("GET", f"{V}/openrosa/<token>/entity-lists/<name>/integrity", EVERYONE, 200, (
+        P("in", lambda w, a: f"{V}/openrosa/{w.tablet_token}/entity-lists/households/integrity"
+                             f"?id={w.a.households['home'].id}"),
+        P("out", lambda w, a: f"{V}/openrosa/{w.tablet_token}/entity-lists/households/integrity"
+                              f"?id={w.b.households['home'].id}")), out=FILTERED,
+        note="another town's household is simply gone from the tablet's list"),
+    Entry("GET", f"{V}/openrosa/<token>/submission", EVERYONE, 204, (P("global", _openrosa("/submission")),)),
+    Entry("POST", f"{V}/openrosa/<token>/submission", EVERYONE, 201, (
+        P("in", _openrosa("/submission"), files=_collect_submission("a")),
+        P("out", _openrosa("/submission"), files=_collect_submission("b"))),
+        out=403, except_={("city", "out"): 403}, b_state=_people_b,
+        note="an instance for a household outside the tablet's villages is refused (sync.out_of_scope)"),
+    Entry("POST", f"{V}/devices/collect", STAFF, 201, (
+        P("in", f"{V}/devices/collect", json=lambda w, a: {"surveyor_id": w.people["surveyor"].id,
+                                                           "device_name": "ODK Collect"}),
+        P("in_line", f"{V}/devices/collect", json=lambda w, a: {"surveyor_id": w.line_people["leader"].id,
+                                                                "device_name": "ODK Collect"}),
+        P("out", f"{V}/devices/collect", json=lambda w, a: {"surveyor_id": w.b.people["surveyor"].id,
+                                                            "device_name": "ODK Collect"})),
+        out=422, except_={("team_leader", "in_line"): 422}, b_state=_codes_b,
+        note="as an enrollment code: only for a surveyor of a team you manage"),
+    Entry("POST", f"{V}/devices/<uuid:device_id>/collect-settings", STAFF, 404, (
+        P("in", lambda w, a: f"{V}/devices/{w.a.devices['tablet']}/collect-settings"),
+        P("out", lambda w, a: f"{V}/devices/{w.b.devices['tablet']}/collect-settings")),
+        b_state=_devices_b, note="only a Collect device gets a settings QR (these tablets are not): 404 for all"),
     Entry("PUT", f"{V}/attachments/<sha256>", STAFF | TABLETS, 201, (
         P("global", f"{V}/attachments/{hashlib.sha256(UPLOAD).hexdigest()}", raw=lambda w, a: UPLOAD),),
           note="upload only (tablets and staff); the body is checked against the address and for its type"),
@@ -599,6 +658,14 @@ MATRIX: tuple[Entry, ...] = (
     Entry("GET", f"{V}/reports/exports/<int:export_id>/xlsx", STAFF, 200, (
         P("in", lambda w, a: _own_export(w, a) + "/xlsx", shows=_shows_a),
         P("out", lambda w, a: f"{V}/reports/exports/{w.b.exports['town_supervisor']}/xlsx"))),
+    Entry("GET", f"{V}/reports/out-of-school-register.xlsx", STAFF | {"school"}, 200, (
+        P("in", lambda w, a: f"{V}/reports/out-of-school-register.xlsx?town={w.a.town.code}", shows=_shows_a),
+        P("in_village", lambda w, a: f"{V}/reports/out-of-school-register.xlsx?village={w.a.village.code}",
+          shows=_shows_a),
+        P("out", lambda w, a: f"{V}/reports/out-of-school-register.xlsx?town={w.b.town.code}"),
+        P("out_village", lambda w, a: f"{V}/reports/out-of-school-register.xlsx?village={w.b.village.code}"),
+        P("list", f"{V}/reports/out-of-school-register.xlsx", shows=_shows_a)), out=FILTERED,
+        note="登记造册: the caller's out-of-school children (a school's: its students), ID numbers masked"),
 
     # The audit trail: the bureau's
     Entry("GET", f"{V}/audit-events", CITY, 200, (P("list", f"{V}/audit-events?page_size=100"),)),

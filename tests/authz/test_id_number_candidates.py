@@ -85,6 +85,7 @@ def test_a_school_and_a_team_leader_cannot_rebuild_a_childs_id_number(client, wo
         f"{V}/maps/households/{home.id}", f"{V}/duplicates?page_size=500", f"{V}/conflicts?page_size=500",
         f"{V}/imports/children/{pupil.id}/history", f"{V}/cases?page_size=500", f"{V}/imports/suspected-dropouts",
         f"{V}/imports/missing-from-roster", f"{V}/teams/{world.a.team.id}/tasks",
+        f"{V}/reports/out-of-school-register.xlsx",
     ]
     everything = []
     for actor in ("school", "team_leader"):

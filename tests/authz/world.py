@@ -124,6 +124,7 @@ class World:
     cross_duplicate: int = 0  # a pair of an A child and a B child with the same ID number
     idle_device: str = ""  # a tablet of a town-B surveyor who has no team now
     enrollment_code: str = ""  # an unused code (POST /devices/enroll)
+    tablet_token: str = ""  # town A's tablet's token (its OpenRosa URL carries it)
     form_upload: bytes = b""  # a new XLSForm version (POST /forms)
     forbidden: tuple = ()  # strings that no actor scoped to town A may ever receive
 
@@ -443,6 +444,7 @@ def build(session: Session, vault, attachments_dir: str, max_attachment: int) ->
         line_team=line_team, line_people=line_people, line_device=str(line_device.id), referral=referral.id,
         b_claimed_number=vault.decrypt(b.children["other"].id_number_cipher, child_subject(b.children["other"].id)),
         idle_device=str(idle_device.id), enrollment_code=enrollment_code, form_upload=upload,
+        tablet_token=tablet_token,
     )
     b_ids = [b.village.code, *(str(h.id) for h in b.households.values()), *(str(c.id) for c in b.children.values()),
              *b.attachments.values()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import zipfile
 
@@ -42,9 +43,25 @@ def test_the_import_report_writes_a_roster_formula_as_text(county, upload, city,
 
 @pytest.mark.parametrize("name", HOSTILE)
 def test_the_rates_export_writes_a_place_name_as_text(name):
-    row = {f: 0 for f in ("code", *reports.COUNT_FIELDS, *reports.rates.TARGETS)} | {"name": name, "code": "1"}
-    xlsx = reports.build_xlsx({"rows": [row], "total": row | {"name": "合计"}})
+    row = {f: 0 for f in ("code", *reports.COUNT_FIELDS, *reports.rates.TARGETS)} | {
+        "name": name, "code": "1", "town_name": name}
+    report = {"by": "village", "school_year": 2027, "rows": [row], "total": row | {"name": "合计"}}
+    xlsx = reports.build_xlsx(report, name, name, dt.date(2027, 7, 2))
     assert _formulas_in(xlsx) == []
     sheet = load_workbook(io.BytesIO(xlsx)).active
-    cell = sheet.cell(row=2, column=2)
-    assert cell.value.strip() == name.strip() and cell.data_type == "s"  # XML keeps \r as \n
+    for cell in (sheet.cell(row=5, column=1), sheet.cell(row=5, column=3)):  # the town, the village
+        assert cell.value.strip() == name.strip() and cell.data_type == "s"  # XML keeps \r as \n
+    assert sheet["A1"].data_type == "s" and sheet["A2"].data_type == "s"
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_the_register_writes_names_as_text(name):
+    line = {"number": 1, "town_name": name, "village_name": name, "group_name": name, "household_number": name,
+            "name": name, "gender": "男", "birth_date": dt.date(2015, 1, 1), "id_number": "320685************",
+            "guardian_name": name, "phone": name, "status": "辍学", "dropout_reason": f"其他：{name}",
+            "case_step": "劝返中", "due_on": None, "overdue": False}
+    xlsx = reports.register_xlsx([line], name, name, dt.date(2027, 7, 2))
+    assert _formulas_in(xlsx) == []
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    names = [c for c in sheet[4] if isinstance(c.value, str) and c.value.strip() == name.strip()]
+    assert len(names) == 7 and all(c.data_type == "s" for c in names)

@@ -170,6 +170,9 @@ def _seed(app, conn, files_dir) -> World:
     session.close()
     KNOWN.update({
         "device_id": [t["device_id"] for t in tablets],
+        # A Collect device's URL carries its token; the fuzzer's OpenRosa calls use it too.
+        "token": [call("POST", "/devices/collect", 201, city, json={
+            "surveyor_id": surveyors[0], "device_name": "模糊测试Collect"})["server_url"].rsplit("/", 1)[1]],
         "code_id": [code["id"]],
         "notice_id": [notice["id"]],
         "export_id": [export["id"]],

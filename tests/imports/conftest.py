@@ -57,10 +57,12 @@ def upload(client, app, import_queue):
     transaction; return the import as GET /imports/{id} shows it."""
 
     def do(headers: dict, kind: str, content: bytes, filename: str = "file.csv", as_of=None,
-           expect: int = 202) -> dict:
+           expect: int = 202, mode: str | None = None) -> dict:
         data = {"file": (io.BytesIO(content), filename)}
         if as_of is not None:
             data["as_of"] = as_of.isoformat()
+        if mode is not None:
+            data["mode"] = mode
         response = client.post(f"/api/v1/imports/{kind}", data=data, headers=headers,
                                content_type="multipart/form-data")
         assert response.status_code == expect, response.json

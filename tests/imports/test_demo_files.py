@@ -44,3 +44,22 @@ def test_the_later_demo_register_flags_the_planted_dropouts_and_not_the_real_tra
     expected.update({vault.lookup(n): "transferred_out_not_received" for n in later.unreceived})
     assert later.gone and later.unreceived and later.transferred
     assert flagged == expected
+
+
+def test_the_field_week_plays_on_the_imported_county_as_run_sh_loads_it(county, tmp_path, upload, city, session,
+                                                                        vault):
+    from server.cases.models import Case
+    from server.demo import field_week
+    from server.people.models import Child, Household
+
+    upload(city, "roster", files.write_table(tmp_path / "r.csv", files.roster_table(county)).read_bytes())
+    upload(city, "register", files.write_table(tmp_path / "g.csv", files.register_table(county)).read_bytes(),
+           as_of=dt.date(2027, 5, 20))
+    # The children on file are the import's, under ids of their own: the week finds them by ID number.
+    result = field_week.play(session, county, vault, dt.date.today())
+    assert result["children_surveyed"] > 0 and result["conflicts_opened"] >= 3 and result["duplicate_pairs"] >= 2
+    assert session.scalar(select(Child.id).where(Child.disability, Child.enrollment_status == "home_teaching"))
+    located = session.scalars(select(Household.location_approximate)).all()
+    assert located.count(False) == result["households_surveyed"]
+    for case in session.scalars(select(Case)):
+        assert case.deadline is None or case.opened_at.date() < case.deadline

@@ -27,20 +27,26 @@ def test_each_seeded_bad_row_is_reported_and_the_good_rows_are_imported(
         fmt, county, tmp_path, upload, city, client, session):
     table, content = _roster_file(county, tmp_path, fmt)
     shown = upload(city, "roster", content, filename=f"police_roster.{fmt}")
+    errors = [s for s in table.seeded if s.severity == "error"]
+    warnings = [s for s in table.seeded if s.severity == "warning"]
 
     assert shown["status"] == "done"
     assert shown["encoding"] == (None if fmt == "xlsx" else ("gb18030" if fmt == "gb18030" else "utf-8-sig"))
     assert shown["progress"] == {"rows_total": len(table.rows), "rows_read": len(table.rows),
-                                 "rows_ok": len(table.rows) - len(table.seeded),
-                                 "rows_bad": len(table.seeded), "percent": 100.0}
+                                 "rows_ok": len(table.rows) - len(errors),
+                                 "rows_bad": len(errors), "percent": 100.0}
     problems = client.get(f"/api/v1/imports/{shown['id']}/problems?page_size=500", headers=city).json
-    found = [(p["line"], p["column"], p["code"]) for p in problems["items"]]
-    assert found == sorted((s.line, s.column, s.code) for s in table.seeded)
-    assert {s.code for s in table.seeded} == {"id_number.check_digit", "place.unknown_village", "date.invalid",
-                                              "row.missing_value", "id_number.duplicate_in_file"}
-    # Bad rows never stop good ones: every other row is a child now.
-    assert session.scalar(select(func.count()).select_from(Child)) == len(table.rows) - len(table.seeded)
-    assert shown["summary"]["children_created"] == len(table.rows) - len(table.seeded)
+    found = [(p["line"], p["column"], p["code"], p["severity"]) for p in problems["items"]]
+    assert found == sorted((s.line, s.column, s.code, s.severity) for s in table.seeded)
+    assert {s.code for s in errors} == {"id_number.check_digit", "place.unknown_village",
+                                        "row.missing_value", "id_number.duplicate_in_file"}
+    assert {s.code for s in warnings} == {"date.impossible", "id_number.gender_mismatch"}
+    assert (problems["errors"], problems["warnings"]) == (len(errors), len(warnings))
+    # Bad rows never stop good ones, and a warned row is imported: every other row is a child now.
+    assert session.scalar(select(func.count()).select_from(Child)) == len(table.rows) - len(errors)
+    assert shown["summary"]["children_created"] == len(table.rows) - len(errors)
+    assert (shown["summary"]["errors"], shown["summary"]["warnings"], shown["summary"]["rows_warned"]) == (
+        len(errors), len(warnings), len(warnings))
 
 
 def test_the_report_downloads_as_csv_and_xlsx_with_one_line_per_problem(county, tmp_path, upload, city, client):
@@ -50,8 +56,10 @@ def test_the_report_downloads_as_csv_and_xlsx_with_one_line_per_problem(county, 
     as_csv = client.get(f"/api/v1/imports/{shown['id']}/report?format=csv", headers=city)
     assert as_csv.status_code == 200 and as_csv.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(as_csv.data.decode("utf-8-sig"))))
-    assert rows[0] == ["行号", "列", "字段", "错误代码", "说明", "内容"]
+    assert rows[0] == ["行号", "列", "字段", "错误代码", "说明", "内容", "级别", "已按身份证号导入为", "姓名", "区镇",
+                       "村(社区)"]
     assert [(int(r[0]), r[2], r[3]) for r in rows[1:]] == sorted((s.line, s.column, s.code) for s in table.seeded)
+    assert {r[6] for r in rows[1:]} == {"错误（未导入）", "警告（已导入，请核实）"}
     check_digit = next(r for r in rows[1:] if r[3] == "id_number.check_digit")
     assert check_digit[1] == "公民身份号码" and "*" in check_digit[5]  # masked even in the report
 

@@ -71,10 +71,17 @@ def test_child_filters_by_status_group(client, login, world):
 
 def test_choropleth_counts_and_rates_per_village(client, login, world, session):
     from sqlalchemy import text
-    # 李小红 was out of school at an earlier version: she counts as returned.
+    # 李小红 dropped out (the trigger opened her case) and her case ended returned: she counts
+    # as returned. 钱小强 was out of school at an earlier version only: he does not.
     child = world.children["a1_left"]
     session.execute(text("UPDATE children SET enrollment_status = 'dropped_out' WHERE id = :id"), {"id": child.id})
+    session.execute(text("UPDATE cases SET status = 'returned', closed_at = now() WHERE child_id = :id"),
+                    {"id": child.id})
     session.execute(text("UPDATE children SET enrollment_status = 'enrolled' WHERE id = :id"), {"id": child.id})
+    other = world.children["a1_astray"]
+    session.execute(text("UPDATE children SET enrollment_status = 'suspected_out_of_school' WHERE id = :id"),
+                    {"id": other.id})
+    session.execute(text("UPDATE children SET enrollment_status = 'enrolled' WHERE id = :id"), {"id": other.id})
     body = _get(client, login(world.supervisor_a), "/api/v1/maps/villages")
     by_code = {f["properties"]["code"]: f["properties"] for f in body["features"]}
     assert set(by_code) == {world.a1.code, world.a2.code}

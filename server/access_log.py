@@ -1,0 +1,24 @@
+"""gunicorn's access log without the secrets some URLs carry.
+
+An OpenRosa URL holds its tablet's token in the path (ODK Collect has no other place for it),
+and access logs keep URLs: whoever reads var/log/access.log could sync as that tablet. The log
+keeps the route, not the token (scripts/run.sh and the Dockerfile start gunicorn with
+`--logger-class server.access_log.RedactingLogger`)."""
+
+from __future__ import annotations
+
+import re
+
+from gunicorn.glogging import Logger
+
+_TOKEN_IN_PATH = re.compile(r"(/openrosa/)[^/\s?\"]+")
+
+
+def redact(text: str) -> str:
+    return _TOKEN_IN_PATH.sub(r"\1[token]", text)
+
+
+class RedactingLogger(Logger):
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {key: redact(value) if isinstance(value, str) else value for key, value in atoms.items()}
