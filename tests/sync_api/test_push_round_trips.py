@@ -2,7 +2,10 @@
 what it costs): a fixed number of statements, whatever the county's size. One more is a
 round trip on every submission ODK Collect sends; this says so before the bench does."""
 
-from sqlalchemy import event
+import datetime as dt
+import uuid
+
+from sqlalchemy import event, update
 
 from tests.sync_api.conftest import (  # noqa: F401 - fixtures
     Tablet,
@@ -13,8 +16,9 @@ from tests.sync_api.conftest import (  # noqa: F401 - fixtures
 
 # The token (device, surveyor, time and scope in one), the stored submissions with the form
 # catalogue's digest, the records locked, their field states, conflicts and base version; a
-# savepoint, the record, its field states, the stored submission, release; the tablet seen.
-PUSH_STATEMENTS = 11
+# savepoint, the record, its field states, the stored submission, release; the tablet seen
+# (at most once a minute).
+PUSH_STATEMENTS = 9
 
 
 def _statements(app, do) -> list[str]:
@@ -53,3 +57,33 @@ def test_one_submission_is_a_fixed_number_of_statements(app, forms, area, enroll
     statements = _statements(app, lambda: receipts.extend(tablet.push(first)))
     assert receipts[-1]["status"] == "applied"
     assert len(statements) <= 3, "\n".join(s.split("\n")[0][:120] for s in statements)
+
+
+def test_the_tablet_is_seen_to_the_minute_not_on_every_push(app, session, forms, area, enroll):  # noqa: F811
+    from server.devices.models import Device
+
+    tablet = enroll([area["a"]])
+    child = area["children"][area["a"].code][0]
+
+    def edit(status):
+        return tablet.submission("child", child.id, {"enrollment_status": status}, household_id=child.household_id)
+
+    def seen_updates(do) -> list[str]:
+        return [s for s in _statements(app, do) if s.startswith("UPDATE devices")]
+
+    def last_seen():
+        session.expire_all()
+        return session.get(Device, uuid.UUID(tablet.device_id)).last_seen_at
+
+    assert len(seen_updates(lambda: tablet.push(edit("dropped_out")))) == 1  # never seen before
+    first = last_seen()
+    assert first is not None
+    assert seen_updates(lambda: tablet.push(edit("enrolled"))) == []  # seconds later: not written again
+    assert last_seen() == first
+    # A minute and more later, the push moves it (to the push's time: the test's one
+    # transaction keeps now() where it was, so the earlier sighting is moved back instead).
+    earlier = first - dt.timedelta(minutes=1, seconds=5)
+    session.execute(update(Device).where(Device.id == uuid.UUID(tablet.device_id)).values(last_seen_at=earlier))
+    session.flush()
+    assert len(seen_updates(lambda: tablet.push(edit("dropped_out")))) == 1
+    assert last_seen() > earlier
