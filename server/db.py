@@ -7,11 +7,12 @@ One transaction per request: the session is opened lazily, committed by the HTTP
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import psycopg
 from flask import current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, func, select
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, func, select
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 # The largest PostgreSQL `integer`: the ids are of that type, and an id, page or count a client
@@ -52,18 +53,18 @@ class Database:
     """
 
     def __init__(self, url: str, read_url: str | None = None, **engine_options):
-        self.engine = create_engine(url, pool_pre_ping=True, **engine_options)
+        self.engine = _ping_when_idle(create_engine(url, **engine_options))
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.read_engine = None
         self.read_sessionmaker = None
         if read_url:
             # Read only on purpose: a write routed here by mistake fails loudly instead of
             # failing only once the URL points at a real replica.
-            self.read_engine = create_engine(
-                read_url, pool_pre_ping=True,
+            self.read_engine = _ping_when_idle(create_engine(
+                read_url,
                 connect_args={"application_name": "notoneless-read",
                               "options": "-c default_transaction_read_only=on"},
-                **engine_options)
+                **engine_options))
             self.read_sessionmaker = sessionmaker(self.read_engine, expire_on_commit=False)
 
     def forget_inherited_connections(self) -> None:
@@ -74,6 +75,34 @@ class Database:
         for engine in (self.engine, self.read_engine):
             if engine is not None:
                 engine.dispose(close=False)
+
+
+# A pooled connection idle this long is pinged before a request gets it. pool_pre_ping pinged on
+# every checkout: a round trip on every request (a one-submission push is a dozen). A
+# connection in steady use is not pinged; if the database went away meanwhile, the request's
+# first statement fails, the request answers 503 (connection_lost) and the pool throws away
+# every connection older than the failure, so the next request connects afresh.
+IDLE_BEFORE_PING = 10.0  # seconds
+
+
+def _ping_when_idle(engine: Engine) -> Engine:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise DisconnectionError("a pooled connection was lost while idle") from exc
+
+    return engine
 
 
 def database() -> Database:
