@@ -20,10 +20,19 @@ def instance(session: Session, instance_id: str) -> OpenRosaInstance | None:
     ).one_or_none()
 
 
-def lock_instance_id(session: Session, instance_id: str) -> None:
-    """Serialise the first upload of an instance with a concurrent one (no row to lock yet)."""
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 14))"),
-                    {"key": f"openrosa:{instance_id}"})
+_LOCK_AND_FORM = text(
+    "SELECT v.sha256, md5(v.xform) FROM (SELECT pg_advisory_xact_lock(hashtextextended(:key, 14))) AS l"
+    " LEFT JOIN form_versions v ON v.form_id = :form_id AND v.version = :version AND v.xform <> ''")
+
+
+def lock_instance_id(session: Session, instance_id: str, form_id: str, version: str) -> tuple[str, str] | None:
+    """Serialise the first upload of an instance with a concurrent one (no row to lock yet);
+    in the same round trip, the (sha256, md5 of the XForm) of the form version it names, or
+    None when there is no such version with an XForm. The instance is read in a statement of
+    its own, after the lock: its snapshot then sees what the holder we waited for committed."""
+    row = session.execute(_LOCK_AND_FORM, {"key": f"openrosa:{instance_id}", "form_id": form_id,
+                                           "version": version}).one()
+    return (row[0], row[1]) if row[0] is not None else None
 
 
 def record_of_submission(session: Session, submission_id: uuid.UUID) -> tuple[str, uuid.UUID] | None:

@@ -168,7 +168,7 @@ def receive(session: Session, device: Device, person: Person, scope: Scope, vaul
         return _refusal(error)
     except UnicodeDecodeError:
         return _refusal(InstanceError("openrosa.malformed_xml", "the XML is not UTF-8"))
-    queries.lock_instance_id(session, head.instance_id)
+    form_key = queries.lock_instance_id(session, head.instance_id, head.form_id, head.version)
     earlier = queries.instance(session, head.instance_id)
     mac = vault.mac(text)
     if earlier is not None and (earlier.device_id != device.id or earlier.xml_mac != mac):
@@ -177,12 +177,12 @@ def receive(session: Session, device: Device, person: Person, scope: Scope, vaul
                           "message": "this instanceID was received with other content"}], None)
     if earlier is not None and earlier.complete:
         return Answer(201, "已收到（重复发送，不再重复保存）。")
-    row = form_queries.version(session, head.form_id, head.version)
-    if row is None or not row.xform:
+    bound = _bound_form(session, head.form_id, head.version, form_key)
+    if bound is None:
         return _refusal(InstanceError("openrosa.unknown_form", f"no form {head.form_id} {head.version}"))
-    form = forms.compiled(row)
+    form, binding = bound
     try:
-        instance = read_instance(xml, form, xform_binding(row.xform))
+        instance = read_instance(xml, form, binding)
     except InstanceError as error:
         return _refusal(error, form)
 
@@ -215,6 +215,26 @@ def receive(session: Session, device: Device, person: Person, scope: Scope, vaul
     earlier.complete, earlier.completed_at = True, now
     session.flush()
     return Answer(201, messages.accepted(receipt, missing))
+
+
+# (form_id, version, sha256, md5 of the XForm) -> (compiled form, XForm binding), shared by the
+# threads of a process. Every submission read its form version whole, XForm and XLSForm
+# included; a published version's compiled form never changes, and its XForm is named by its md5.
+_BOUND: dict[tuple[str, str, str, str], tuple[CompiledForm, object]] = {}
+
+
+def _bound_form(session: Session, form_id: str, version: str, key: tuple[str, str] | None):
+    if key is None:
+        return None
+    bound = _BOUND.get((form_id, version, *key))
+    if bound is None:
+        row = form_queries.version(session, form_id, version)
+        if row is None or not row.xform:
+            return None  # deleted since (a moment ago): as unknown
+        bound = (forms.compiled(row), xform_binding(row.xform))
+        # Named by what was read now: the row may have been re-rendered since the key was read.
+        _BOUND[(form_id, version, row.sha256, _md5(row.xform).removeprefix("md5:"))] = bound
+    return bound
 
 
 def _seq(session: Session, device: Device, instance) -> int:
