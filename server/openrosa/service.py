@@ -197,22 +197,27 @@ def receive(session: Session, device: Device, person: Person, scope: Scope, vaul
             instance_id=head.instance_id, submission_id=submissions.submission_id(head.instance_id, device.id),
             device_id=device.id, form_id=form.form_id, form_version=form.version, deprecated_id=head.deprecated_id,
             xml=_scrubbed(text, form), xml_mac=mac, files={}, complete=False, received_at=now)
-        session.add(earlier)
     earlier.files = refs
     if incomplete:
+        session.add(earlier)
         session.flush()
         return Answer(201, f"已收到 {len(refs)} 个附件，等待其余部分。")
 
+    # A new instance is added once the push has answered: one INSERT, complete or not (added
+    # before, the push's first query flushed it and its completion was an UPDATE after).
     try:
         submission, missing = submissions.to_submission(
             instance, form, device_id=device.id, seq=_seq(session, device, instance), received_at=now, files=refs,
             earlier_record_id=_edited_record(session, device, head.deprecated_id))
     except InstanceError as error:
+        session.add(earlier)
         return _refusal(error, form)
     receipt = pushing.push(session, device, person, scope, vault, [submission], max_batch)[0]
     if receipt["status"] == "rejected":
+        session.add(earlier)
         return _refused(receipt["errors"], form)
     earlier.complete, earlier.completed_at = True, now
+    session.add(earlier)
     session.flush()
     return Answer(201, messages.accepted(receipt, missing))
 
