@@ -67,6 +67,27 @@ _INSERT_SUBMISSIONS = (insert(Submission.__table__).on_conflict_do_nothing(index
                        .returning(Submission.__table__.c.submission_id))
 
 
+def _states_then_submission():
+    # The one-submission push's two inserts in one round trip: a data-modifying CTE runs
+    # whether the statement reads it or not, and the two tables do not depend on each other.
+    table = FieldStates.__table__
+    states = insert(table).values({c: bindparam(f"fs_{c}", type_=table.c[c].type)
+                                   for c in ("record_type", "record_id", "states")})
+    states = states.on_conflict_do_update(index_elements=["record_type", "record_id"],
+                                          set_={"states": states.excluded.states})
+    return _INSERT_SUBMISSIONS.add_cte(states.cte("saved_states"))
+
+
+_STATES_THEN_SUBMISSION = _states_then_submission()
+
+
+def save_states_and_submission(session: Session, key: tuple[str, uuid.UUID], states: dict, submission: dict) -> int:
+    """One record's field states and one stored submission; return 1 if it was stored (0 when
+    raced by a retry)."""
+    params = dict(submission, fs_record_type=key[0], fs_record_id=key[1], fs_states=states)
+    return len(session.connection().execute(_STATES_THEN_SUBMISSION, params).scalars().all())
+
+
 def save_field_states(session: Session, states: dict[tuple[str, uuid.UUID], dict]) -> None:
     session.connection().execute(_SAVE_STATES, [{"record_type": k[0], "record_id": k[1], "states": s}
                                                 for k, s in states.items()])

@@ -48,13 +48,19 @@ def flush(session: Session, writes: Writes) -> None:
                 by_type.setdefault(record_type, []).append((record_id, cols[wave]))
         for record_type, pending in by_type.items():
             queries.update_records(session, record_type, pending)
-    if writes.states:
+    together = len(writes.states) == 1 and len(writes.submissions) == 1  # one submission: one round trip
+    if writes.states and not together:
         queries.save_field_states(session, writes.states)
     if writes.new_conflicts:
         queries.insert_conflicts(session, writes.new_conflicts)
     for conflict_id, values in writes.grown_conflicts.items():
         queries.grow_conflict(session, conflict_id, values)
-    if writes.submissions and queries.insert_submissions(session, writes.submissions) != len(writes.submissions):
+    if together:
+        [(key, states)] = writes.states.items()
+        stored = queries.save_states_and_submission(session, key, states, writes.submissions[0])
+    else:
+        stored = queries.insert_submissions(session, writes.submissions) if writes.submissions else 0
+    if stored != len(writes.submissions):
         # The same submission is being applied by a concurrent request (a retry racing the
         # original): replay; the racer's stored receipt wins.
         raise Replay("a concurrent request stored one of these submissions")
