@@ -210,11 +210,9 @@ def receive(session: Session, device: Device, person: Person, scope: Scope, vaul
             instance, form, device_id=device.id, seq=_seq(session, device, instance), received_at=now, files=refs,
             earlier_record_id=_edited_record(session, device, head.deprecated_id))
     except InstanceError as error:
-        session.add(earlier)
-        return _refusal(error, form)
+        return _refusal(error, form)  # a 4xx: the request's transaction (files, parts) rolls back
     receipt = pushing.push(session, device, person, scope, vault, [submission], max_batch)[0]
     if receipt["status"] == "rejected":
-        session.add(earlier)
         return _refused(receipt["errors"], form)
     earlier.complete, earlier.completed_at = True, now
     session.add(earlier)
