@@ -5,6 +5,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # The devDependencies are the tests' (Enketo and its bundler), not the app's.
 RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
+# The workbench (Vue) is built here; the image serves the built files and carries no Node.js.
+COPY server/workbench/app ./server/workbench/app
+COPY server/workbench/vite.config.js ./server/workbench/
+RUN npx --no-install vite build --config server/workbench/vite.config.js
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -15,6 +19,7 @@ RUN useradd --create-home --uid 10001 notoneless
 WORKDIR /app
 COPY pyproject.toml ./
 COPY server ./server
+COPY --from=assets /app/server/workbench/dist ./server/workbench/dist
 COPY sync ./sync
 COPY survey_forms ./survey_forms
 COPY mobile_contract ./mobile_contract

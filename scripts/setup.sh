@@ -180,9 +180,17 @@ fi
 # tests/browser/test_enketo.py; esbuild and sass build it there): installed where tests run only.
 NPM_ARGS=(--no-audit --no-fund --loglevel=error)
 [ "$TEST_ROLE" = 1 ] || NPM_ARGS+=(--omit=dev)
-if [ ! -d node_modules/swagger-ui-dist ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+if [ ! -d node_modules/swagger-ui-dist ] || [ ! -d node_modules/vite ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
         || { [ "$TEST_ROLE" = 1 ] && [ ! -d node_modules/enketo-core ]; }; then
     log "installing browser assets from the npm registry"
     quiet "installing the browser assets (npm ci)" npm ci "${NPM_ARGS[@]}"
+fi
+# The workbench (server/workbench/app, Vue) is built by Vite into server/workbench/dist, which the
+# app serves; built again only when a source, the Vite config or the lock file is newer.
+WORKBENCH=server/workbench
+if [ ! -f "$WORKBENCH/dist/index.html" ] \
+        || [ -n "$(find "$WORKBENCH/app" "$WORKBENCH/vite.config.js" package-lock.json -newer "$WORKBENCH/dist/index.html" -print -quit)" ]; then
+    log "building the workbench (Vite)"
+    quiet "building the workbench (npx vite build)" npx --no-install vite build --config "$WORKBENCH/vite.config.js"
 fi
 log "setup done"

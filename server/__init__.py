@@ -79,6 +79,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from server.forms.routes import blp as forms_blp
     from server.health.routes import blp as health_blp
     from server.imports.routes import blp as imports_blp
+    from server.labels.routes import blp as labels_blp
     from server.maps.routes import blp as maps_blp
     from server.openrosa.routes import blp as openrosa_blp
     from server.people.routes import blp as people_blp
@@ -89,7 +90,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     for blueprint in (health_blp, accounts_blp, places_blp, people_blp, schools_blp, campaigns_blp,
                       imports_blp, devices_blp, forms_blp, sync_blp, conflicts_blp, duplicates_blp,
-                      attachments_blp, maps_blp, cases_blp, reports_blp, audit_blp, openrosa_blp):
+                      attachments_blp, maps_blp, cases_blp, reports_blp, audit_blp, openrosa_blp, labels_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     docs_assets.init_app(app)
     from server.maps import web as supervisor_web
@@ -98,5 +99,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from server.cases import web as cases_web
 
     cases_web.init_app(app)
+    from server.workbench import web as workbench_web
+
+    workbench_web.init_app(app)
     app.extensions["notoneless.api"] = api
     return app

@@ -14,6 +14,7 @@ CODES: dict[str, tuple[int, str]] = {
     "auth.invalid_token": (401, "The token is unknown, expired or revoked; log in again."),
     "auth.invalid_credentials": (401, "Wrong username or password."),
     "auth.forbidden": (403, "Your role may not do this."),
+    "auth.wrong_password": (403, "The current password is wrong."),
     "auth.locked": (429, "Too many wrong passwords; this account is locked for a while."),  # no longer sent
     "auth.backoff": (429, "Too many wrong passwords; wait before trying again (see Retry-After)."),
     "auth.rate_limited": (429, "Too many failed attempts from this address; try again later."),

@@ -180,3 +180,31 @@ def test_behind_a_proxy_the_throttle_counts_the_client_address(db_url, redis_con
     finally:
         redis_conn.delete(*keys)
         app.extensions["notoneless.db"].engine.dispose()
+
+
+def test_a_password_change_checks_the_current_one_and_ends_the_other_logins(client, make_person, login):
+    person = make_person("city")
+    office, laptop = login(person), login(person)
+    url = "/api/v1/me/password"
+    wrong = client.post(url, headers=office, json={"current_password": "nope", "new_password": "a new and long one"})
+    assert wrong.status_code == 403 and wrong.json["code"] == "auth.wrong_password"
+    for weak in ("short", person.username, TEST_PASSWORD):
+        answer = client.post(url, headers=office, json={"current_password": TEST_PASSWORD, "new_password": weak})
+        assert answer.status_code == 422, weak
+        assert [(e["field"], e["code"]) for e in answer.json["errors"]] == [("new_password", "auth.weak_password")]
+    done = client.post(url, headers=office, json={"current_password": TEST_PASSWORD, "new_password": "a new and long one"})
+    assert done.status_code == 204
+    assert client.get("/api/v1/me", headers=office).status_code == 200  # this login stays
+    assert client.get("/api/v1/me", headers=laptop).status_code == 401  # the other one ends
+    old = client.post("/api/v1/auth/login", json={"username": person.username, "password": TEST_PASSWORD})
+    new = client.post("/api/v1/auth/login", json={"username": person.username, "password": "a new and long one"})
+    assert (old.status_code, new.status_code) == (401, 200)
+
+
+def test_guessing_the_current_password_backs_off_like_a_login(client, make_person, login):
+    person = make_person("city")
+    headers = login(person)
+    answers = [client.post("/api/v1/me/password", headers=headers,
+                           json={"current_password": f"guess {i}", "new_password": "a new and long one"}).status_code
+               for i in range(8)]
+    assert answers[0] == 403 and 429 in answers

@@ -40,12 +40,11 @@ def revoke_token(session: Session, token_id: int) -> None:
     session.execute(update(AccessToken).where(AccessToken.id == token_id).values(revoked_at=func.now()))
 
 
-def revoke_tokens_of(session: Session, person_id: int) -> int:
-    result = session.execute(
-        update(AccessToken)
-        .where(AccessToken.person_id == person_id, AccessToken.revoked_at.is_(None))
-        .values(revoked_at=func.now())
-    )
+def revoke_tokens_of(session: Session, person_id: int, keep: int | None = None) -> int:
+    statement = update(AccessToken).where(AccessToken.person_id == person_id, AccessToken.revoked_at.is_(None))
+    if keep is not None:
+        statement = statement.where(AccessToken.id != keep)
+    result = session.execute(statement.values(revoked_at=func.now()))
     return result.rowcount
 
 

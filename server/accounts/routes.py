@@ -54,3 +54,25 @@ class Me(MethodView):
         data = schemas.PersonSchema().dump(person)
         data["village_codes"] = None if scope.everywhere else sorted(scope.village_codes)
         return data
+
+
+@blp.route("/me/password")
+class Password(MethodView):
+    @blp.login_required()
+    @blp.arguments(schemas.PasswordChangeSchema)
+    @blp.response(204)
+    @blp.alt_response(403, schema=ErrorSchema, description="auth.wrong_password: the current password is wrong")
+    @blp.alt_response(422, schema=ErrorSchema, description="request.invalid: new_password auth.weak_password")
+    @blp.alt_response(429, schema=ErrorSchema, description="auth.backoff: too many wrong current passwords")
+    def post(self, body):
+        """Change your password; your other logins end, this one stays."""
+        person = current_person()
+        # the current password is a password guess like a login's: the same back-off guards it
+        throttle.check_login(person.username)
+        try:
+            service.change_password(db.session(), person, g.access_token, body["current_password"],
+                                    body["new_password"])
+        except service.DomainError as error:
+            if error.code == "auth.wrong_password":
+                throttle.login_failed(person.username)
+            raise

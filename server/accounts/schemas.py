@@ -10,6 +10,12 @@ class LoginSchema(ma.Schema):
     password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(1, 200))
 
 
+class PasswordChangeSchema(ma.Schema):
+    current_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(1, 200))
+    new_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(1, 200),
+                                    metadata={"description": "at least 10 characters, not the username"})
+
+
 class PersonSchema(ma.Schema):
     id = ma.fields.Integer()
     username = ma.fields.String()

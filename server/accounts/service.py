@@ -12,7 +12,7 @@ from server import db
 from server.accounts import queries
 from server.accounts.models import AccessToken, Person
 from server.accounts.passwords import hash_password, needs_rehash, verify_password
-from server.errors import DomainError
+from server.errors import DomainError, FieldError
 
 
 def _token_hash(token: str) -> bytes:
@@ -57,3 +57,27 @@ def log_out(session: Session, access: AccessToken) -> None:
 def revoke_all(session: Session, person_id: int) -> int:
     """Revoke every live token of a person (a lost tablet, a person leaving the campaign)."""
     return queries.revoke_tokens_of(session, person_id)
+
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def change_password(session: Session, person: Person, access: AccessToken, current: str, new: str) -> int:
+    """Set a new password after checking the current one; every other login of the person ends.
+
+    Returns how many other tokens were revoked. The account that changes its password on a
+    shared office computer is usually one somebody else may have known the old password of.
+    """
+    if not verify_password(person.password_hash, current):
+        raise DomainError("auth.wrong_password")
+    problem = None
+    if len(new) < MIN_PASSWORD_LENGTH:
+        problem = f"at least {MIN_PASSWORD_LENGTH} characters"
+    elif new.strip().lower() == person.username.lower():
+        problem = "must differ from the username"
+    elif new == current:
+        problem = "must differ from the current password"
+    if problem:
+        raise DomainError("request.invalid", errors=[FieldError("new_password", "auth.weak_password", problem)])
+    person.password_hash = hash_password(new)
+    return queries.revoke_tokens_of(session, person.id, keep=access.id)

@@ -328,12 +328,22 @@ MATRIX: tuple[Entry, ...] = (
     Entry("GET", "/cases/", EVERYONE, 200, (P("global", "/cases/"),)),
     Entry("GET", "/cases/<any('cases.js', 'cases.css'):filename>", EVERYONE, 200, (P("global", "/cases/cases.js"),)),
     Entry("GET", f"{V}/health", EVERYONE, 200, (P("global", f"{V}/health"),)),
+    # The workbench: one page for every route of its own, its hashed assets; the data is the API's.
+    Entry("GET", "/", EVERYONE, 302, (P("global", "/"),)),
+    Entry("GET", "/workbench", EVERYONE, 302, (P("global", "/workbench"),)),
+    Entry("GET", "/workbench/", EVERYONE, 200, (P("global", "/workbench/"),)),
+    Entry("GET", "/workbench/<path:route>", EVERYONE, 200, (P("global", "/workbench/cases/1"),)),
+    Entry("GET", "/workbench/assets/<path:filename>", EVERYONE, 404, (P("global", "/workbench/assets/none.js"),),
+          note="the built assets have hashed names; an unknown one is 404 for everyone"),
 
     # Accounts
     Entry("POST", f"{V}/auth/login", EVERYONE, 200, (P("global", f"{V}/auth/login", json=lambda w, a: {
         "username": w.people["surveyor"].username, "password": "correct horse battery"}),)),
     Entry("POST", f"{V}/auth/logout", PEOPLE, 204, (P("global", f"{V}/auth/logout"),)),
     Entry("GET", f"{V}/me", PEOPLE, 200, (P("global", f"{V}/me"),)),
+    Entry("POST", f"{V}/me/password", PEOPLE, 204, (P("global", f"{V}/me/password", json=lambda w, a: {
+        "current_password": "correct horse battery", "new_password": "a longer one for 2026"}),)),
+    Entry("GET", f"{V}/labels", PEOPLE, 200, (P("global", f"{V}/labels"),)),
 
     # Places and people
     Entry("GET", f"{V}/towns", PEOPLE, 200, (P("list", f"{V}/towns", shows=_shows_a),)),

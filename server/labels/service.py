@@ -1,0 +1,49 @@
+"""Every word the workbench shows for a code: field and choice labels from the forms in use, and
+the campaign's own vocabularies (roles, lines, case steps, notice kinds, task reasons) from the
+modules that define them, so a label is written once and a published form's wording reaches the
+browser without a release."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from server.accounts.models import LINES, ROLES
+from server.cases.machine import EXEMPTION_REASONS, STATUSES
+from server.cases.models import NOTICE_KINDS
+from server.forms import queries as form_queries
+from server.forms import service as forms
+from server.maps.tasks import REASON_LABELS
+
+
+def labels(session: Session) -> dict:
+    """Return the labels: `fields[record_type][field] = {label, choices: {value: label}}`, and the vocabularies."""
+    fields: dict[str, dict[str, dict]] = {}
+    for in_use in forms.forms_in_use(session):
+        row = form_queries.version(session, in_use.form_id, in_use.version)
+        if row is None:
+            continue
+        form = forms.compiled(row)
+        per_type = fields.setdefault(form.record_type, {})
+        for field in form.fields:
+            entry = per_type.setdefault(field.record_field, {"label": field.label, "choices": {}})
+            for choice in field.choices:
+                # a yes/no question keeps true/false in the record (survey_forms.model)
+                entry["choices"].setdefault(_key(choice.value), choice.label)
+    return {
+        "fields": fields,
+        "roles": ROLES,
+        "lines": LINES,
+        "case_statuses": STATUSES,
+        "exemption_reasons": EXEMPTION_REASONS,
+        "notice_kinds": NOTICE_KINDS,
+        "task_reasons": REASON_LABELS,
+        "genders": {"M": "男", "F": "女"},
+    }
+
+
+def _key(value) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)

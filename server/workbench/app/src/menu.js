@@ -1,0 +1,9 @@
+// Each role's menu, in one place: what a role sees here is what its API scope lets it do; the
+// server refuses the rest anyway (server/accounts/scope.py decides, not this list).
+export const MENU = [
+  { name: "home", title: "工作概览", roles: ["city", "town_supervisor", "team_leader", "school"] },
+];
+
+export function menuFor(role) {
+  return MENU.filter((item) => item.roles.includes(role));
+}

@@ -1,0 +1,30 @@
+import { createRouter, createWebHistory } from "vue-router";
+import { session } from "./session.js";
+import { MENU } from "./menu.js";
+import LoginView from "./views/LoginView.vue";
+import HomeView from "./views/HomeView.vue";
+import PasswordView from "./views/PasswordView.vue";
+import NotFoundView from "./views/NotFoundView.vue";
+
+// Every route but the login names the roles it is for (a route absent from a role's menu is
+// still guarded here, so a typed address does not show an empty page that the API then refuses).
+export const routes = [
+  { path: "/login", name: "login", component: LoginView, meta: { title: "登录", public: true } },
+  { path: "/", name: "home", component: HomeView, meta: { title: "工作概览" } },
+  { path: "/password", name: "password", component: PasswordView, meta: { title: "修改密码" } },
+  { path: "/:rest(.*)*", name: "not-found", component: NotFoundView, meta: { title: "页面不存在" } },
+];
+
+export function makeRouter() {
+  const router = createRouter({ history: createWebHistory("/workbench/"), routes });
+  router.beforeEach((to) => {
+    if (to.meta.public) return true;
+    if (!session.token) return { name: "login", query: to.fullPath !== "/" ? { next: to.fullPath } : {} };
+    const item = MENU.find((m) => m.name === to.name);
+    const roles = to.meta.roles || (item && item.roles);
+    if (roles && !roles.includes(session.person.role)) return { name: "home" };
+    return true;
+  });
+  router.afterEach((to) => { document.title = `${to.meta.title || ""} · 一个都不少`; });
+  return router;
+}
