@@ -100,6 +100,8 @@ apt_install chromium
 # the tests check every XForm we serve with it, as the bureau's forms would be checked.
 if [ "${NOTONELESS_TEST_ROLE:-0}" = 1 ]; then
     command -v java >/dev/null 2>&1 || apt_install default-jre-headless
+    # pdftotext and pdftoppm: the tests read the notices' and visit lists' PDFs as a county would
+    command -v pdftotext >/dev/null 2>&1 || apt_install poppler-utils
 fi
 # psycopg's binary wheel brings libpq; gcc is only needed if a wheel is missing for this platform.
 

@@ -32,7 +32,6 @@ from server.demo import generator, loader
 from server.forms import service as forms_service
 from tests.browser.enketo import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     build_harness,
     csv_to_instance_xml,
     missing_packages,
@@ -64,14 +63,6 @@ def harness_build():
     if missing:
         pytest.fail(f"npm packages missing from node_modules: {', '.join(missing)} (run scripts/setup.sh)")
     return build_harness()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -84,14 +84,6 @@ def demo_site():
     drop_database(name)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
 def test_a_supervisor_logs_in_filters_opens_a_household_and_resolves_a_conflict(demo_site, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     errors = []

@@ -1,4 +1,4 @@
-"""What every workbench test needs: the app in a werkzeug thread on a database of its own (the
+"""What every workbench test needs (its fixtures are in conftest.py): the app in a werkzeug thread on a database of its own (the
 tiny demo county after its field week: surveyed households with GPS points, cases, visits,
 conflicts and duplicate pairs in town 01), Debian's Chromium, a login per role, a watch on
 requests that leave the server, and screenshots at the two sizes the workbench is made for.
@@ -10,23 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
-from server import create_app
 from tests.conftest import (
     ROOT,
-    TEST_CONFIG,
     TEST_PASSWORD,
-    alembic_config,
-    database_url,
-    drop_database,
-    recreate_database,
 )
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -44,58 +34,9 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
 ]
 
-__all__ = ["workbench_site", "browser", "VIEWPORTS", "open_page", "log_in", "shoot", "TEST_PASSWORD",
-           "pytestmark", "viewport"]
-
-
-@pytest.fixture(scope="session")
-def workbench_site():
-    """The app on the tiny demo county after its field week, served on a free port."""
-    if not os.path.exists(DIST):
-        pytest.fail("the workbench is not built: run scripts/setup.sh (npx vite build)")
-    from alembic import command
-
-    from server.demo import field_week, generator, loader
-    from server.forms import service as forms_service
-
-    name = f"notoneless_workbench_{os.getpid() % 100000}"
-    recreate_database(name)
-    url = database_url(name)
-    command.upgrade(alembic_config(url), "head")
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": url, "TESTING": False})
-    engine = create_engine(url)
-    county = generator.generate("tiny", seed=7)
-    with app.app_context(), Session(engine) as session:
-        forms_service.publish_builtin(session)
-        vault = app.extensions["notoneless.vault"]
-        loader.load(session, county, vault, TEST_PASSWORD)
-        played = field_week.play(session, county, vault, TODAY)
-        session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "engine": engine, "county": county,
-           "played": played, "app": app, "town": "320685001000", "users": {
-               "city": "city", "town_supervisor": "town01", "team_leader": "t01g01.lead",
-               "school": next(p.username for p in county.people if p.role == "school")}}
-    server.shutdown()
-    engine.dispose()
-    app.extensions["notoneless.db"].engine.dispose()
-    drop_database(name)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(params=sorted(VIEWPORTS))
-def viewport(request):
-    """Run the test at both sizes: 'desktop' (1366x768) and 'tablet' (800x1280)."""
-    return request.param
+# The fixtures (workbench_site, browser, viewport) are in tests/browser/conftest.py: defined once,
+# so the whole run shares one Chromium (Playwright's sync API allows one at a time) and one site.
+__all__ = ["VIEWPORTS", "open_page", "log_in", "shoot", "TEST_PASSWORD", "pytestmark"]
 
 
 class Watched:
