@@ -125,7 +125,8 @@ class TeamTasks(MethodView):
     def get(self, args, team_id: int):
         """List a team's visit list in walking order."""
         viewer = _viewer()
-        return [disclosure.show(viewer, "household", row._asdict())
+        return [disclosure.show(viewer, "household", {**row._asdict(),
+                                                      "place": tasks.group_number(row.group_name, row.household_number)})
                 for row in tasks.list_tasks(db.session(), current_scope(), team_id, args.get("status"))]
 
 

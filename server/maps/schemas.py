@@ -121,6 +121,7 @@ class TaskSchema(ma.Schema):
     address = ma.fields.String(allow_none=True)
     group_name = ma.fields.String(allow_none=True, metadata={"description": "组"})
     household_number = ma.fields.String(allow_none=True, metadata={"description": "户号"})
+    place = ma.fields.String(metadata={"description": "组/号 as printed: 3组12号"})
     phone = ma.fields.String(allow_none=True)
     location_approximate = ma.fields.Boolean(
         allow_none=True, metadata={"description": "the point is the village's centre, not a surveyed one"})
