@@ -493,7 +493,7 @@ def visit_candidates(session: Session, scope: Scope, village_codes: list[str]):
     return session.execute(
         select(f.c.id, f.c.village_code, f.c.head_name, f.c.priority, f.c.out_of_school, f.c.disabled,
                f.c.left_behind, f.c.migrant, f.c.vulnerable, f.c.location_approximate,
-               Household.group_name, Household.household_number,
+               Household.group_name, Household.household_number, Household.address,
                func.ST_X(f.c.location).label("lon"), func.ST_Y(f.c.location).label("lat"))
         .join(Household, Household.id == f.c.id)
         .where(f.c.priority != "none")

@@ -126,7 +126,8 @@ class TeamTasks(MethodView):
         """List a team's visit list in walking order."""
         viewer = _viewer()
         return [disclosure.show(viewer, "household", {**row._asdict(),
-                                                      "place": tasks.group_number(row.group_name, row.household_number)})
+                                                      "place": tasks.group_number(*tasks.door(
+                                                          row.group_name, row.household_number, row.address))})
                 for row in tasks.list_tasks(db.session(), current_scope(), team_id, args.get("status"))]
 
 

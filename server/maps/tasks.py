@@ -41,6 +41,19 @@ def natural(text: str | None) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
 
 
+# "…北陆社区2组33号": the 组 and the door's 号 as the address writes them. The roster's 户号
+# (0010020003) numbers registrations, not doors, so the address's 号 comes first where it has one.
+_DOOR = re.compile(r"(\d+)\s*组\s*(\d+)\s*号")
+
+
+def door(group: str | None, number: str | None, address: str | None) -> tuple[str | None, str | None]:
+    """The household's (组, 号): from its address where it names both, else the roster's 组 and 户号."""
+    found = _DOOR.search(address or "")
+    if found:
+        return f"{found[1]}组", found[2]
+    return group, number
+
+
 def surveyed_point(r) -> bool:
     """A point someone stood at: an import's village centre is no place to walk to."""
     return r.lon is not None and not r.location_approximate
@@ -59,8 +72,8 @@ def plan(rows, start: routing.Point, time_limit_s: float = 1.0, progress=None) -
         members = [r for r in rows if r.priority == tier_name]
         located = [r for r in members if surveyed_point(r)]
         unlocated = sorted((r for r in members if not surveyed_point(r)),
-                           key=lambda r: (r.village_code, natural(r.group_name), natural(r.household_number),
-                                          str(r.id)))
+                           key=lambda r: (r.village_code, *map(natural, door(r.group_name, r.household_number,
+                                                                              r.address)), str(r.id)))
         points = [(r.lon, r.lat) for r in located]
         walk = [located[i] for i in routing.order_route(here, points, time_limit_s)] if located else []
         if walk:
@@ -177,7 +190,7 @@ def lines(session: Session, viewer: str, team_id: int) -> list[dict]:
             "id": r.id, "household_id": r.household_id, "route_order": r.route_order,
             "village_code": r.village_code, "village_name": r.village_name,
             "group_name": r.group_name, "household_number": r.household_number,
-            "place": group_number(r.group_name, r.household_number),
+            "place": group_number(*door(r.group_name, r.household_number, r.address)),
             "address": shown.get("address"), "head_name": shown.get("head_name"), "phone": shown.get("phone"),
             "reason": r.reason, "reason_label": REASON_LABELS.get(r.reason, r.reason),
             "located": located, "lon": r.lon if located else None, "lat": r.lat if located else None,

@@ -157,14 +157,20 @@ def test_the_route_walks_surveyed_points_and_orders_the_rest_by_group_and_number
 def test_without_any_surveyed_point_the_list_is_in_group_and_number_order():
     from types import SimpleNamespace as Row
 
-    rows = [Row(id=f"h{i}", village_code=v, priority="unsurveyed", group_name=g, household_number=n, lon=lon,
-                lat=lat, location_approximate=True, vulnerable=False, disabled=False, left_behind=False,
+    rows = [Row(id=f"h{i}", village_code=v, priority="unsurveyed", group_name=g, household_number=n, address=a,
+                lon=lon, lat=lat, location_approximate=True, vulnerable=False, disabled=False, left_behind=False,
                 migrant=False)
-            for i, (v, g, n, lon, lat) in enumerate([
-                ("B", "1组", "1", None, None), ("A", "12组", "2", 120.41, 32.51), ("A", "3组", "10", None, None),
-                ("A", "3组", "2", 120.41, 32.51), ("A", None, None, None, None)])]
+            for i, (v, g, n, a, lon, lat) in enumerate([
+                ("B", "1组", "1", None, None, None), ("A", "12组", "2", None, 120.41, 32.51),
+                ("A", "3组", "10", None, None, None), ("A", "3组", "2", None, 120.41, 32.51),
+                ("A", None, None, None, None, None),
+                # the roster's 户号 numbers registrations; the address's 号 is the door: 28 before 104
+                ("C", "1组", "0010010005", "江苏省海安市民利社区1组104号", None, None),
+                ("C", "1组", "0010010007", "江苏省海安市民利社区1组28号", None, None)])]
     planned = tasks.plan(rows, (120.0, 32.0))
-    assert [t["household_id"] for t in planned] == ["h4", "h3", "h2", "h1", "h0"]
+    assert [t["household_id"] for t in planned] == ["h4", "h3", "h2", "h1", "h0", "h6", "h5"]
+    assert tasks.door("1组", "0010010007", "江苏省海安市民利社区1组28号") == ("1组", "28")
+    assert tasks.group_number(*tasks.door("2", "9号", None)) == "2组9号"
 
 
 def _pdf_text(data: bytes) -> str:
@@ -248,4 +254,4 @@ def test_teams_are_listed_with_their_villages_in_scope(client, login, field):
         assert client.get(f"/api/v1/teams/{field.team}/{path}", headers=login(field.surveyor)).status_code == 403
     assert client.post(f"/api/v1/teams/{field.team}/tasks/build",
                        headers=login(field.other_supervisor)).status_code == 404
-    assert client.post(f"/api/v1/teams/999999/tasks/build", headers=login(field.supervisor)).status_code == 404
+    assert client.post("/api/v1/teams/999999/tasks/build", headers=login(field.supervisor)).status_code == 404
