@@ -492,8 +492,10 @@ def visit_candidates(session: Session, scope: Scope, village_codes: list[str]):
     f = household_facts(scope, located=False).where(Household.village_code.in_(village_codes)).subquery("f")
     return session.execute(
         select(f.c.id, f.c.village_code, f.c.head_name, f.c.priority, f.c.out_of_school, f.c.disabled,
-               f.c.left_behind, f.c.migrant, f.c.vulnerable,
+               f.c.left_behind, f.c.migrant, f.c.vulnerable, f.c.location_approximate,
+               Household.group_name, Household.household_number, Household.address,
                func.ST_X(f.c.location).label("lon"), func.ST_Y(f.c.location).label("lat"))
+        .join(Household, Household.id == f.c.id)
         .where(f.c.priority != "none")
         .order_by(f.c.village_code, f.c.id)
     ).all()
@@ -539,7 +541,8 @@ def tasks_of_team(session: Session, team_id: int, status: str | None = None):
     query = (
         select(Task.id, Task.village_code, Task.household_id, Task.team_id, Task.priority, Task.reason,
                Task.route_order, Task.status, Task.version, Task.updated_at, Household.head_name,
-               Household.address, Village.name.label("village_name"),
+               Household.address, Household.group_name, Household.household_number, Household.phone,
+               Household.location_approximate, Village.name.label("village_name"),
                func.ST_X(Household.location).label("lon"), func.ST_Y(Household.location).label("lat"))
         .join(Household, Household.id == Task.household_id)
         .join(Village, Village.code == Task.village_code)
@@ -555,3 +558,71 @@ def teams_of_town(session: Session, town_code: str) -> list[int]:
     from server.accounts.models import Team
 
     return list(session.scalars(select(Team.id).where(Team.town_code == town_code).order_by(Team.id)))
+
+
+def teams_in_scope(session: Session, scope: Scope):
+    """The teams whose visit lists `scope` reads, with town, leader and their lists' counts."""
+    from server.accounts.models import Person, Team
+    from server.maps.models import Task
+    from server.places.models import Town
+
+    counts = (select(Task.team_id, func.count().filter(Task.status == "open").label("open"),
+                     func.count().filter(Task.status == "done").label("done"),
+                     func.max(Task.updated_at).label("updated_at"))
+              .group_by(Task.team_id).subquery("c"))
+    query = (
+        select(Team.id, Team.name, Team.town_code, Town.name.label("town_name"), Team.line, Team.leader_id,
+               Person.full_name.label("leader_name"), func.coalesce(counts.c.open, 0).label("tasks_open"),
+               func.coalesce(counts.c.done, 0).label("tasks_done"), counts.c.updated_at.label("tasks_updated_at"))
+        .join(Town, Town.code == Team.town_code)
+        .outerjoin(Person, Person.id == Team.leader_id)
+        .outerjoin(counts, counts.c.team_id == Team.id)
+        .order_by(Team.town_code, Team.name, Team.id)
+    )
+    if not scope.everywhere:
+        readable = sorted(scope.teams | scope.managed_teams)
+        if not readable:
+            return []
+        query = query.where(Team.id.in_(readable))
+    return session.execute(query).all()
+
+
+def villages_of_teams(session: Session, team_ids: list[int]):
+    from server.accounts.models import team_villages
+
+    if not team_ids:
+        return []
+    return session.execute(
+        select(team_villages.c.team_id, Village.code, Village.name)
+        .join(Village, Village.code == team_villages.c.village_code)
+        .where(team_villages.c.team_id.in_(team_ids))
+        .order_by(team_villages.c.team_id, Village.code)
+    ).all()
+
+
+def village_names(session: Session, codes: list[str]) -> dict[str, str]:
+    return dict(session.execute(select(Village.code, Village.name).where(Village.code.in_(codes))).all())
+
+
+def lock_team_list(session: Session, team_id: int) -> None:
+    """Serialise the builds of one team's list (two deliveries of the same job, two clicks)."""
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext("maps.tasks"), team_id)))
+
+
+def pending_builds(session: Session, job_name: str, team_id: int):
+    """The outbox rows of this team's list builds not finished yet, newest first."""
+    from server.jobs.models import OutboxJob
+
+    return session.execute(
+        select(OutboxJob.id, OutboxJob.args, OutboxJob.attempts, OutboxJob.created_at)
+        .where(OutboxJob.function == job_name, OutboxJob.args[0].as_integer() == team_id)
+        .order_by(OutboxJob.id.desc())
+    ).all()
+
+
+def task_counts(session: Session, team_id: int) -> tuple[int, int]:
+    from server.maps.models import Task
+
+    row = session.execute(select(func.count().filter(Task.status == "open"), func.count().filter(Task.status == "done"))
+                          .where(Task.team_id == team_id)).one()
+    return row[0], row[1]

@@ -125,7 +125,9 @@ class TeamTasks(MethodView):
     def get(self, args, team_id: int):
         """List a team's visit list in walking order."""
         viewer = _viewer()
-        return [disclosure.show(viewer, "household", row._asdict())
+        return [disclosure.show(viewer, "household", {**row._asdict(),
+                                                      "place": tasks.group_number(*tasks.door(
+                                                          row.group_name, row.household_number, row.address))})
                 for row in tasks.list_tasks(db.session(), current_scope(), team_id, args.get("status"))]
 
 
@@ -161,4 +163,42 @@ class ExportTasks(MethodView):
                                       request.remote_addr)
         response = Response(body, mimetype=mimetype)
         response.headers["Content-Disposition"] = f'attachment; filename="team-{team_id}-tasks.{fmt}"'
+        return response
+
+
+@blp.route("/visit-lists")
+class VisitLists(MethodView):
+    @blp.login_required(*TASK_MANAGERS, "surveyor")
+    @blp.response(200, schemas.VisitListTeamSchema(many=True))
+    def get(self):
+        """List the teams whose visit lists you read, with their villages and their lists' counts."""
+        return tasks.visit_lists(db.session(), current_scope())
+
+
+@blp.route("/teams/<int:team_id>/tasks/build")
+class BuildTasks(MethodView):
+    @blp.login_required(*TASK_MANAGERS)
+    @blp.response(200, schemas.TaskBuildSchema)
+    def get(self, team_id: int):
+        """Show how far the background build of a team's visit list has got (poll this)."""
+        return tasks.build_status(db.session(), current_scope(), current_app._get_current_object(), team_id)
+
+    @blp.login_required(*TASK_MANAGERS)
+    @blp.response(202, schemas.TaskBuildSchema)
+    def post(self, team_id: int):
+        """Build a team's visit list in the background (job on the "maps" queue, queued after commit)."""
+        return tasks.enqueue_build(db.session(), current_scope(), current_app._get_current_object(), team_id)
+
+
+@blp.route("/teams/<int:team_id>/tasks.<any(pdf, xlsx):fmt>")
+class PrintTasks(MethodView):
+    @blp.login_required(*TASK_MANAGERS)
+    @blp.alt_response(200, description="The open visit list in route order as a PDF (A4 landscape) or XLSX",
+                      success=True, content_type="application/pdf")
+    def get(self, team_id: int, fmt: str):
+        """Print a team's open visit list: 组/号, address, head of household, phone, reason."""
+        body, mimetype = tasks.export(db.session(), current_scope(), current_person(), team_id, fmt,
+                                      request.remote_addr)
+        response = Response(body, mimetype=mimetype)
+        response.headers["Content-Disposition"] = f'attachment; filename="team-{team_id}-visits.{fmt}"'
         return response

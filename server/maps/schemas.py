@@ -119,8 +119,47 @@ class TaskSchema(ma.Schema):
     version = ma.fields.Integer()
     head_name = ma.fields.String(allow_none=True)
     address = ma.fields.String(allow_none=True)
+    group_name = ma.fields.String(allow_none=True, metadata={"description": "组"})
+    household_number = ma.fields.String(allow_none=True, metadata={"description": "户号"})
+    place = ma.fields.String(metadata={"description": "组/号 as printed: 3组12号"})
+    phone = ma.fields.String(allow_none=True)
+    location_approximate = ma.fields.Boolean(
+        allow_none=True, metadata={"description": "the point is the village's centre, not a surveyed one"})
     lon = ma.fields.Float(allow_none=True)
     lat = ma.fields.Float(allow_none=True)
+
+
+class VillageRefSchema(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+
+
+class VisitListTeamSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    town_code = ma.fields.String()
+    town_name = ma.fields.String()
+    line = ma.fields.String(metadata={"description": "government or school"})
+    leader_name = ma.fields.String(allow_none=True)
+    villages = ma.fields.List(ma.fields.Nested(VillageRefSchema))
+    tasks_open = ma.fields.Integer()
+    tasks_done = ma.fields.Integer()
+    tasks_updated_at = ma.fields.DateTime(allow_none=True)
+    manages = ma.fields.Boolean(metadata={"description": "whether the asker may build and export this list"})
+
+
+class TaskBuildSchema(ma.Schema):
+    team_id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"description": "idle, queued, running, done or failed"})
+    phase = ma.fields.String(allow_none=True, metadata={"description": "reading, routing, saving, done"})
+    done = ma.fields.Integer(allow_none=True, metadata={"description": "households placed on the route so far"})
+    total = ma.fields.Integer(allow_none=True, metadata={"description": "households to place"})
+    requested_at = ma.fields.String(allow_none=True)
+    started_at = ma.fields.String(allow_none=True)
+    finished_at = ma.fields.String(allow_none=True)
+    error = ma.fields.String(allow_none=True)
+    tasks_open = ma.fields.Integer()
+    tasks_done = ma.fields.Integer()
 
 
 class TownTasksQueuedSchema(ma.Schema):

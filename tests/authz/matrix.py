@@ -183,6 +183,15 @@ def _town_jobs_b(session, w):
                            .where(OutboxJob.args.contains([w.b.town.code]))))
 
 
+def _team_build_jobs_b(session, w):
+    from server.jobs.models import OutboxJob
+
+    return (_tasks_b(session, w),
+            session.scalar(select(func.count()).select_from(OutboxJob)
+                           .where(OutboxJob.function == "maps.build_team_tasks",
+                                  OutboxJob.args[0].as_integer() == w.b.team.id)))
+
+
 def _tasks_b(session, w):
     return sorted(session.execute(select(Task.id, Task.route_order, Task.status, Task.version)
                                   .where(Task.team_id == w.b.team.id)).all())
@@ -644,6 +653,27 @@ MATRIX: tuple[Entry, ...] = (
         P("in_line", lambda w, a: f"{V}/teams/{w.line_team.id}/tasks/generate", json=lambda w, a: {}),
         P("out", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks/generate", json=lambda w, a: {})),
         except_={("team_leader", "in_line"): 404}, b_state=_tasks_b),
+    Entry("GET", f"{V}/visit-lists", STAFF | {"surveyor"}, 200, (P("list", f"{V}/visit-lists", shows=_shows_a),),
+          out=FILTERED, note="the teams whose lists one reads, with their villages; a school none of them"),
+    Entry("GET", f"{V}/teams/<int:team_id>/tasks/build", STAFF, 200, (
+        P("in", lambda w, a: f"{V}/teams/{w.a.team.id}/tasks/build"),
+        P("in_line", lambda w, a: f"{V}/teams/{w.line_team.id}/tasks/build"),
+        P("out", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks/build")),
+        except_={("team_leader", "in_line"): 404}, note="how far the background build of a list has got"),
+    Entry("POST", f"{V}/teams/<int:team_id>/tasks/build", STAFF, 202, (
+        P("in", lambda w, a: f"{V}/teams/{w.a.team.id}/tasks/build"),
+        P("in_line", lambda w, a: f"{V}/teams/{w.line_team.id}/tasks/build"),
+        P("out", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks/build")),
+        except_={("team_leader", "in_line"): 404}, b_state=_team_build_jobs_b,
+        note="no build is queued for another town's team"),
+    Entry("GET", f"{V}/teams/<int:team_id>/tasks.<any(pdf, xlsx):fmt>", STAFF, 200, (
+        P("in", lambda w, a: f"{V}/teams/{w.a.team.id}/tasks.pdf", shows=_shows_a),
+        P("in_xlsx", lambda w, a: f"{V}/teams/{w.a.team.id}/tasks.xlsx", shows=_shows_a),
+        P("in_line", lambda w, a: f"{V}/teams/{w.line_team.id}/tasks.pdf"),
+        P("out", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks.pdf"),
+        P("out_xlsx", lambda w, a: f"{V}/teams/{w.b.team.id}/tasks.xlsx")),
+        except_={("team_leader", "in_line"): 404},
+        note="the printable list: who manages the team (its leader, its town's supervisor, the city)"),
     Entry("POST", f"{V}/towns/<code>/tasks/generate", GOVERNMENT, 202, (
         P("in", lambda w, a: f"{V}/towns/{w.a.town.code}/tasks/generate"),
         P("out", lambda w, a: f"{V}/towns/{w.b.town.code}/tasks/generate")),

@@ -49,6 +49,7 @@ PERSONAL_READS = {
     # Downloads, recorded as exports (or the attachment's own read) by their services.
     ("GET", f"{V}/imports/<int:import_id>/report"): "export",
     ("GET", f"{V}/teams/<int:team_id>/tasks.<any(gpx, kml):fmt>"): "export",
+    ("GET", f"{V}/teams/<int:team_id>/tasks.<any(pdf, xlsx):fmt>"): "export",
     ("GET", f"{V}/notices/<int:notice_id>/pdf"): "export",
     ("GET", f"{V}/notices/batch"): "export",
     ("GET", f"{V}/reports/out-of-school-register.xlsx"): "export",
