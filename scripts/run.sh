@@ -108,10 +108,8 @@ cat <<MSG
   Not One Less (一个都不少) is running.
     API docs:   http://$HOST:$PORT/api/docs   (OpenAPI: /api/openapi.json)
     Health:     http://$HOST:$PORT/api/v1/health
-    Supervisor: http://$HOST:$PORT/supervisor/ (map, progress, conflicts, duplicates)
-                http://$HOST:$PORT/cases/ (out-of-school cases, overdue ones, the three rates)
-    Log in:     POST /api/v1/auth/login {"username": "city", "password": "demo-password"}
-                other demo accounts: town01 .. town12 (town supervisors), t01g01.lead (a team
+    Workbench:  http://$HOST:$PORT/workbench/  (open it in a browser and log in)
+                city / demo-password (the bureau); other demo accounts: town01 .. town12 (town supervisors), t01g01.lead (a team
                 leader), t01g01.s1 (a surveyor), school000001 (a school)
     Tablets:    enroll with the one-time code $CODE
                 (POST http://$HOST:$PORT/api/v1/devices/enroll {"enrollment_code", "device_name"});
