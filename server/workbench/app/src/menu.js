@@ -2,6 +2,8 @@
 // server refuses the rest anyway (server/accounts/scope.py decides, not this list).
 export const MENU = [
   { name: "home", title: "工作概览", roles: ["city", "town_supervisor", "team_leader", "school"] },
+  { name: "people", title: "人员与工作组", roles: ["city", "town_supervisor"] },
+  { name: "tablets", title: "平板管理", roles: ["city", "town_supervisor", "team_leader"] },
 ];
 
 export function menuFor(role) {
