@@ -86,11 +86,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from server.places.routes import blp as places_blp
     from server.reports.routes import blp as reports_blp
     from server.schools.routes import blp as schools_blp
+    from server.staff.routes import blp as staff_blp
     from server.sync.routes import blp as sync_blp
 
     for blueprint in (health_blp, accounts_blp, places_blp, people_blp, schools_blp, campaigns_blp,
                       imports_blp, devices_blp, forms_blp, sync_blp, conflicts_blp, duplicates_blp,
-                      attachments_blp, maps_blp, cases_blp, reports_blp, audit_blp, openrosa_blp, labels_blp):
+                      attachments_blp, maps_blp, cases_blp, reports_blp, audit_blp, openrosa_blp, labels_blp, staff_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     docs_assets.init_app(app)
     from server.maps import web as supervisor_web

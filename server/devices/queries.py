@@ -8,7 +8,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts import queries as accounts_queries
-from server.accounts.models import Person, team_members, team_villages
+from server.accounts.models import Person, Team, team_members, team_villages
 from server.accounts.scope import Scope
 from server.devices.models import Device, EnrollmentCode
 
@@ -57,6 +57,17 @@ def revoke(session: Session, device_id: uuid.UUID, person_id: int) -> None:
 
 def teams_of(session: Session, person_id: int) -> list[int]:
     return list(session.scalars(select(team_members.c.team_id).where(team_members.c.person_id == person_id)))
+
+
+def team_names_of(session: Session, person_ids: list[int]) -> dict[int, list[str]]:
+    """person id -> the names of the teams they are members of."""
+    out: dict[int, list[str]] = {}
+    if person_ids:
+        rows = session.execute(select(team_members.c.person_id, Team.name).join(Team, Team.id == team_members.c.team_id)
+                               .where(team_members.c.person_id.in_(sorted(set(person_ids)))).order_by(Team.name))
+        for person_id, name in rows:
+            out.setdefault(person_id, []).append(name)
+    return out
 
 
 def devices_with_people(session: Session) -> list[tuple[Device, Person]]:

@@ -139,11 +139,16 @@ class Devices(MethodView):
     @blp.response(200, schemas.DeviceSchema(many=True))
     def get(self):
         """List the tablets of surveyors in your area."""
+        session = db.session()
+        rows = service.devices_in_scope(session, current_scope())
+        teams = queries.team_names_of(session, [p.id for _d, p in rows])
+        now = db.now(session)
         return [
             {"device_id": str(d.id), "device_name": d.name, "platform": d.platform, "surveyor_id": p.id,
-             "surveyor": p.full_name, "enrolled_at": d.enrolled_at, "last_seen_at": d.last_seen_at,
-             "revoked_at": d.revoked_at}
-            for d, p in service.devices_in_scope(db.session(), current_scope())
+             "surveyor": p.full_name, "surveyor_username": p.username, "teams": teams.get(p.id, []),
+             "enrolled_at": d.enrolled_at, "last_seen_at": d.last_seen_at, "revoked_at": d.revoked_at,
+             "token_expires_at": d.token_expires_at, "status": service.device_status(d, p, now)}
+            for d, p in rows
         ]
 
 

@@ -39,9 +39,13 @@ class DeviceSchema(ma.Schema):
     platform = ma.fields.String(allow_none=True)
     surveyor_id = ma.fields.Integer()
     surveyor = ma.fields.String()
+    surveyor_username = ma.fields.String()
+    teams = ma.fields.List(ma.fields.String(), metadata={"description": "the names of the surveyor's teams"})
     enrolled_at = ma.fields.DateTime()
-    last_seen_at = ma.fields.DateTime(allow_none=True)
+    last_seen_at = ma.fields.DateTime(allow_none=True, metadata={"description": "the tablet's last request (sync)"})
     revoked_at = ma.fields.DateTime(allow_none=True)
+    token_expires_at = ma.fields.DateTime()
+    status = ma.fields.String(metadata={"description": "active, revoked, expired (the token) or surveyor_inactive"})
 
 
 class SurveyorQuerySchema(ma.Schema):

@@ -155,5 +155,19 @@ def in_area(session: Session, scope: Scope, surveyor: Person) -> bool:
     return scope.manages_member(queries.teams_of(session, surveyor.id))
 
 
+DEVICE_STATUSES = {"active": "使用中", "revoked": "已吊销", "expired": "令牌过期", "surveyor_inactive": "人员已停用"}
+
+
+def device_status(device: Device, surveyor: Person, now: dt.datetime) -> str:
+    """What a tablet's next request would meet: one of DEVICE_STATUSES."""
+    if device.revoked_at is not None:
+        return "revoked"
+    if not surveyor.active:
+        return "surveyor_inactive"
+    if device.token_expires_at <= now:
+        return "expired"
+    return "active"
+
+
 def devices_in_scope(session: Session, scope: Scope) -> list[tuple[Device, Person]]:
     return [(d, p) for d, p in queries.devices_with_people(session) if in_area(session, scope, p)]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from server.accounts.models import LINES, ROLES
 from server.cases.machine import EXEMPTION_REASONS, STATUSES
 from server.cases.models import NOTICE_KINDS
+from server.devices.service import DEVICE_STATUSES
 from server.forms import queries as form_queries
 from server.forms import service as forms
 from server.maps.tasks import REASON_LABELS
@@ -38,6 +39,7 @@ def labels(session: Session) -> dict:
         "notice_kinds": NOTICE_KINDS,
         "task_reasons": REASON_LABELS,
         "genders": {"M": "男", "F": "女"},
+        "device_statuses": DEVICE_STATUSES,
     }
 
 

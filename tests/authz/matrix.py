@@ -170,6 +170,18 @@ def _devices_b(session, w):
     return session.execute(select(Device.id, Device.revoked_at).where(Device.id.in_(ids)).order_by(Device.id)).all()
 
 
+def _staff_b(session, w):
+    from server.accounts.models import Person, Team, team_members, team_villages
+
+    people = [p.id for p in w.b.people.values()]
+    return (session.execute(select(Person.id, Person.active, Person.password_hash).where(Person.id.in_(people))
+                            .order_by(Person.id)).all(),
+            session.execute(select(Team.id, Team.name, Team.leader_id).where(Team.id == w.b.team.id)).all(),
+            sorted(session.scalars(select(team_members.c.person_id).where(team_members.c.team_id == w.b.team.id))),
+            sorted(session.scalars(select(team_villages.c.village_code)
+                                   .where(team_villages.c.team_id == w.b.team.id))))
+
+
 def _codes_b(session, w):
     return session.scalar(select(func.count()).select_from(EnrollmentCode)
                           .where(EnrollmentCode.person_id == w.b.people["surveyor"].id))
@@ -706,6 +718,51 @@ MATRIX: tuple[Entry, ...] = (
         P("out_village", lambda w, a: f"{V}/reports/out-of-school-register.xlsx?village={w.b.village.code}"),
         P("list", f"{V}/reports/out-of-school-register.xlsx", shows=_shows_a)), out=FILTERED,
         note="登记造册: the caller's out-of-school children (a school's: its students), ID numbers masked"),
+
+    # People and teams: the bureau's accounts; a town supervisor manages its own town's teams
+    Entry("GET", f"{V}/staff/people", GOVERNMENT, 200, (
+        P("list", f"{V}/staff/people?page_size=500", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/staff/people?role=surveyor&page_size=500")), out=FILTERED,
+        note="a town supervisor lists its town's accounts and its teams' members only"),
+    Entry("POST", f"{V}/staff/people", CITY, 201, (P("global", f"{V}/staff/people", json=lambda w, a: {
+        "username": "matrix.new", "full_name": "新账号", "role": "surveyor", "line": "government",
+        "town_code": w.a.town.code}),)),
+    Entry("POST", f"{V}/staff/people/<int:person_id>/deactivate", CITY, 200, (
+        P("in", lambda w, a: f"{V}/staff/people/{w.a.people['surveyor'].id}/deactivate"),
+        P("out", lambda w, a: f"{V}/staff/people/{w.b.people['surveyor'].id}/deactivate")), b_state=_staff_b),
+    Entry("POST", f"{V}/staff/people/<int:person_id>/reactivate", CITY, 200, (
+        P("in", lambda w, a: f"{V}/staff/people/{w.a.people['surveyor'].id}/reactivate"),
+        P("out", lambda w, a: f"{V}/staff/people/{w.b.people['surveyor'].id}/reactivate")), b_state=_staff_b),
+    Entry("POST", f"{V}/staff/people/<int:person_id>/password", CITY, 200, (
+        P("in", lambda w, a: f"{V}/staff/people/{w.a.people['surveyor'].id}/password", json=lambda w, a: {}),
+        P("out", lambda w, a: f"{V}/staff/people/{w.b.people['surveyor'].id}/password", json=lambda w, a: {})),
+        b_state=_staff_b),
+    Entry("GET", f"{V}/staff/teams", GOVERNMENT, 200, (
+        P("in", lambda w, a: f"{V}/staff/teams?town={w.a.town.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/staff/teams?town={w.b.town.code}"),
+        P("list", f"{V}/staff/teams", shows=_shows_a)), out=FILTERED),
+    Entry("POST", f"{V}/staff/teams", CITY, 201, (P("global", f"{V}/staff/teams", json=lambda w, a: {
+        "name": "新工作组", "town_code": w.a.town.code, "line": "government", "village_codes": [w.a.village.code]}),)),
+    Entry("PUT", f"{V}/staff/teams/<int:team_id>/villages", CITY, 200, (
+        P("in", lambda w, a: f"{V}/staff/teams/{w.a.team.id}/villages",
+          json=lambda w, a: {"village_codes": [w.a.village.code]}),
+        P("out", lambda w, a: f"{V}/staff/teams/{w.b.team.id}/villages", json=lambda w, a: {"village_codes": []})),
+        b_state=_staff_b),
+    Entry("POST", f"{V}/staff/teams/<int:team_id>/members", GOVERNMENT, 200, (
+        P("in", lambda w, a: f"{V}/staff/teams/{w.a.team.id}/members",
+          json=lambda w, a: {"person_id": w.a.people["surveyor"].id}, shows=_shows_a),
+        P("out", lambda w, a: f"{V}/staff/teams/{w.b.team.id}/members",
+          json=lambda w, a: {"person_id": w.a.people["surveyor"].id})),
+        b_state=_staff_b, note="another town's team is not found"),
+    Entry("DELETE", f"{V}/staff/teams/<int:team_id>/members/<int:person_id>", GOVERNMENT, 200, (
+        P("in", lambda w, a: f"{V}/staff/teams/{w.a.team.id}/members/{w.a.people['surveyor'].id}"),
+        P("out", lambda w, a: f"{V}/staff/teams/{w.b.team.id}/members/{w.b.people['surveyor'].id}")),
+        b_state=_staff_b),
+    Entry("PUT", f"{V}/staff/teams/<int:team_id>/leader", GOVERNMENT, 200, (
+        P("in", lambda w, a: f"{V}/staff/teams/{w.a.team.id}/leader",
+          json=lambda w, a: {"person_id": w.a.people["team_leader"].id}, shows=_shows_a),
+        P("out", lambda w, a: f"{V}/staff/teams/{w.b.team.id}/leader", json=lambda w, a: {"person_id": None})),
+        b_state=_staff_b),
 
     # The audit trail: the bureau's
     Entry("GET", f"{V}/audit-events", CITY, 200, (P("list", f"{V}/audit-events?page_size=100"),)),

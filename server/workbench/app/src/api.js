@@ -69,6 +69,7 @@ export const get = (path, params) => request("GET", path, { params });
 export const post = (path, body) => request("POST", path, { body });
 export const put = (path, body) => request("PUT", path, { body });
 export const upload = (path, form) => request("POST", path, { form });
+export const del = (path) => request("DELETE", path);
 
 // A file the API answers (a PDF, an XLSX): fetched with the token, then handed to the browser
 // as a download or opened in a new tab for printing.

@@ -3,6 +3,8 @@
 export const MENU = [
   { name: "home", title: "工作概览", roles: ["city", "town_supervisor", "team_leader", "school"] },
   { name: "visits", title: "走访清单", roles: ["city", "town_supervisor", "team_leader"] },
+  { name: "people", title: "人员与工作组", roles: ["city", "town_supervisor"] },
+  { name: "tablets", title: "平板管理", roles: ["city", "town_supervisor", "team_leader"] },
 ];
 
 export function menuFor(role) {

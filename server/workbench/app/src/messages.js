@@ -25,6 +25,20 @@ export const ERROR_MESSAGES = {
   "db.conflict": "数据已被他人修改，请刷新后重试。",
   "server.internal_error": "服务器出错，请稍后再试；问题已记录。",
   "network": "无法连接服务器，请检查网络后重试。",
+  // People and tablets (server/staff, server/devices)
+  "staff.username_taken": "该用户名已被使用，请换一个。",
+  "staff.unknown_town": "没有这个区镇。",
+  "staff.town_required": "区镇督导必须指定区镇。",
+  "staff.line_required": "组长和调查员必须指定工作线（政府线或学校线）。",
+  "staff.unknown_school": "学校账号必须选择一所学校。",
+  "staff.school_elsewhere": "所选学校不在该区镇。",
+  "staff.school_not_for_role": "只有学校账号才选择学校。",
+  "staff.town_not_for_role": "市教体局账号不属于某个区镇。",
+  "staff.not_yourself": "不能停用自己的账号。",
+  "staff.village_not_in_town": "所选村（社区）不属于该工作组所在的区镇。",
+  "staff.not_joinable": "该人员不是您范围内在用的调查员或组长。",
+  "staff.other_line": "该人员与工作组不在同一条工作线上。",
+  "devices.not_a_surveyor": "该人员不是您所管工作组在用的调查员或组长。",
 };
 
 export function describeError(code, fallback) {

@@ -6,6 +6,8 @@ import HomeView from "./views/HomeView.vue";
 import PasswordView from "./views/PasswordView.vue";
 import NotFoundView from "./views/NotFoundView.vue";
 import VisitListsView from "./views/VisitListsView.vue";
+import PeopleView from "./views/PeopleView.vue";
+import TabletsView from "./views/TabletsView.vue";
 
 // Every route but the login names the roles it is for (a route absent from a role's menu is
 // still guarded here, so a typed address does not show an empty page that the API then refuses).
@@ -14,6 +16,8 @@ export const routes = [
   { path: "/", name: "home", component: HomeView, meta: { title: "工作概览" } },
   { path: "/visits", name: "visits", component: VisitListsView, meta: { title: "走访清单" } },
   { path: "/password", name: "password", component: PasswordView, meta: { title: "修改密码" } },
+  { path: "/people", name: "people", component: PeopleView, meta: { title: "人员与工作组" } },
+  { path: "/tablets", name: "tablets", component: TabletsView, meta: { title: "平板管理" } },
   { path: "/:rest(.*)*", name: "not-found", component: NotFoundView, meta: { title: "页面不存在" } },
 ];
 
