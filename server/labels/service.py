@@ -12,7 +12,9 @@ from server.cases.machine import EXEMPTION_REASONS, STATUSES
 from server.cases.models import NOTICE_KINDS
 from server.forms import queries as form_queries
 from server.forms import service as forms
+from server.maps.service import PRIORITY_LABELS
 from server.maps.tasks import REASON_LABELS
+from server.people.statuses import SURVEY_STATUSES
 
 
 def labels(session: Session) -> dict:
@@ -38,6 +40,8 @@ def labels(session: Session) -> dict:
         "notice_kinds": NOTICE_KINDS,
         "task_reasons": REASON_LABELS,
         "genders": {"M": "男", "F": "女"},
+        "map_priorities": PRIORITY_LABELS,
+        "survey_statuses": SURVEY_STATUSES,
     }
 
 

@@ -15,6 +15,9 @@ from server.maps import queries
 from server.people.protection import IdNumberVault, child_subject
 
 MAX_ZOOM = 22
+# The map's household classes (queries.PRIORITIES), most urgent first, for its legend.
+PRIORITY_LABELS = {"out_of_school": "疑似失学辍学", "priority_group": "重点群体", "unsurveyed": "未走访",
+                   "none": "其他"}
 
 # The personal properties of the layers, and the field of the reader policy each one shows (a
 # flag shows whether the field is empty). PostGIS builds the GeoJSON, so a property the policy

@@ -5,12 +5,14 @@ import LoginView from "./views/LoginView.vue";
 import HomeView from "./views/HomeView.vue";
 import PasswordView from "./views/PasswordView.vue";
 import NotFoundView from "./views/NotFoundView.vue";
+import MapView from "./views/MapView.vue";
 
 // Every route but the login names the roles it is for (a route absent from a role's menu is
 // still guarded here, so a typed address does not show an empty page that the API then refuses).
 export const routes = [
   { path: "/login", name: "login", component: LoginView, meta: { title: "登录", public: true } },
   { path: "/", name: "home", component: HomeView, meta: { title: "工作概览" } },
+  { path: "/map", name: "map", component: MapView, meta: { title: "地图" } },
   { path: "/password", name: "password", component: PasswordView, meta: { title: "修改密码" } },
   { path: "/:rest(.*)*", name: "not-found", component: NotFoundView, meta: { title: "页面不存在" } },
 ];
