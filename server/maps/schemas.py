@@ -10,6 +10,7 @@ from server.people import id_number, statuses
 
 # 18 characters as an ID number has them: the search then matches exactly, by the lookup hash.
 ID_NUMBER_LIKE = re.compile(r"^\d{17}[\dX]$")
+PARTIAL_ID_NUMBER = re.compile(r"^[\dX]+$")
 
 
 class BBox(ma.fields.Field):
@@ -189,8 +190,10 @@ class SearchSchema(ma.Schema):
         number = id_number.normalize(text)
         if ID_NUMBER_LIKE.match(number):
             data["id_number_lookup"] = current_app.extensions["notoneless.vault"].lookup(number).hex()
-        elif any(c.isdigit() for c in text):
-            raise ma.ValidationError("an ID number is 18 characters (17 digits and a digit or X)", "q")
+        elif PARTIAL_ID_NUMBER.match(number):
+            # part of a number: no prefix search on numbers (the lookup hash matches whole ones only)
+            raise ma.ValidationError("an ID number is searched whole: 18 characters (17 digits and a digit or X)",
+                                     "q")
         else:
             data["name"] = text
         return data
