@@ -124,7 +124,7 @@ def test_a_child_is_found_by_name_and_by_a_full_id_number(workbench_site, browse
     page.wait_for_selector("[data-test=search-results]:has-text('没有这个身份证号')")
     page.fill("[data-test=map-search] input[name=q]", number[:10])
     page.click("[data-test=map-search] button[type=submit]")
-    page.wait_for_selector("[role=alert]")
+    page.wait_for_selector("[data-test=search-invalid]:has-text('完整的 18 位')")
     shoot(watched, "map_search_id", viewport)
     watched.assert_clean()
 
