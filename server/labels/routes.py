@@ -13,7 +13,8 @@ blp = Blueprint("labels", __name__, description="The words for codes, for people
 class Labels(MethodView):
     @blp.login_required()
     @blp.response(200, description="fields[record_type][field] = {label, choices}; roles, lines, case_statuses, "
-                  "exemption_reasons, notice_kinds, task_reasons, genders, device_statuses")
+                  "exemption_reasons, notice_kinds, task_reasons, genders, device_statuses, map_priorities, "
+                  "survey_statuses")
     def get(self):
         """Show the labels of fields, choices and the campaign's vocabularies, in Chinese."""
         return service.labels(db.session())

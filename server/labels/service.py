@@ -13,7 +13,9 @@ from server.cases.models import NOTICE_KINDS
 from server.devices.service import DEVICE_STATUSES
 from server.forms import queries as form_queries
 from server.forms import service as forms
+from server.maps.service import PRIORITY_LABELS
 from server.maps.tasks import REASON_LABELS
+from server.people.statuses import SURVEY_STATUSES
 
 
 def labels(session: Session) -> dict:
@@ -40,6 +42,8 @@ def labels(session: Session) -> dict:
         "task_reasons": REASON_LABELS,
         "genders": {"M": "男", "F": "女"},
         "device_statuses": DEVICE_STATUSES,
+        "map_priorities": PRIORITY_LABELS,
+        "survey_statuses": SURVEY_STATUSES,
     }
 
 

@@ -31,9 +31,10 @@ from sqlalchemy.orm import Session
 
 from server.accounts.scope import Scope
 from server.cases import queries as case_queries
+from server.cases.models import Case
 from server.people import statuses
 from server.people.models import Child, Household
-from server.places.models import Village
+from server.places.models import Town, Village
 
 OUT_OF_SCHOOL = tuple(statuses.OUT_OF_SCHOOL)
 # Households and children at zoom levels below this carry aggregates only (grid cells).
@@ -119,15 +120,22 @@ def _properties(pairs: dict, hidden: frozenset):
 
 
 def households_geojson(session: Session, scope: Scope, *, village=None, survey_status=None, priority=None,
-                       bbox=None, limit: int = 10000, hidden: frozenset = frozenset()) -> tuple[str, list]:
-    """A FeatureCollection of households (head's name and counts, never ID numbers) and their ids."""
+                       bbox=None, approximate: bool | None = None, limit: int = 10000,
+                       hidden: frozenset = frozenset()) -> tuple[str, list, bool]:
+    """A FeatureCollection of households (head's name and counts, never ID numbers), their ids,
+    and whether more households matched than `limit` (the collection then says so itself)."""
     facts = household_facts(scope, village=village, survey_status=survey_status, bbox=bbox)
+    if approximate is not None:
+        facts = facts.where(Household.location_approximate.is_(approximate))
     _without_jit(session)
     f = facts.subquery("f")
     rows = select(f).order_by(f.c.village_code, f.c.id)
     if priority is not None:
         rows = rows.where(f.c.priority == priority)
-    r = rows.limit(limit).subquery("r")
+    # One row past the limit tells a truncated answer from a complete one, without a count.
+    probe = rows.limit(limit + 1).cte("p")
+    r = select(probe).order_by(probe.c.village_code, probe.c.id).limit(limit).subquery("r")
+    more = select(func.count()).select_from(probe).scalar_subquery() > limit
     feature = func.json_build_object(
         "type", "Feature", "id", r.c.id,
         "geometry", cast(func.ST_AsGeoJSON(r.c.location, 6), JSON),
@@ -142,10 +150,13 @@ def households_geojson(session: Session, scope: Scope, *, village=None, survey_s
     collection = func.json_build_object(
         "type", "FeatureCollection",
         "features", func.coalesce(func.json_agg(feature), EMPTY_JSON_ARRAY),
+        # foreign members (RFC 7946 §6.1): a map that stops at the limit says so
+        "limit", literal(limit), "truncated", more,
     )
     # The ids come out of the same pass, for the audit trail's row of this read.
-    text, ids = session.execute(select(cast(collection, String), func.array_agg(r.c.id)).select_from(r)).one()
-    return text, ids or []
+    text, ids, truncated = session.execute(
+        select(cast(collection, String), func.array_agg(r.c.id), more).select_from(r)).one()
+    return text, ids or [], bool(truncated)
 
 
 def _child_status_filter(status: str | None):
@@ -466,13 +477,102 @@ def household_in_scope(session: Session, scope: Scope, household_id: uuid.UUID):
     ).first()
 
 
+def _case_of_child():
+    """The child's case to open from the map: the open one, else the latest closed one."""
+    return (select(Case.id).where(Case.child_id == Child.id)
+            .order_by(Case.closed_at.is_not(None), Case.opened_at.desc(), Case.id.desc())
+            .limit(1).correlate(Child).scalar_subquery())
+
+
 def children_of(session: Session, scope: Scope, household_id: uuid.UUID):
     return session.execute(
         select(Child.id, Child.name, Child.gender, Child.birth_date, Child.enrollment_status, Child.school_name,
                Child.grade, Child.disability, Child.left_behind, Child.migrant, Child.dropout_reason,
-               Child.id_number_cipher)
+               Child.id_number_cipher, _case_of_child().label("case_id"))
         .where(Child.household_id == household_id, scope.children(Child)).order_by(Child.birth_date)
     ).all()
+
+
+def _gps_missing():
+    """No surveyed GPS point: no location at all, or the village centre an import put there."""
+    return or_(Household.location.is_(None), Household.location_approximate.is_(True))
+
+
+def households_without_gps(session: Session, scope: Scope, *, village: str | None, offset: int, limit: int):
+    """A page of the households in scope with no surveyed point, with their priority: the map
+    lists them beside itself instead of stacking them on their village's centre."""
+    f = household_facts(scope, village=village, located=False).where(_gps_missing()).subquery("f")
+    total = session.scalar(select(func.count()).select_from(f))
+    rows = session.execute(
+        select(f.c.id, f.c.village_code, Village.name.label("village_name"), Household.group_name,
+               Household.household_number, Household.address, f.c.head_name, f.c.survey_status, f.c.priority,
+               f.c.children, f.c.out_of_school)
+        .join(Household, Household.id == f.c.id).join(Village, Village.code == f.c.village_code)
+        .order_by(case({p: i for i, p in enumerate(PRIORITIES)}, value=f.c.priority), f.c.village_code,
+                  Household.group_name, Household.household_number, f.c.id)
+        .offset(offset).limit(limit)
+    ).all()
+    return total, rows
+
+
+def town_borders(session: Session, scope: Scope):
+    """Per town in scope: its border (the union of its villages' polygons), the centre of its
+    villages and its counts (the sums of village_counts_select), plus its households without a
+    surveyed point."""
+    _without_jit(session)
+    counts = village_counts_select(scope).subquery("c")
+    no_gps = (select(Household.village_code, func.count().label("n")).where(scope.households(Household),
+                                                                           _gps_missing())
+              .group_by(Household.village_code).subquery("g"))
+    total = func.coalesce(func.sum(counts.c.households), 0)
+    return session.execute(
+        select(Town.code, Town.name,
+               cast(func.count(), Integer).label("villages"),
+               cast(total, Integer).label("households"),
+               cast(func.coalesce(func.sum(counts.c.surveyed), 0), Integer).label("surveyed"),
+               cast(func.coalesce(func.sum(counts.c.children), 0), Integer).label("children"),
+               cast(func.coalesce(func.sum(counts.c.out_of_school), 0), Integer).label("out_of_school"),
+               cast(func.coalesce(func.sum(counts.c.returned), 0), Integer).label("returned"),
+               cast(func.coalesce(func.sum(no_gps.c.n), 0), Integer).label("without_gps"),
+               func.ST_AsGeoJSON(func.ST_Union(Village.boundary), 6).label("boundary"),
+               func.ST_X(func.ST_Centroid(func.ST_Collect(Village.centroid))).label("lon"),
+               func.ST_Y(func.ST_Centroid(func.ST_Collect(Village.centroid))).label("lat"))
+        .select_from(Village)
+        .join(counts, counts.c.code == Village.code)
+        .join(Town, Town.code == Village.town_code)
+        .outerjoin(no_gps, no_gps.c.village_code == Village.code)
+        .group_by(Town.code, Town.name)
+        .order_by(Town.code)
+    ).all()
+
+
+def _like_escaped(text_: str) -> str:
+    return text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_children(session: Session, scope: Scope, *, name: str | None = None, lookup: bytes | None = None,
+                    limit: int):
+    """Children in scope by a part of their name, or exactly by their ID number's lookup hash;
+    one row past `limit` tells the caller there were more."""
+    query = (
+        select(Child.id, Child.household_id, Child.village_code, Village.name.label("village_name"),
+               Town.name.label("town_name"), Child.name, Child.gender, Child.birth_date, Child.enrollment_status,
+               Child.school_name, Child.grade, Child.id_number_cipher, Household.head_name,
+               _case_of_child().label("case_id"),
+               case((_gps_missing(), None), else_=func.ST_X(Household.location)).label("lon"),
+               case((_gps_missing(), None), else_=func.ST_Y(Household.location)).label("lat"))
+        .join(Household, Household.id == Child.household_id)
+        .join(Village, Village.code == Child.village_code)
+        .join(Town, Town.code == Village.town_code)
+        .where(scope.children(Child))
+    )
+    if lookup is not None:
+        query = query.where(Child.id_number_lookup == lookup)
+    else:
+        pattern = f"%{_like_escaped(name or '')}%"
+        # exact names first, then by village and birth date
+        query = query.where(Child.name.ilike(pattern, escape="\\")).order_by(Child.name != name)
+    return session.execute(query.order_by(Child.village_code, Child.birth_date, Child.id).limit(limit + 1)).all()
 
 
 # --- visit lists (tasks) ------------------------------------------------------------------------

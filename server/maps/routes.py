@@ -81,6 +81,52 @@ class OutsideVillage(MethodView):
                                        args.get("village"))
 
 
+@blp.route("/maps/households/without-gps")
+class WithoutGps(MethodView):
+    @blp.login_required()
+    @blp.arguments(schemas.WithoutGpsArgsSchema, location="query")
+    @blp.response(200, schemas.WithoutGpsPageSchema)
+    @personal_read("household", shown=items())
+    def get(self, args):
+        """List the households with no surveyed GPS point (most urgent first), to show beside the map."""
+        return service.households_without_gps(db.read_session(), current_scope(), _viewer(), args)
+
+
+@blp.route("/maps/towns")
+class TownBorders(MethodView):
+    @blp.login_required()
+    @blp.alt_response(200, description="GeoJSON FeatureCollection of town borders with their counts",
+                      content_type=GEOJSON, success=True)
+    def get(self):
+        """Draw the towns' borders (their villages' union) with counts, the city's low-zoom aggregates."""
+        import json
+
+        return _geojson(json.dumps(service.town_borders(db.read_session(), current_scope()), ensure_ascii=False))
+
+
+@blp.route("/maps/search")
+class MapSearch(MethodView):
+    @blp.login_required()
+    @blp.arguments(schemas.SearchSchema)
+    @blp.response(200, schemas.SearchResultSchema)
+    @personal_read("child", shown=items())
+    def post(self, args):
+        """Find a child by name or by a full ID number (exact, by its lookup hash), with household and case.
+
+        A POST: the number travels in the body, never in a URL that access logs keep."""
+        return service.search_children(db.read_session(), current_scope(), current_app.extensions["notoneless.vault"],
+                                       _viewer(), args)
+
+
+@blp.route("/maps/config")
+class MapConfig(MethodView):
+    @blp.login_required()
+    @blp.response(200, schemas.MapConfigSchema)
+    def get(self):
+        """The county's basemap settings (none configured: the map draws on a plain background)."""
+        return service.map_config(current_app.config)
+
+
 @blp.route("/maps/households/<uuid:household_id>")
 class MapHousehold(MethodView):
     @blp.login_required()

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 
+from server.db import INT4_MAX
 from server.maps import queries
-from server.people import statuses
+from server.people import id_number, statuses
+from server.places.schemas import VillageRefSchema
+
+# 18 characters as an ID number has them: the search then matches exactly, by the lookup hash.
+ID_NUMBER_LIKE = re.compile(r"^\d{17}[\dX]$")
+PARTIAL_ID_NUMBER = re.compile(r"^[\dX]+$")
 
 
 class BBox(ma.fields.Field):
@@ -34,6 +42,9 @@ class HouseholdLayerArgsSchema(LayerArgsSchema):
     status = ma.fields.String(validate=ma.validate.OneOf(list(statuses.SURVEY_STATUSES)),
                               metadata={"description": "survey status"})
     priority = ma.fields.String(validate=ma.validate.OneOf(list(queries.PRIORITIES)))
+    approximate = ma.fields.Boolean(metadata={
+        "description": "false: only households at a surveyed GPS point; true: only those at their village's "
+                       "centre (no GPS point yet). The collection's `truncated` says whether `limit` cut it."})
 
 
 class ChildLayerArgsSchema(LayerArgsSchema):
@@ -76,6 +87,7 @@ class MapChildSchema(ma.Schema):
     left_behind = ma.fields.Boolean()
     migrant = ma.fields.Boolean()
     dropout_reason = ma.fields.String(allow_none=True)
+    case_id = ma.fields.Integer(allow_none=True, metadata={"description": "the open case, else the latest closed"})
 
 
 class MapHouseholdSchema(ma.Schema):
@@ -129,11 +141,6 @@ class TaskSchema(ma.Schema):
     lat = ma.fields.Float(allow_none=True)
 
 
-class VillageRefSchema(ma.Schema):
-    code = ma.fields.String()
-    name = ma.fields.String()
-
-
 class VisitListTeamSchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
@@ -166,3 +173,87 @@ class TownTasksQueuedSchema(ma.Schema):
     town_code = ma.fields.String()
     teams = ma.fields.Integer()
     queued = ma.fields.Boolean()
+
+
+class WithoutGpsArgsSchema(ma.Schema):
+    village = ma.fields.String(validate=VILLAGE_CODE)
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=INT4_MAX))
+    page_size = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))
+
+
+class WithoutGpsHouseholdSchema(ma.Schema):
+    id = ma.fields.String()
+    village_code = ma.fields.String()
+    village_name = ma.fields.String()
+    group_name = ma.fields.String(allow_none=True)
+    household_number = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    head_name = ma.fields.String(allow_none=True)
+    survey_status = ma.fields.String()
+    priority = ma.fields.String()
+    children = ma.fields.Integer()
+    out_of_school = ma.fields.Integer()
+
+
+class WithoutGpsPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(WithoutGpsHouseholdSchema))
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    page_size = ma.fields.Integer()
+
+
+class MapConfigSchema(ma.Schema):
+    basemap_url = ma.fields.String(metadata={"description": "tile URL template; empty: no basemap"})
+    basemap_attribution = ma.fields.String()
+    gcj02 = ma.fields.Boolean(metadata={"description": "the basemap is GCJ-02: shift points for display"})
+
+
+class SearchSchema(ma.Schema):
+    """A child's name (a part of it), or a full ID number: matched exactly through the lookup
+    hash, and never kept: the audit trail records the hash's hex, not the digits."""
+
+    q = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=50))
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, 100))
+
+    @ma.post_load
+    def split(self, data, **kwargs):
+        from flask import current_app
+
+        text = data.pop("q").strip()
+        if not text:
+            raise ma.ValidationError("empty", "q")
+        number = id_number.normalize(text)
+        if ID_NUMBER_LIKE.match(number):
+            data["id_number_lookup"] = current_app.extensions["notoneless.vault"].lookup(number).hex()
+        elif PARTIAL_ID_NUMBER.match(number):
+            # part of a number: no prefix search on numbers (the lookup hash matches whole ones only)
+            raise ma.ValidationError("an ID number is searched whole: 18 characters (17 digits and a digit or X)",
+                                     "q")
+        else:
+            data["name"] = text
+        return data
+
+
+class SearchChildSchema(ma.Schema):
+    id = ma.fields.String()
+    household_id = ma.fields.String()
+    village_code = ma.fields.String()
+    village_name = ma.fields.String()
+    town_name = ma.fields.String()
+    name = ma.fields.String()
+    gender = ma.fields.String()
+    birth_date = ma.fields.Date()
+    id_number = ma.fields.String(allow_none=True, metadata={"description": "masked"})
+    enrollment_status = ma.fields.String()
+    school_name = ma.fields.String(allow_none=True)
+    grade = ma.fields.Integer(allow_none=True)
+    head_name = ma.fields.String(allow_none=True)
+    case_id = ma.fields.Integer(allow_none=True)
+    lon = ma.fields.Float(allow_none=True, metadata={"description": "the household's surveyed point; null: none"})
+    lat = ma.fields.Float(allow_none=True)
+
+
+class SearchResultSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(SearchChildSchema))
+    by = ma.fields.String(metadata={"description": "name or id_number"})
+    truncated = ma.fields.Boolean(metadata={"description": "more children matched than `limit`"})

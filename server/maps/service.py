@@ -15,6 +15,9 @@ from server.maps import queries
 from server.people.protection import IdNumberVault, child_subject
 
 MAX_ZOOM = 22
+# The map's household classes (queries.PRIORITIES), most urgent first, for its legend.
+PRIORITY_LABELS = {"out_of_school": "疑似失学辍学", "priority_group": "重点群体", "unsurveyed": "未走访",
+                   "none": "其他"}
 
 # The personal properties of the layers, and the field of the reader policy each one shows (a
 # flag shows whether the field is empty). PostGIS builds the GeoJSON, so a property the policy
@@ -30,11 +33,13 @@ def _hidden(viewer: str, properties: dict) -> frozenset:
 
 
 def households_layer(session: Session, scope: Scope, viewer: str, args: dict) -> tuple[str, list]:
-    """The GeoJSON of the households in scope, and their ids."""
-    return queries.households_geojson(session, scope, village=args.get("village"),
-                                      survey_status=args.get("status"), priority=args.get("priority"),
-                                      bbox=args.get("bbox"), limit=args["limit"],
-                                      hidden=_hidden(viewer, HOUSEHOLD_PROPERTIES))
+    """The GeoJSON of the households in scope, and their ids; the collection carries `limit`
+    and `truncated` (more households matched than it holds)."""
+    text, ids, _truncated = queries.households_geojson(
+        session, scope, village=args.get("village"), survey_status=args.get("status"),
+        priority=args.get("priority"), bbox=args.get("bbox"), approximate=args.get("approximate"),
+        limit=args["limit"], hidden=_hidden(viewer, HOUSEHOLD_PROPERTIES))
+    return text, ids
 
 
 def children_layer(session: Session, scope: Scope, viewer: str, args: dict) -> tuple[str, list]:
@@ -100,7 +105,66 @@ def household(session: Session, scope: Scope, vault: IdNumberVault, viewer: str,
             # A school confirms attendance: why a child left school is the teams' and the
             # towns' to read, as in the child's own record's lists.
             child.pop("dropout_reason")
-        cipher = child.pop("id_number_cipher")
-        child["id_number"] = vault.decrypt(cipher, child_subject(child["id"])) if cipher is not None else None
-        children.append(disclosure.show(viewer, "child", child))
+        children.append(_shown_child(vault, viewer, child))
     return {**disclosure.show(viewer, "household", row._asdict()), "children": children}
+
+
+def _shown_child(vault: IdNumberVault, viewer: str, child: dict) -> dict:
+    cipher = child.pop("id_number_cipher")
+    child["id_number"] = vault.decrypt(cipher, child_subject(child["id"])) if cipher is not None else None
+    return disclosure.show(viewer, "child", child)
+
+
+def households_without_gps(session: Session, scope: Scope, viewer: str, args: dict) -> dict:
+    """A page of the households that have no surveyed GPS point, most urgent first."""
+    page, page_size = args["page"], args["page_size"]
+    total, rows = queries.households_without_gps(session, scope, village=args.get("village"),
+                                                 offset=(page - 1) * page_size, limit=page_size)
+    items = [disclosure.show(viewer, "household", {**row._asdict(), "id": str(row.id)}) for row in rows]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+def town_borders(session: Session, scope: Scope) -> dict:
+    """Towns as a FeatureCollection: each border (its villages' union) with the town's counts,
+    the aggregates of the city's map at low zoom."""
+    features = []
+    for row in queries.town_borders(session, scope):
+        props = {k: v for k, v in row._asdict().items() if k != "boundary"}
+        props["surveyed_share"] = _rate(row.surveyed, row.households)
+        props["out_of_school_rate"] = _rate(row.out_of_school, row.children)
+        features.append({"type": "Feature", "id": row.code,
+                         "geometry": json.loads(row.boundary) if row.boundary else None, "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def search_children(session: Session, scope: Scope, vault: IdNumberVault, viewer: str, args: dict) -> dict:
+    """Children in scope by name (a part of it) or by a full ID number (exactly, through the
+    lookup hash); each with its household and its case, the ID number as the viewer sees it in
+    lists (masked)."""
+    limit = args["limit"]
+    if "id_number_lookup" in args:
+        rows = queries.search_children(session, scope, lookup=bytes.fromhex(args["id_number_lookup"]), limit=limit)
+    else:
+        rows = queries.search_children(session, scope, name=args["name"], limit=limit)
+    items = []
+    for row in rows[:limit]:
+        child = {**row._asdict(), "id": str(row.id), "household_id": str(row.household_id)}
+        head = child.pop("head_name")
+        shown = _shown_child(vault, viewer, child)
+        shown["head_name"] = disclosure.show(viewer, "household", {"head_name": head}).get("head_name")
+        items.append(shown)
+    return {"items": items, "by": "id_number" if "id_number_lookup" in args else "name",
+            "truncated": len(rows) > limit}
+
+
+def map_config(config) -> dict:
+    """The county's basemap: 天地图 with its key, a local tile server, or none (polygons and
+    points on a plain background, no request leaves the server)."""
+    import os
+
+    def setting(name: str) -> str:
+        return config.get(name) or os.environ.get(name, "")
+
+    return {"basemap_url": setting("BASEMAP_URL"), "basemap_attribution": setting("BASEMAP_ATTRIBUTION"),
+            # a GCJ-02 basemap (高德, 腾讯) needs points shifted for display; WGS84 stays stored
+            "gcj02": setting("BASEMAP_GCJ02").lower() in ("1", "true", "yes")}

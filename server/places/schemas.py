@@ -45,3 +45,10 @@ class VillageDetailSchema(VillageSchema):
 
 class VillageQuerySchema(ma.Schema):
     town = ma.fields.String(validate=ma.validate.Regexp(r"^\d{12}$"), metadata={"description": "town code"})
+
+
+class VillageRefSchema(ma.Schema):
+    """A village named beside something else (a team's villages, a visit list's)."""
+
+    code = ma.fields.String()
+    name = ma.fields.String()

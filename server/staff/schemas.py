@@ -5,6 +5,7 @@ import marshmallow as ma
 from server import caps
 from server.accounts.models import LINES, ROLES
 from server.db import INT4_MAX
+from server.places.schemas import VillageRefSchema
 
 CODE = ma.validate.Regexp(r"^\d{12}$", error="a 12-digit code")
 ID = ma.validate.Range(min=1, max=INT4_MAX)
@@ -99,11 +100,6 @@ class ActiveSchema(ma.Schema):
 
 class TeamQuerySchema(ma.Schema):
     town = ma.fields.String(validate=CODE)
-
-
-class VillageRefSchema(ma.Schema):
-    code = ma.fields.String()
-    name = ma.fields.String()
 
 
 class MemberSchema(ma.Schema):

@@ -631,6 +631,17 @@ MATRIX: tuple[Entry, ...] = (
         P("out", lambda w, a: f"{V}/maps/households/outside?village={w.b.village.code}"),
         P("list", f"{V}/maps/households/outside")), out=FILTERED, nothing_for=frozenset({"school"}),
         note="the stray household is no student's home: a school's list is empty"),
+    Entry("GET", f"{V}/maps/households/without-gps", PEOPLE, 200, (
+        P("in", lambda w, a: f"{V}/maps/households/without-gps?village={w.a.village.code}"),
+        P("out", lambda w, a: f"{V}/maps/households/without-gps?village={w.b.village.code}"),
+        P("list", f"{V}/maps/households/without-gps")), out=FILTERED,
+        note="the world's households all have GPS points: tests/maps/test_workbench_map_api.py fills the list"),
+    Entry("GET", f"{V}/maps/towns", PEOPLE, 200, (P("list", f"{V}/maps/towns", shows=_shows_a),), out=FILTERED),
+    Entry("GET", f"{V}/maps/config", PEOPLE, 200, (P("global", f"{V}/maps/config"),)),
+    Entry("POST", f"{V}/maps/search", PEOPLE, 200, (
+        P("in", f"{V}/maps/search", json=lambda w, a: {"q": f"{w.a_marker}辍学生"}, shows=_shows_a),
+        P("out", f"{V}/maps/search", json=lambda w, a: {"q": f"{w.marker}在读生"}),
+        P("out_id_number", f"{V}/maps/search", json=lambda w, a: {"q": w.b_claimed_number})), out=FILTERED),
     Entry("GET", f"{V}/maps/households/<uuid:household_id>", PEOPLE, 200, (
         P("in", lambda w, a: f"{V}/maps/households/{w.a.households['home'].id}", shows=_shows_a),
         P("out", lambda w, a: f"{V}/maps/households/{w.b.households['home'].id}"))),

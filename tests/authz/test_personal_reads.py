@@ -44,6 +44,8 @@ PERSONAL_READS = {
     ("GET", f"{V}/maps/children"): "read",
     ("GET", f"{V}/maps/households/outside"): "read",
     ("GET", f"{V}/maps/households/<uuid:household_id>"): "read",
+    ("GET", f"{V}/maps/households/without-gps"): "read",
+    ("POST", f"{V}/maps/search"): "read",
     ("GET", f"{V}/teams/<int:team_id>/tasks"): "read",
     ("GET", f"{V}/reports/semester-check"): "read",
     # Downloads, recorded as exports (or the attachment's own read) by their services.

@@ -59,7 +59,7 @@ def test_household_filters_priority_status_village_and_bbox(client, login, world
     assert _ids(body) == {str(hh["a1_out"].id), str(hh["a1_left"].id)}
     assert client.get("/api/v1/maps/households?bbox=1,2,3", headers=headers).status_code == 422
     empty = _get(client, headers, "/api/v1/maps/households?bbox=0,0,1,1")
-    assert empty == {"type": "FeatureCollection", "features": []}
+    assert empty == {"type": "FeatureCollection", "features": [], "limit": 10000, "truncated": False}
 
 
 def test_child_filters_by_status_group(client, login, world):

@@ -4,7 +4,8 @@ import { reactive } from "vue";
 import { get } from "./api.js";
 
 export const labels = reactive({ loaded: false, fields: {}, roles: {}, lines: {}, case_statuses: {},
-  exemption_reasons: {}, notice_kinds: {}, task_reasons: {}, genders: {}, device_statuses: {} });
+  exemption_reasons: {}, notice_kinds: {}, task_reasons: {}, genders: {}, device_statuses: {}, map_priorities: {},
+  survey_statuses: {} });
 
 let loading = null;
 export function loadLabels() {
@@ -40,3 +41,5 @@ export const noticeKindLabel = (kind) => labels.notice_kinds[kind] || kind;
 export const taskReasonLabel = (reason) => labels.task_reasons[reason] || reason;
 export const genderLabel = (gender) => labels.genders[gender] || gender || "—";
 export const deviceStatusLabel = (status) => labels.device_statuses[status] || status;
+export const mapPriorityLabel = (priority) => labels.map_priorities[priority] || priority;
+export const surveyStatusLabel = (status) => labels.survey_statuses[status] || status;

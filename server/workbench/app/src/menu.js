@@ -5,6 +5,7 @@ export const MENU = [
   { name: "visits", title: "走访清单", roles: ["city", "town_supervisor", "team_leader"] },
   { name: "people", title: "人员与工作组", roles: ["city", "town_supervisor"] },
   { name: "tablets", title: "平板管理", roles: ["city", "town_supervisor", "team_leader"] },
+  { name: "map", title: "地图", roles: ["city", "town_supervisor", "team_leader"] },
 ];
 
 export function menuFor(role) {

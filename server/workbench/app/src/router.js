@@ -8,6 +8,7 @@ import NotFoundView from "./views/NotFoundView.vue";
 import VisitListsView from "./views/VisitListsView.vue";
 import PeopleView from "./views/PeopleView.vue";
 import TabletsView from "./views/TabletsView.vue";
+import MapView from "./views/MapView.vue";
 
 // Every route but the login names the roles it is for (a route absent from a role's menu is
 // still guarded here, so a typed address does not show an empty page that the API then refuses).
@@ -15,6 +16,7 @@ export const routes = [
   { path: "/login", name: "login", component: LoginView, meta: { title: "登录", public: true } },
   { path: "/", name: "home", component: HomeView, meta: { title: "工作概览" } },
   { path: "/visits", name: "visits", component: VisitListsView, meta: { title: "走访清单" } },
+  { path: "/map", name: "map", component: MapView, meta: { title: "地图" } },
   { path: "/password", name: "password", component: PasswordView, meta: { title: "修改密码" } },
   { path: "/people", name: "people", component: PeopleView, meta: { title: "人员与工作组" } },
   { path: "/tablets", name: "tablets", component: TabletsView, meta: { title: "平板管理" } },
