@@ -2,6 +2,7 @@
 // server refuses the rest anyway (server/accounts/scope.py decides, not this list).
 export const MENU = [
   { name: "home", title: "工作概览", roles: ["city", "town_supervisor", "team_leader", "school"] },
+  { name: "cases", title: "个案办理", roles: ["city", "town_supervisor", "team_leader", "school"] },
 ];
 
 export function menuFor(role) {
