@@ -12,10 +12,14 @@ import re
 from gunicorn.glogging import Logger
 
 _TOKEN_IN_PATH = re.compile(r"(/openrosa/)[^/\s?\"]+")
+# A search by ID number (GET /api/v1/cases?q=...) carries the digits in its query: the log keeps
+# the region only, as every masked number does (server/disclosure.py).
+_ID_NUMBER_IN_QUERY = re.compile(r"([?&][^=&\s]*=)(\d{6})\d{11}[\dXx](?![\dXx])")
 
 
 def redact(text: str) -> str:
-    return _TOKEN_IN_PATH.sub(r"\1[token]", text)
+    text = _TOKEN_IN_PATH.sub(r"\1[token]", text)
+    return _ID_NUMBER_IN_QUERY.sub(r"\1\2************", text)
 
 
 class RedactingLogger(Logger):

@@ -60,6 +60,7 @@ CODES: dict[str, tuple[int, str]] = {
     "cases.missing_details": (422, "This step needs more details; see errors."),
     "cases.closed": (409, "The case is closed."),
     "notices.not_ready": (409, "The notice's PDF is still being generated; try again shortly."),
+    "notices.none_ready": (404, "No generated notice matches: nothing to print yet."),
     "reports.not_ready": (409, "The export is still being generated; try again shortly."),
     # OpenRosa (server/openrosa): answered as an OpenRosaResponse; a refused instance's reasons
     # (openrosa.malformed_xml, openrosa.instance_changed, the push's codes …) are in its message.

@@ -13,6 +13,14 @@ def test_the_token_in_an_openrosa_path_is_left_out():
     assert redact("/api/v1/sync/push") == "/api/v1/sync/push"
 
 
+def test_an_id_number_searched_for_is_logged_masked():
+    line = "GET /api/v1/cases?page=1&q=32068520130514123X&page_size=20 HTTP/1.1"
+    assert redact(line) == "GET /api/v1/cases?page=1&q=320685************&page_size=20 HTTP/1.1"
+    assert redact("/api/v1/cases?q=320685201305141234") == "/api/v1/cases?q=320685************"
+    # other numbers in a query stay as they are
+    assert redact("/api/v1/cases?village=320685001001&page=2") == "/api/v1/cases?village=320685001001&page=2"
+
+
 def test_gunicorns_atoms_are_redacted():
     logger = RedactingLogger(SimpleNamespace(
         loglevel="info", errorlog="-", accesslog=None, syslog=False, logconfig=None, logconfig_dict={},

@@ -10,10 +10,11 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
+from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.cases import machine
 from server.cases.models import Case, CaseEvent, Notice, NoticeCounter, SupportPlan
-from server.people.models import Child
+from server.people.models import Child, Household
 from server.places.models import Town, Village
 from server.schools.models import School
 from server.visits.models import Visit
@@ -57,7 +58,7 @@ def add_events(session: Session, rows: list[dict]) -> None:
 
 
 def _filters(scope: Scope, today: dt.date, *, status=None, overdue=None, village_code=None,
-             town_code=None, child_id=None):
+             town_code=None, child_id=None, name=None, id_lookup=None):
     conds = [scope.cases(Case)]
     if status:
         conds.append(Case.status.in_(status))
@@ -71,15 +72,23 @@ def _filters(scope: Scope, today: dt.date, *, status=None, overdue=None, village
         conds.append(Village.town_code == town_code)
     if child_id:
         conds.append(Case.child_id == child_id)
+    if name:
+        # a part of the child's name, typed as is (% and _ are letters here, not wildcards)
+        conds.append(Child.name.contains(name, autoescape=True))
+    if id_lookup is not None:
+        # an ID number is found exactly, through its keyed hash: the digits are never compared
+        conds.append(Child.id_number_lookup == id_lookup)
     return conds
 
 
 def cases_page(session: Session, scope: Scope, today: dt.date, offset: int, limit: int, **filters):
     conds = _filters(scope, today, **filters)
-    base = select(Case).join(Village, Village.code == Case.village_code).where(*conds)
+    base = (select(Case).join(Child, Child.id == Case.child_id)
+            .join(Village, Village.code == Case.village_code).where(*conds))
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     rows = session.execute(
-        select(Case, Child.name, Child.birth_date, Child.gender, Village.name, Village.town_code, Town.name)
+        select(Case, Child.name, Child.birth_date, Child.gender, Village.name, Village.town_code, Town.name,
+               Child.id_number_cipher)
         .join(Child, Child.id == Case.child_id)
         .join(Village, Village.code == Case.village_code)
         .join(Town, Town.code == Village.town_code)
@@ -115,6 +124,19 @@ def notices_of_case(session: Session, case_id: int) -> list[Notice]:
 
 def plans_of_case(session: Session, case_id: int) -> list[SupportPlan]:
     return list(session.scalars(select(SupportPlan).where(SupportPlan.case_id == case_id).order_by(SupportPlan.id)))
+
+
+def household_of(session: Session, household_id: uuid.UUID | None) -> Household | None:
+    return None if household_id is None else session.get(Household, household_id)
+
+
+def person_names(session: Session, ids) -> dict[int, str]:
+    """The names of the people who took a case's steps (full name, else the username)."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {pid: full or user for pid, full, user in
+            session.execute(select(Person.id, Person.full_name, Person.username).where(Person.id.in_(ids)))}
 
 
 def child_context(session: Session, child_id: uuid.UUID):

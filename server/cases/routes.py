@@ -8,9 +8,11 @@ from flask import current_app, request, send_file
 from flask.views import MethodView
 
 from server import db, disclosure
-from server.audit.reads import items, one, personal_read
+from server.audit.reads import current as current_read
+from server.audit.reads import items, personal_read
 from server.cases import schemas, service
 from server.cases.notices import NoticeSettings
+from server.errors import DomainError
 from server.http import Blueprint, current_person, current_scope
 
 blp = Blueprint("cases", __name__, description="Out-of-school cases, notices and support plans")
@@ -20,6 +22,16 @@ blp = Blueprint("cases", __name__, description="Out-of-school cases, notices and
 READERS = ("city", "town_supervisor", "team_leader", "school")
 STAFF = ("city", "town_supervisor", "team_leader")
 GOVERNMENT = ("city", "town_supervisor")
+
+
+def _child_and_household(case) -> tuple[list, int]:
+    """A case's read shows its child and the child's household (head, address, phone)."""
+    ids = [case.get("child_id")] + ([case["household"]["id"]] if case.get("household") else [])
+    return ids, 1
+
+
+def _vault():
+    return current_app.extensions["notoneless.vault"]
 
 
 def today() -> dt.date:
@@ -35,9 +47,9 @@ class Cases(MethodView):
     @blp.response(200, schemas.CasePageSchema)
     @personal_read("case", shown=items("child_id"))
     def get(self, args):
-        """List cases in your villages, overdue first (filters: status, overdue, village, town)."""
-        return service.list_cases(db.session(), current_scope(), disclosure.viewer_of(current_person()), today(),
-                                  args["page"], args["page_size"],
+        """List cases in your villages, overdue first (filters: status, overdue, village, town; q: a name or ID number)."""
+        return service.list_cases(db.session(), current_scope(), _vault(), disclosure.viewer_of(current_person()),
+                                  today(), args["page"], args["page_size"], q=args.get("q"),
                                   status=args.get("status"), overdue=args.get("overdue"),
                                   village_code=args.get("village"), town_code=args.get("town"))
 
@@ -55,10 +67,12 @@ class OpenCases(MethodView):
 class CaseDetail(MethodView):
     @blp.login_required(*READERS)
     @blp.response(200, schemas.CaseDetailSchema)
-    @personal_read("case", shown=one("child_id"), subject="case_id")
+    @personal_read("case", shown=_child_and_household, subject="case_id")
     def get(self, case_id: int):
-        """Show a case with its events, visits, notices and support plans."""
-        return service.get_case(db.session(), current_scope(), current_person(), case_id, today())
+        """Show a case with its child, household, events, visits, notices and support plans."""
+        case = service.get_case(db.session(), current_scope(), current_person(), case_id, today(), _vault())
+        current_read().detail["id_number"] = "masked" if case["id_number_masked"] else "full"
+        return case
 
 
 @blp.route("/cases/<int:case_id>/transitions")
@@ -118,15 +132,21 @@ class NoticePdf(MethodView):
 class NoticeBatch(MethodView):
     @blp.login_required(*GOVERNMENT)
     @blp.arguments(schemas.NoticeBatchQuerySchema, location="query")
-    @blp.response(200, description="The town's generated notices as one zip", content_type="application/zip")
+    @blp.response(200, description="The town's generated notices as one zip, or as one PDF (format=pdf)",
+                  content_type="application/zip")
     def get(self, args):
-        """Download a town's generated notices as a zip (recorded in the audit trail)."""
+        """Download a town's generated notices, as a zip or as one PDF to print (recorded in the audit trail)."""
         rows = service.notices_batch(db.session(), current_scope(), current_person(), args.get("town"),
                                      args.get("kind"), request.remote_addr)
+        name = f"notices-{args.get('town') or 'all'}"
+        if args["format"] == "pdf":
+            if not rows:
+                raise DomainError("notices.none_ready")
+            return send_file(io.BytesIO(service.combined_pdf(rows)), mimetype="application/pdf",
+                             as_attachment=True, download_name=f"{name}.pdf")
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for notice in rows:
                 archive.writestr(f"{notice.year}-{notice.number:04d}-{notice.kind}.pdf", notice.pdf)
         buffer.seek(0)
-        return send_file(buffer, mimetype="application/zip", as_attachment=True,
-                         download_name=f"notices-{args.get('town') or 'all'}.zip")
+        return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=f"{name}.zip")

@@ -17,6 +17,8 @@ class CaseQuerySchema(caps.Capped, ma.Schema):
     overdue = ma.fields.Boolean(metadata={"description": "only cases past their due date (or only those not)"})
     village = ma.fields.String(validate=ma.validate.Regexp(r"^\d{12}$"))
     town = ma.fields.String(validate=ma.validate.Regexp(r"^\d{12}$"))
+    q = ma.fields.String(validate=ma.validate.Length(min=1, max=50), metadata={
+        "description": "a part of the child's name, or a whole ID number (found exactly through its lookup hash)"})
 
 
 class CaseSchema(ma.Schema):
@@ -25,6 +27,8 @@ class CaseSchema(ma.Schema):
     child_name = ma.fields.String(allow_none=True)
     gender = ma.fields.String(allow_none=True)
     birth_date = ma.fields.Date(allow_none=True)
+    id_number = ma.fields.String(allow_none=True, metadata={
+        "description": "masked (the region only) in lists; in a case's own read full for the city and towns"})
     village_code = ma.fields.String()
     village_name = ma.fields.String(allow_none=True)
     town_code = ma.fields.String(allow_none=True)
@@ -55,6 +59,7 @@ class CaseEventSchema(ma.Schema):
     to_status = ma.fields.String()
     at = ma.fields.DateTime()
     person_id = ma.fields.Integer(allow_none=True)
+    person_name = ma.fields.String(allow_none=True, metadata={"description": "who took the step"})
     note = ma.fields.String(allow_none=True)
     detail = ma.fields.Dict()
 
@@ -100,7 +105,35 @@ class SupportPlanSchema(caps.Capped, ma.Schema):
     created_at = ma.fields.DateTime(dump_only=True)
 
 
+class CaseChildSchema(ma.Schema):
+    school_id = ma.fields.Integer(allow_none=True)
+    school_name = ma.fields.String(allow_none=True)
+    grade = ma.fields.Integer(allow_none=True)
+    class_name = ma.fields.String(allow_none=True)
+    enrollment_status = ma.fields.String(allow_none=True)
+    disability = ma.fields.Boolean(allow_none=True)
+    disability_type = ma.fields.String(allow_none=True)
+    disability_level = ma.fields.Integer(allow_none=True)
+    guardian_name = ma.fields.String(allow_none=True)
+    guardian_phone = ma.fields.String(allow_none=True, metadata={"description": "masked for a school"})
+    dropout_reason = ma.fields.String(allow_none=True)
+
+
+class CaseHouseholdSchema(ma.Schema):
+    id = ma.fields.UUID()
+    head_name = ma.fields.String(allow_none=True)
+    group_name = ma.fields.String(allow_none=True, metadata={"description": "组"})
+    household_number = ma.fields.String(allow_none=True, metadata={"description": "号"})
+    address = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True, metadata={"description": "as the disclosure policy shows it"})
+
+
 class CaseDetailSchema(CaseSchema):
+    id_number_masked = ma.fields.Boolean(metadata={"description": "absent in the answer of a step"})
+    child = ma.fields.Nested(CaseChildSchema, allow_none=True,
+                             metadata={"description": "the case's own read only (not a step's answer)"})
+    household = ma.fields.Nested(CaseHouseholdSchema, allow_none=True,
+                                 metadata={"description": "the case's own read only (not a step's answer)"})
     events = ma.fields.List(ma.fields.Nested(CaseEventSchema))
     visits = ma.fields.List(ma.fields.Nested(CaseVisitSchema))
     notices = ma.fields.List(ma.fields.Nested(NoticeSchema))
@@ -147,3 +180,5 @@ class NoticeRequestSchema(ma.Schema):
 class NoticeBatchQuerySchema(ma.Schema):
     town = ma.fields.String(validate=ma.validate.Regexp(r"^\d{12}$"))
     kind = ma.fields.String(validate=ma.validate.OneOf(list(NOTICE_KINDS)))
+    format = ma.fields.String(load_default="zip", validate=ma.validate.OneOf(["zip", "pdf"]), metadata={
+        "description": "zip: one PDF per notice; pdf: every notice in one PDF, to print in one go"})

@@ -6,6 +6,8 @@ Services take a session, flush, raise DomainError and never commit (the HTTP edg
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 import uuid
 
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ from server.cases.models import NOTICE_KINDS, Case, Notice, SupportPlan
 from server.cases.notices import NoticeSettings, format_number
 from server.errors import DomainError, FieldError, not_found
 from server.jobs import enqueue_after_commit
+from server.people.protection import IdNumberVault, child_subject
 from server.records import writer
 
 # What closing a case says about the child: the child's record follows the case, so that the
@@ -40,10 +43,12 @@ def open_cases(session: Session, scope: Scope, person: Person | None) -> dict:
 
 
 def _row(case: Case, today: dt.date, viewer: str, child_name=None, birth_date=None, gender=None, village_name=None,
-         town_code=None, town_name=None) -> dict:
-    child = disclosure.show(viewer, "child", {"name": child_name, "gender": gender, "birth_date": birth_date})
+         town_code=None, town_name=None, id_number=None, *, full_record: bool = False) -> dict:
+    child = disclosure.show(viewer, "child", {"name": child_name, "gender": gender, "birth_date": birth_date,
+                                              "id_number": id_number}, full_record=full_record)
     return {
         "id": case.id, "child_id": case.child_id, "child_name": child.get("name"), "gender": child.get("gender"),
+        "id_number": child.get("id_number"),
         "birth_date": child.get("birth_date"), "village_code": case.village_code, "village_name": village_name,
         "town_code": town_code, "town_name": town_name, "status": case.status,
         "status_label": machine.STATUSES[case.status], "opened_at": case.opened_at, "due_on": case.due_on,
@@ -55,23 +60,77 @@ def _row(case: Case, today: dt.date, viewer: str, child_name=None, birth_date=No
     }
 
 
-def list_cases(session: Session, scope: Scope, viewer: str, today: dt.date, page: int, page_size: int,
-               **filters) -> dict:
+_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+
+
+def search_terms(vault: IdNumberVault, q: str | None) -> dict:
+    """What a search box's text asks for: a whole ID number (found exactly, by its lookup hash)
+    or a part of a child's name. A number cut short is said to be so, never searched in part."""
+    text = (q or "").strip().upper()
+    if not text:
+        return {}
+    if _ID_NUMBER.match(text):
+        return {"id_lookup": vault.lookup(text)}
+    if re.fullmatch(r"\d[\dX]*", text):
+        raise DomainError("request.invalid", None, [FieldError(
+            "q", "cases.id_number_incomplete", "an ID number is searched whole: 18 characters")])
+    return {"name": text}
+
+
+def list_cases(session: Session, scope: Scope, vault: IdNumberVault, viewer: str, today: dt.date, page: int,
+               page_size: int, q: str | None = None, **filters) -> dict:
+    """A page of cases, overdue first; `q` searches a child's name (a part of it) or ID number (whole)."""
+    filters.update(search_terms(vault, q))
     total, rows = queries.cases_page(session, scope, today, (page - 1) * page_size, page_size, **filters)
-    return {"items": [_row(case, today, viewer, *rest) for case, *rest in rows], "total": total,
-            "page": page, "page_size": page_size}
+    items = []
+    for case, *rest, cipher in rows:
+        number = None if cipher is None else vault.decrypt(cipher, child_subject(case.child_id))
+        items.append(_row(case, today, viewer, *rest, number))
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
-def get_case(session: Session, scope: Scope, person: Person, case_id: int, today: dt.date) -> dict:
+def _add_child_and_household(session: Session, out: dict, viewer: str, child) -> None:
+    """The child and the household as the case page shows them: the audited read of one record
+    (GET /cases/<id>), where the policy may show a field in full."""
+    out["id_number_masked"] = disclosure.level(viewer, "child", "id_number", full_record=True) != disclosure.FULL
+    out["child"] = disclosure.show(viewer, "child", {
+        "school_id": child.school_id, "school_name": child.school_name, "grade": child.grade,
+        "class_name": child.class_name, "enrollment_status": child.enrollment_status,
+        "disability": child.disability, "disability_type": child.disability_type,
+        "disability_level": child.disability_level, "guardian_name": child.guardian_name,
+        "guardian_phone": child.guardian_phone, "dropout_reason": child.dropout_reason,
+    }, full_record=True)
+    home = queries.household_of(session, child.household_id)
+    out["household"] = None if home is None else disclosure.show(viewer, "household", {
+        "id": home.id, "head_name": home.head_name, "group_name": home.group_name,
+        "household_number": home.household_number, "address": home.address, "phone": home.phone,
+    }, full_record=True)
+
+
+def get_case(session: Session, scope: Scope, person: Person, case_id: int, today: dt.date,
+             vault: IdNumberVault | None = None) -> dict:
+    """A case with its child, household, steps, visits, notices and plans.
+
+    Without `vault` (the answer of a step, which is no audited read) the ID number, the child's
+    school and contacts and the household are left out; the page reads the case again."""
     case = queries.case_in_scope(session, scope, case_id)
     if case is None:
         raise not_found("case")
     child, village_name, town_code, town_name = queries.child_context(session, case.child_id)
-    out = _row(case, today, disclosure.viewer_of(person), child.name, child.birth_date, child.gender, village_name,
-               town_code, town_name)
+    viewer = disclosure.viewer_of(person)
+    number = None
+    if vault is not None and child.id_number_cipher is not None:
+        number = vault.decrypt(child.id_number_cipher, child_subject(child.id))
+    out = _row(case, today, viewer, child.name, child.birth_date, child.gender, village_name,
+               town_code, town_name, number, full_record=True)
+    if vault is not None:
+        _add_child_and_household(session, out, viewer, child)
+    events = queries.events(session, case.id)
+    names = queries.person_names(session, (e.person_id for e in events))
     out["events"] = [{"id": e.id, "from_status": e.from_status, "to_status": e.to_status, "at": e.at,
-                      "person_id": e.person_id, "note": e.note, "detail": e.detail}
-                     for e in queries.events(session, case.id)]
+                      "person_id": e.person_id, "person_name": names.get(e.person_id), "note": e.note,
+                      "detail": e.detail}
+                     for e in events]
     out["visits"] = [{"id": v.id, "visit_date": v.visit_date, "visitors": v.visitors, "outcome": v.outcome,
                       "next_step": v.next_step, "deadline": v.deadline, "note": v.note}
                      for v in queries.visits_of_child(session, case.child_id)]
@@ -247,6 +306,19 @@ def notices_batch(session: Session, scope: Scope, person: Person, town_code: str
     return rows
 
 
+def combined_pdf(rows: list[Notice]) -> bytes:
+    """The notices' own PDFs (the pages as numbered and rendered, not drawn again) in one file,
+    in number order, for a town to print in one go."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for notice in rows:
+        writer.append(io.BytesIO(notice.pdf))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 # --- support plans (一生一案) -------------------------------------------------------------------
 
 def _plan(p: SupportPlan) -> dict:
@@ -273,4 +345,4 @@ def add_support_plan(session: Session, scope: Scope, person: Person, case_id: in
 
 def case_for_child(session: Session, scope: Scope, viewer: str, child_id: uuid.UUID, today: dt.date) -> dict | None:
     total, rows = queries.cases_page(session, scope, today, 0, 1, child_id=child_id)
-    return _row(rows[0][0], today, viewer, *rows[0][1:]) if rows else None
+    return _row(rows[0][0], today, viewer, *rows[0][1:-1]) if rows else None

@@ -416,6 +416,9 @@ MATRIX: tuple[Entry, ...] = (
         P("in", lambda w, a: f"{V}/cases?town={w.a.town.code}", shows=_shows_a),
         P("out", lambda w, a: f"{V}/cases?town={w.b.town.code}"),
         P("out_village", lambda w, a: f"{V}/cases?village={w.b.village.code}"),
+        # a search by name or whole ID number stays within scope too
+        P("out_name", lambda w, a: f"{V}/cases?q={w.b.children['pupil'].name}"),
+        P("out_number", lambda w, a: f"{V}/cases?q={w.b_claimed_number}"),
         P("list", f"{V}/cases?page_size=500")), out=FILTERED),
     Entry("GET", f"{V}/cases/<int:case_id>", READERS, 200, (
         P("in", lambda w, a: f"{V}/cases/{w.a.cases['pupil'].id}", shows=_shows_a),
@@ -448,6 +451,7 @@ MATRIX: tuple[Entry, ...] = (
     Entry("GET", f"{V}/notices/batch", GOVERNMENT, 200, (
         P("in", lambda w, a: f"{V}/notices/batch?town={w.a.town.code}", shows=_shows_a),
         P("out", lambda w, a: f"{V}/notices/batch?town={w.b.town.code}"),
+        P("in_pdf", lambda w, a: f"{V}/notices/batch?town={w.a.town.code}&format=pdf", shows=_shows_a),
         P("list", f"{V}/notices/batch")), out=FILTERED),
 
     # Review: conflicts and duplicates

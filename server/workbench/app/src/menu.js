@@ -6,6 +6,7 @@ export const MENU = [
   { name: "people", title: "人员与工作组", roles: ["city", "town_supervisor"] },
   { name: "tablets", title: "平板管理", roles: ["city", "town_supervisor", "team_leader"] },
   { name: "map", title: "地图", roles: ["city", "town_supervisor", "team_leader"] },
+  { name: "cases", title: "个案办理", roles: ["city", "town_supervisor", "team_leader", "school"] },
 ];
 
 export function menuFor(role) {

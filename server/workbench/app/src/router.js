@@ -9,6 +9,8 @@ import VisitListsView from "./views/VisitListsView.vue";
 import PeopleView from "./views/PeopleView.vue";
 import TabletsView from "./views/TabletsView.vue";
 import MapView from "./views/MapView.vue";
+import CasesView from "./views/CasesView.vue";
+import CaseView from "./views/CaseView.vue";
 
 // Every route but the login names the roles it is for (a route absent from a role's menu is
 // still guarded here, so a typed address does not show an empty page that the API then refuses).
@@ -20,6 +22,8 @@ export const routes = [
   { path: "/password", name: "password", component: PasswordView, meta: { title: "修改密码" } },
   { path: "/people", name: "people", component: PeopleView, meta: { title: "人员与工作组" } },
   { path: "/tablets", name: "tablets", component: TabletsView, meta: { title: "平板管理" } },
+  { path: "/cases", name: "cases", component: CasesView, meta: { title: "个案办理" } },
+  { path: "/cases/:id(\\d+)", name: "case", component: CaseView, meta: { title: "个案", roles: ["city", "town_supervisor", "team_leader", "school"] } },
   { path: "/:rest(.*)*", name: "not-found", component: NotFoundView, meta: { title: "页面不存在" } },
 ];
 
