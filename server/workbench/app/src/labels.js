@@ -39,3 +39,4 @@ export const caseStatusLabel = (status) => labels.case_statuses[status] || statu
 export const noticeKindLabel = (kind) => labels.notice_kinds[kind] || kind;
 export const taskReasonLabel = (reason) => labels.task_reasons[reason] || reason;
 export const genderLabel = (gender) => labels.genders[gender] || gender || "—";
+export const lineLabel = (line) => labels.lines[line] || line || "—";

@@ -2,6 +2,8 @@
 // server refuses the rest anyway (server/accounts/scope.py decides, not this list).
 export const MENU = [
   { name: "home", title: "工作概览", roles: ["city", "town_supervisor", "team_leader", "school"] },
+  { name: "conflicts", title: "冲突审核", roles: ["city", "town_supervisor", "team_leader"] },
+  { name: "duplicates", title: "疑似重复", roles: ["city", "town_supervisor", "team_leader"] },
 ];
 
 export function menuFor(role) {

@@ -5,6 +5,8 @@ import LoginView from "./views/LoginView.vue";
 import HomeView from "./views/HomeView.vue";
 import PasswordView from "./views/PasswordView.vue";
 import NotFoundView from "./views/NotFoundView.vue";
+import ConflictsView from "./views/ConflictsView.vue";
+import DuplicatesView from "./views/DuplicatesView.vue";
 
 // Every route but the login names the roles it is for (a route absent from a role's menu is
 // still guarded here, so a typed address does not show an empty page that the API then refuses).
@@ -12,6 +14,8 @@ export const routes = [
   { path: "/login", name: "login", component: LoginView, meta: { title: "登录", public: true } },
   { path: "/", name: "home", component: HomeView, meta: { title: "工作概览" } },
   { path: "/password", name: "password", component: PasswordView, meta: { title: "修改密码" } },
+  { path: "/conflicts", name: "conflicts", component: ConflictsView, meta: { title: "冲突审核" } },
+  { path: "/duplicates", name: "duplicates", component: DuplicatesView, meta: { title: "疑似重复" } },
   { path: "/:rest(.*)*", name: "not-found", component: NotFoundView, meta: { title: "页面不存在" } },
 ];
 
