@@ -78,12 +78,13 @@ def delete_child(session: Session, child_id) -> None:
 
 def first_submissions(session: Session, child_ids) -> dict[uuid.UUID, tuple]:
     """{child id: (device id, captured at)} of the submission that created each child on a
-    tablet (a child the roster import brought has none)."""
+    tablet (no base version); a child the roster import brought has none (tablets update it)."""
     ids = sorted({i for i in child_ids if i is not None})
     if not ids:
         return {}
     rows = session.execute(
         select(Submission.record_id, Submission.device_id, Submission.payload["captured_at"].astext)
-        .where(Submission.record_type == "child", Submission.record_id.in_(ids))
+        .where(Submission.record_type == "child", Submission.record_id.in_(ids),
+               Submission.payload["record"]["base_version"].astext.is_(None))
         .order_by(Submission.received_at.desc(), Submission.device_seq.desc())).all()
     return {r[0]: (r[1], r[2]) for r in rows}  # the earliest last: it stays

@@ -69,7 +69,7 @@ def _make_conflict(site) -> dict:
             "INSERT INTO conflicts (id, record_type, record_id, village_code, field, values, created_at)"
             " VALUES (:id, 'child', :rid, :v, 'guardian_phone', CAST(:values AS jsonb), :at)"),
             {"id": conflict_id, "rid": child.id, "v": village.code, "values": json.dumps(values),
-             "at": FIELD_WEEK - dt.timedelta(days=30)})  # first in the queue, whatever else is open
+             "at": FIELD_WEEK + dt.timedelta(hours=5, minutes=6)})  # the sync after; before the demo's own
     return {"id": str(conflict_id), "child": child, "village": village, "gov": gov, "school": school,
             "same": same, "newer": newer}
 
@@ -182,7 +182,7 @@ def _make_pair(site) -> dict:
         tablets = _tablets(conn, village.code)
         original = conn.execute(text(
             "SELECT c.id, c.name FROM children c WHERE c.village_code = :v AND c.name IS NOT NULL"
-            " AND c.birth_date IS NOT NULL AND c.grade IS NOT NULL"
+            " AND c.birth_date IS NOT NULL AND c.grade IS NOT NULL AND c.class_name IS NOT NULL"
             " AND NOT EXISTS (SELECT 1 FROM duplicate_candidates d WHERE c.id IN (d.child_a, d.child_b))"
             " AND NOT EXISTS (SELECT 1 FROM conflicts x WHERE x.record_id = c.id AND x.status = 'open')"
             " ORDER BY c.id LIMIT 1"), {"v": village.code}).one()
@@ -203,12 +203,12 @@ def _make_pair(site) -> dict:
             " VALUES (:s, :d, :p, 900000, :at, :sha, 'child', :copy, CAST(:payload AS jsonb), '{}')"),
             {"s": uuid.uuid4(), "d": device_id, "p": person_id, "at": FIELD_WEEK + dt.timedelta(hours=4),
              "sha": hashlib.sha256(str(copy).encode()).hexdigest(), "copy": copy,
-             "payload": json.dumps({"captured_at": captured, "record": {"type": "child", "id": str(copy)}})})
+             "payload": json.dumps({"captured_at": captured, "record": {"type": "child", "id": str(copy), "base_version": None}})})
         a, b = sorted([original.id, copy])
         pair_id = conn.execute(text(
             "INSERT INTO duplicate_candidates (child_a, child_b, village_code, reason, created_at)"
             " VALUES (:a, :b, :v, 'same_name_birth_household', :at) RETURNING id"),
-            {"a": a, "b": b, "v": village.code, "at": FIELD_WEEK - dt.timedelta(days=30)}).scalar()
+            {"a": a, "b": b, "v": village.code, "at": FIELD_WEEK + dt.timedelta(hours=4)}).scalar()
     return {"id": pair_id, "original": original, "copy": copy, "teacher": tablets["school"][1],
             "sides": [str(a), str(b)]}
 
@@ -224,15 +224,16 @@ def test_a_duplicate_pair_is_compared_side_by_side_then_merged_or_kept_apart(wor
     assert "同一户中姓名、出生日期相同" in content
     assert content.count(made["original"].name) >= 2  # the two records side by side
     assert made["teacher"] in content and "学校线" in content and "2026年5月26日 10:20" in content
+    assert "花名册导入" in card.locator("[data-test=row-recorded]").inner_text()  # the original came with the roster
     # differences marked, by the forms' labels
-    for field in ("guardian_phone", "grade"):
+    for field in ("guardian_phone", "grade", "class_name"):
         row = card.locator(f"[data-test=row-{field}]")
         assert "不同" in row.inner_text(), field
         assert labels["child"][field]["label"] in row.inner_text()
         assert "diff" in row.get_attribute("class")
     assert "不同" not in card.locator("[data-test=row-name]").inner_text()
     assert labels["child"]["enrollment_status"]["label"] in card.locator("[data-test=row-enrollment_status]").inner_text()
-    assert "enrollment_status" not in content and "enrolled" not in content
+    assert "enrollment_status" not in content and "enrolled" not in content and "class_name" not in content
 
     keep = made["sides"].index(str(made["original"].id))
     if viewport == "desktop":

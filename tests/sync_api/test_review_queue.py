@@ -118,3 +118,11 @@ def test_dismissing_a_pair_is_on_the_audit_trail_and_a_second_decision_is_refuse
     again = client.post(f"/api/v1/duplicates/{pair['id']}/merge", headers=supervisor,
                         json={"survivor": pair["children"][0]["id"]})
     assert again.status_code == 409 and again.json["code"] == "duplicates.already_resolved"
+
+
+def test_the_labels_name_the_roster_fields_no_form_asks(client, forms, make_person, login):
+    labels = client.get("/api/v1/labels", headers=login(make_person("city"))).json["fields"]
+    assert labels["child"]["class_name"]["label"] == "班级"
+    assert labels["child"]["vulnerable_family_types"]["choices"]["parents_away"] == "家长外出务工"
+    # a field a form asks keeps the form's words
+    assert labels["child"]["guardian_phone"]["label"] != "guardian_phone"
