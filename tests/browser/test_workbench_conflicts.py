@@ -89,6 +89,8 @@ def test_a_town_supervisor_reads_a_conflict_with_its_surveyors_and_resolves_it_w
     page.wait_for_selector("[data-test=nav-conflicts]")
     assert page.inner_text("[data-test=nav-conflicts]") == "冲突审核"
     assert page.inner_text("[data-test=nav-duplicates]") == "疑似重复"
+    if viewport == "tablet":
+        page.click(".menu-toggle")  # folded again
     card = _card(page, made["id"])
     card.wait_for()
     content = card.inner_text()
@@ -132,6 +134,7 @@ def test_a_town_supervisor_reads_a_conflict_with_its_surveyors_and_resolves_it_w
     done = _card(page, made["id"])
     done.wait_for()
     assert "电话联系家长，确认已换新号码" in done.inner_text() and "海安街道督导" in done.inner_text()
+    assert made["newer"] in done.locator("[data-test=kept]").locator("xpath=..").inner_text()
     shoot(watched, "conflicts_resolved", viewport)
     watched.assert_clean()
 
