@@ -8,6 +8,7 @@ Import the fixtures in a test module with `from tests.browser.workbench import *
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import threading
@@ -48,9 +49,44 @@ __all__ = ["workbench_site", "browser", "VIEWPORTS", "open_page", "log_in", "sho
            "pytestmark", "viewport"]
 
 
+# Every test module star-imports these fixtures, so pytest holds one registration per module; a
+# session-scoped fixture of each would build a second site and start a second Playwright inside
+# the first one's event loop ("Sync API inside the asyncio loop"). Each registration takes the
+# one shared value instead, and the last to finish closes it.
+_SHARED: dict[str, list] = {}
+
+
+@contextlib.contextmanager
+def _shared(name: str, make):
+    entry = _SHARED.get(name)
+    if entry is None:
+        stack = contextlib.ExitStack()
+        entry = _SHARED[name] = [stack.enter_context(make()), stack, 0]
+    entry[2] += 1
+    try:
+        yield entry[0]
+    finally:
+        entry[2] -= 1
+        if entry[2] == 0:
+            del _SHARED[name]
+            entry[1].close()
+
+
 @pytest.fixture(scope="session")
 def workbench_site():
     """The app on the tiny demo county after its field week, served on a free port."""
+    with _shared("site", _site) as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with _shared("browser", _browser) as chromium:
+        yield chromium
+
+
+@contextlib.contextmanager
+def _site():
     if not os.path.exists(DIST):
         pytest.fail("the workbench is not built: run scripts/setup.sh (npx vite build)")
     from alembic import command
@@ -84,8 +120,8 @@ def workbench_site():
     drop_database(name)
 
 
-@pytest.fixture(scope="session")
-def browser():
+@contextlib.contextmanager
+def _browser():
     with playwright_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
