@@ -109,6 +109,13 @@ def test_a_town_supervisor_reads_a_conflict_with_its_surveyors_and_resolves_it_w
     second = options.nth(1).inner_text()
     assert made["newer"] in second and "2026年5月26日 13:05" in second and made["school"][1] in second
 
+    # the village filter keeps this village's conflicts only
+    page.select_option("[data-test=village-filter]", made["village"].code)
+    page.wait_for_function("code => [...document.querySelectorAll('[data-test=village]')].every("
+                           "e => e.textContent.includes(code))", arg=made["village"].name)
+    card = _card(page, made["id"])
+    card.wait_for()
+    options = card.locator("[data-test=option]")
     # asking without a choice says so; a choice and a note, then the confirmation
     card.locator("[data-test=resolve]").click()
     assert "请先选择" in card.inner_text()
