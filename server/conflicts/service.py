@@ -21,22 +21,75 @@ from server.records import writer
 from server.sync import queries as sync_queries
 from server.sync import records
 from server.sync.models import Conflict
+from sync.records import canonical
 
 REVIEWERS = ("city", "town_supervisor", "team_leader")
 
 
 _LABEL_COLUMNS = {"child": "name", "household": "head_name", "visit": "visit_date"}
+_HOUSEHOLD_FIELDS = ("head_name", "address", "group_name", "household_number")
 
 
-def _labels(session: Session, conflicts: list[Conflict]) -> dict[tuple[str, uuid.UUID], str | None]:
-    """Whom each conflict is about, for a supervisor's list (a name, never an ID number): one
-    query per record type, however long the page."""
-    out = {}
-    for record_type, column in _LABEL_COLUMNS.items():
-        ids = [c.record_id for c in conflicts if c.record_type == record_type]
-        for record_id, row in sync_queries.rows_of(session, record_type, ids).items():
-            out[(record_type, record_id)] = row.get(column)
-    return out
+class _Context:
+    """What a page of conflicts needs besides the conflicts, read once for the whole page (a
+    query per kind, however long the page): the records they are about and their households,
+    the villages and towns, who gave each value (tablet, surveyor, the team over the conflict's
+    village, its line) and who decided."""
+
+    def __init__(self, session: Session, conflicts: list[Conflict]):
+        self.rows: dict[tuple[str, uuid.UUID], dict] = {}
+        for record_type in _LABEL_COLUMNS:
+            ids = [c.record_id for c in conflicts if c.record_type == record_type]
+            for record_id, row in sync_queries.rows_of(session, record_type, ids).items():
+                self.rows[(record_type, record_id)] = row
+        household_ids = [uuid.UUID(str(row["household_id"])) for (t, _), row in self.rows.items()
+                         if t in ("child", "visit") and row.get("household_id")]
+        self.households = {**{i: row for (t, i), row in self.rows.items() if t == "household"},
+                           **sync_queries.rows_of(session, "household", household_ids)}
+        child_ids = [uuid.UUID(str(row["child_id"])) for (t, _), row in self.rows.items()
+                     if t == "visit" and row.get("child_id")]
+        self.children = {**{i: row for (t, i), row in self.rows.items() if t == "child"},
+                         **sync_queries.rows_of(session, "child", child_ids)}
+        self.places = queries.places_of(session, [c.village_code for c in conflicts])
+        self.givers = Givers(session, [v.get("device_id") for c in conflicts for v in c.values])
+        self.deciders = queries.names_of(session, [c.resolved_by for c in conflicts])
+
+    def record(self, conflict: Conflict) -> dict | None:
+        return self.rows.get((conflict.record_type, conflict.record_id))
+
+    def giver(self, conflict: Conflict, entry: dict) -> dict:
+        return self.givers.of(entry.get("device_id"), conflict.village_code)
+
+
+class Givers:
+    """Who stands behind tablets: each tablet's surveyor and that surveyor's teams, read once
+    for a page (two queries, however many tablets)."""
+
+    def __init__(self, session: Session, device_ids):
+        ids = []
+        for device_id in device_ids:
+            try:
+                ids.append(uuid.UUID(str(device_id)))
+            except ValueError:
+                continue
+        self.devices = {str(r[0]): r for r in queries.surveyors_of(session, ids)}
+        self.teams: dict[int, list] = {}
+        for row in queries.teams_of(session, [r[2] for r in self.devices.values()]):
+            self.teams.setdefault(row[0], []).append(row)
+
+    def of(self, device_id, village_code: str) -> dict:
+        """Who gave a value: the tablet, its surveyor, and the surveyor's team over this village
+        (a surveyor may be in a team of each line; the one covering the village answers for the
+        value, else the surveyor's own line). No tablet: a value the server wrote (a merge)."""
+        device = self.devices.get(str(device_id))
+        if device is None:
+            return {"source": "server" if device_id is None else "tablet", "device_name": None,
+                    "surveyor": None, "team": None, "line": None}
+        _, device_name, person_id, full_name, person_line = device
+        team = next((t for t in self.teams.get(person_id, []) if village_code in (t[4] or ())), None)
+        return {"source": "tablet", "device_name": device_name, "surveyor": {"id": person_id, "name": full_name},
+                "team": {"id": team[1], "name": team[2]} if team else None,
+                "line": team[3] if team else person_line}
 
 
 def _shown(conflict: Conflict, entry: dict | None, viewer: str, vault: IdNumberVault) -> dict | None:
@@ -60,28 +113,69 @@ def _shown(conflict: Conflict, entry: dict | None, viewer: str, vault: IdNumberV
     return out
 
 
+def _options(conflict: Conflict, values: list[dict]) -> list[dict]:
+    """The conflict's distinct values, each once with everyone who gave it (two surveyors who
+    wrote the same number are one option, not two), in the order they were first given."""
+    options: dict[str, dict] = {}
+    for stored, shown in zip(conflict.values, values, strict=True):
+        key = canonical(stored.get("value"))
+        if key not in options:
+            options[key] = {"value": shown.get("value"), "given_by": []}
+            if "value" not in shown:
+                del options[key]["value"]
+        options[key]["given_by"].append({k: v for k, v in shown.items() if k != "value"})
+    return list(options.values())
+
+
+def _context(conflict: Conflict, ctx: _Context, viewer: str) -> dict:
+    """The household and village a conflict is about, as the viewer may see them."""
+    row = ctx.record(conflict) or {}
+    household_id = conflict.record_id if conflict.record_type == "household" else row.get("household_id")
+    household = ctx.households.get(uuid.UUID(str(household_id))) if household_id else None
+    child_id = conflict.record_id if conflict.record_type == "child" else row.get("child_id")
+    child = ctx.children.get(uuid.UUID(str(child_id))) if child_id else None
+    village_name, town_code, town_name = ctx.places.get(conflict.village_code, (None, None, None))
+    return {
+        "village": {"code": conflict.village_code, "name": village_name},
+        "town": {"code": town_code, "name": town_name} if town_code else None,
+        "household": None if household is None else {
+            "id": str(household["id"]),
+            **disclosure.show(viewer, "household", {f: household.get(f) for f in _HOUSEHOLD_FIELDS})},
+        "child": None if child is None else {
+            "id": str(child["id"]),
+            **disclosure.show(viewer, "child", {f: child.get(f) for f in ("name", "gender", "birth_date")})},
+    }
+
+
 def describe(session: Session, conflict: Conflict, viewer: str, vault: IdNumberVault,
-             labels: dict | None = None) -> dict:
-    labels = _labels(session, [conflict]) if labels is None else labels
+             labels: _Context | None = None) -> dict:
+    ctx = _Context(session, [conflict]) if labels is None else labels
     label_field = _LABEL_COLUMNS.get(conflict.record_type)
-    label = labels.get((conflict.record_type, conflict.record_id))
+    label = (ctx.record(conflict) or {}).get(label_field)
+    values = [{**_shown(conflict, v, viewer, vault), **ctx.giver(conflict, v)} for v in conflict.values]
+    resolution = _shown(conflict, conflict.resolution, viewer, vault)
+    if resolution is not None:
+        resolution["resolved_by_name"] = ctx.deciders.get(conflict.resolved_by)
     return {
         "conflict_id": str(conflict.id),
         "record": {"type": conflict.record_type, "id": str(conflict.record_id), "village_code": conflict.village_code},
         "record_label": disclosure.show(viewer, conflict.record_type, {label_field: label}).get(label_field),
         "field": conflict.field,
-        "values": [_shown(conflict, v, viewer, vault) for v in conflict.values],
+        "values": values,
+        "options": _options(conflict, values),
+        "context": _context(conflict, ctx, viewer),
         "status": conflict.status,
         "created_at": conflict.created_at,
-        "resolution": _shown(conflict, conflict.resolution, viewer, vault),
+        "resolved_at": conflict.resolved_at,
+        "resolution": resolution,
     }
 
 
 def list_conflicts(session: Session, scope: Scope, viewer: str, vault: IdNumberVault, status: str | None,
                    village: str | None, page: int, page_size: int) -> dict:
     total, rows = queries.conflicts_page(session, scope, status, village, (page - 1) * page_size, page_size)
-    labels = _labels(session, rows)
-    return {"items": [describe(session, c, viewer, vault, labels) for c in rows], "total": total, "page": page,
+    ctx = _Context(session, rows)
+    return {"items": [describe(session, c, viewer, vault, ctx) for c in rows], "total": total, "page": page,
             "page_size": page_size}
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.scope import Scope
 from server.people.models import Child
-from server.sync.models import Conflict, DuplicateCandidate
+from server.sync.models import Conflict, DuplicateCandidate, Submission
 from server.visits.models import Visit
 
 
@@ -74,3 +74,17 @@ def close_other_pairs(session: Session, loser_id, candidate_id: int, person_id: 
 
 def delete_child(session: Session, child_id) -> None:
     session.execute(Child.__table__.delete().where(Child.id == child_id))
+
+
+def first_submissions(session: Session, child_ids) -> dict[uuid.UUID, tuple]:
+    """{child id: (device id, captured at)} of the submission that created each child on a
+    tablet (no base version); a child the roster import brought has none (tablets update it)."""
+    ids = sorted({i for i in child_ids if i is not None})
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Submission.record_id, Submission.device_id, Submission.payload["captured_at"].astext)
+        .where(Submission.record_type == "child", Submission.record_id.in_(ids),
+               Submission.payload["record"]["base_version"].astext.is_(None))
+        .order_by(Submission.received_at.desc(), Submission.device_seq.desc())).all()
+    return {r[0]: (r[1], r[2]) for r in rows}  # the earliest last: it stays

@@ -6,6 +6,7 @@ from flask.views import MethodView
 
 from server import db, disclosure
 from server.audit.reads import personal_read
+from server.conflicts.schemas import GiverSchema, PlaceSchema
 from server.duplicates import service
 from server.http import Blueprint, current_person, current_scope
 from server.people.schemas import PageArgsSchema, page_of
@@ -17,16 +18,36 @@ class DuplicateQuerySchema(PageArgsSchema):
     status = ma.fields.String(validate=ma.validate.OneOf(["open", "resolved"]))
 
 
+class HouseholdBriefSchema(ma.Schema):
+    id = ma.fields.String()
+    head_name = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    group_name = ma.fields.String(allow_none=True)
+    household_number = ma.fields.String(allow_none=True)
+
+
+class RecordedBySchema(GiverSchema):
+    source = ma.fields.String(metadata={"description": "tablet (a surveyor created it) or roster (the import)"})
+
+
 class ChildBriefSchema(ma.Schema):
     id = ma.fields.String()
     household_id = ma.fields.String()
     village_code = ma.fields.String()
     version = ma.fields.Integer()
+    created_at = ma.fields.String(allow_none=True)
+    updated_at = ma.fields.String(allow_none=True)
     name = ma.fields.String()
     gender = ma.fields.String()
     birth_date = ma.fields.String()
     id_number = ma.fields.String(allow_none=True, metadata={"description": "masked"})
     enrollment_status = ma.fields.String()
+    fields = ma.fields.Dict(metadata={"description": "the compared fields as the reader policy shows them "
+                                                     "(an ID number masked)"})
+    household = ma.fields.Nested(HouseholdBriefSchema, allow_none=True)
+    village = ma.fields.Nested(PlaceSchema)
+    town = ma.fields.Nested(PlaceSchema, allow_none=True)
+    recorded_by = ma.fields.Nested(RecordedBySchema, metadata={"description": "who created this record"})
 
 
 class DuplicateSchema(ma.Schema):
@@ -36,6 +57,12 @@ class DuplicateSchema(ma.Schema):
     outcome = ma.fields.String(allow_none=True)
     village_code = ma.fields.String()
     created_at = ma.fields.DateTime()
+    resolved_at = ma.fields.DateTime(allow_none=True)
+    resolved_by_name = ma.fields.String(allow_none=True)
+    differences = ma.fields.List(ma.fields.String(), metadata={
+        "description": "fields where the two differ (ID numbers compared by lookup hash); household when "
+                       "they live in different households"})
+    same_id_number = ma.fields.Boolean()
     children = ma.fields.List(ma.fields.Nested(ChildBriefSchema, allow_none=True))
 
 
@@ -50,13 +77,24 @@ def _vault():
     return current_app.extensions["notoneless.vault"]
 
 
+def _shown_ids(items) -> list[str]:
+    """The records a page shows: both children of each pair and their households."""
+    ids = []
+    for pair in items:
+        for child in pair["children"]:
+            if child:
+                ids.append(child["id"])
+                if child["household"]:
+                    ids.append(child["household"]["id"])
+    return list(dict.fromkeys(ids))
+
+
 @blp.route("/duplicates")
 class Duplicates(MethodView):
     @blp.login_required(*service.REVIEWERS)
     @blp.arguments(DuplicateQuerySchema, location="query")
     @blp.response(200, DuplicatePageSchema)
-    @personal_read("duplicate", shown=lambda page: ([c["id"] for pair in page["items"] for c in pair["children"] if c],
-                                                    len(page["items"])))
+    @personal_read("duplicate", shown=lambda page: (_shown_ids(page["items"]), len(page["items"])))
     def get(self, args):
         """List possible duplicate children in your villages."""
         return service.list_candidates(db.session(), current_scope(), _vault(), disclosure.viewer_of(current_person()),
@@ -80,4 +118,5 @@ class Dismiss(MethodView):
     @blp.response(200, DuplicateSchema)
     def post(self, candidate_id: int):
         """Keep both: they are different children."""
-        return service.dismiss(db.session(), current_scope(), _vault(), current_person(), candidate_id)
+        return service.dismiss(db.session(), current_scope(), _vault(), current_person(), candidate_id,
+                               request.remote_addr)

@@ -7,13 +7,14 @@ from __future__ import annotations
 import base64
 import uuid
 
-from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from server import db, disclosure
 from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.audit import service as audit
+from server.conflicts import queries as conflict_queries
+from server.conflicts.service import Givers
 from server.duplicates import queries
 from server.errors import DomainError, FieldError, not_found
 from server.people.protection import IdNumberVault, child_subject
@@ -26,25 +27,87 @@ REVIEWERS = ("city", "town_supervisor", "team_leader")
 _EMPTY = (None, "", [])
 
 
-def _child_summary(row: dict | None, vault: IdNumberVault, viewer: str) -> dict | None:
+# The fields a supervisor compares before a merge, in the order the child form asks them.
+COMPARED = ("name", "gender", "birth_date", "id_number", "ethnicity", "relation_to_head", "guardian_name",
+            "guardian_phone", "enrollment_status", "school_name", "grade", "class_name", "dropout_reason",
+            "dropout_reason_note", "disability", "disability_type", "disability_level", "left_behind", "migrant",
+            "vulnerable_family_types")
+_HOUSEHOLD_FIELDS = ("head_name", "address", "group_name", "household_number")
+
+
+class _Context:
+    """What a page of pairs shows beside the two children, read once for the page: their
+    households, villages, and who recorded each (the tablet's surveyor, team and line)."""
+
+    def __init__(self, session: Session, candidates: list[DuplicateCandidate]):
+        ids = [i for c in candidates for i in (c.child_a, c.child_b)]
+        self.rows = sync_queries.rows_of(session, "child", ids)
+        self.households = sync_queries.rows_of(
+            session, "household", [uuid.UUID(str(r["household_id"])) for r in self.rows.values()])
+        self.places = conflict_queries.places_of(session, [r["village_code"] for r in self.rows.values()])
+        self.created = queries.first_submissions(session, ids)
+        self.givers = Givers(session, [d for d, _ in self.created.values()])
+        self.deciders = conflict_queries.names_of(session, [c.resolved_by for c in candidates])
+
+
+def _child_summary(row: dict | None, vault: IdNumberVault, viewer: str, ctx: _Context) -> dict | None:
     if row is None:
         return None
     fields = records.fields_of("child", row)
     cipher = row.get("id_number_cipher")  # to_jsonb's hex form of the bytea
-    return disclosure.show(viewer, "child", {
+    clear = {**{name: fields.get(name) for name in COMPARED},
+             "id_number": vault.decrypt(bytes.fromhex(cipher[2:]), child_subject(row["id"])) if cipher else None}
+    shown = disclosure.show(viewer, "child", clear)
+    household = ctx.households.get(uuid.UUID(str(row["household_id"])))
+    village_name, town_code, town_name = ctx.places.get(row["village_code"], (None, None, None))
+    created = ctx.created.get(uuid.UUID(str(row["id"])))
+    recorded_by = ({**ctx.givers.of(created[0], row["village_code"]), "captured_at": created[1]}
+                   if created else {"source": "roster", "device_name": None, "surveyor": None, "team": None,
+                                    "line": None, "captured_at": None})
+    return {
         "id": str(row["id"]), "household_id": str(row["household_id"]), "village_code": row["village_code"],
-        "version": row["version"], "name": fields["name"], "gender": fields["gender"],
-        "birth_date": fields["birth_date"],
-        "id_number": vault.decrypt(bytes.fromhex(cipher[2:]), child_subject(row["id"])) if cipher else None,
-        "enrollment_status": fields["enrollment_status"]})
+        "version": row["version"], "created_at": row.get("created_at"), "updated_at": row.get("updated_at"),
+        **{name: shown.get(name) for name in ("name", "gender", "birth_date", "id_number", "enrollment_status")
+           if name in shown},
+        "fields": shown,
+        "household": None if household is None else {
+            "id": str(household["id"]),
+            **disclosure.show(viewer, "household", {f: household.get(f) for f in _HOUSEHOLD_FIELDS})},
+        "village": {"code": row["village_code"], "name": village_name},
+        "town": {"code": town_code, "name": town_name} if town_code else None,
+        "recorded_by": recorded_by,
+    }
 
 
-def describe(session: Session, candidate: DuplicateCandidate, vault: IdNumberVault, viewer: str) -> dict:
-    rows = sync_queries.rows_of(session, "child", [candidate.child_a, candidate.child_b])
+def _differences(a: dict | None, b: dict | None) -> list[str]:
+    """The fields where the two records differ, on the stored values (an ID number by its lookup
+    hash, so two masked numbers that look alike are still told apart), and `household` when they
+    live in different households."""
+    if a is None or b is None:
+        return []
+    mine, theirs = records.fields_of("child", a), records.fields_of("child", b)
+    out = [name for name in COMPARED if _comparable(mine.get(name)) != _comparable(theirs.get(name))]
+    if str(a["household_id"]) != str(b["household_id"]):
+        out.append("household")
+    return out
+
+
+def _comparable(value):
+    if value in _EMPTY:
+        return None
+    return sorted(value) if isinstance(value, list) else value
+
+
+def describe(session: Session, candidate: DuplicateCandidate, vault: IdNumberVault, viewer: str,
+             ctx: _Context | None = None) -> dict:
+    ctx = ctx or _Context(session, [candidate])
+    a, b = ctx.rows.get(candidate.child_a), ctx.rows.get(candidate.child_b)
+    same_number = bool(a and b and a.get("id_number_lookup") and a.get("id_number_lookup") == b.get("id_number_lookup"))
     return {"id": candidate.id, "reason": candidate.reason, "status": candidate.status,
             "outcome": candidate.outcome, "village_code": candidate.village_code, "created_at": candidate.created_at,
-            "children": [_child_summary(rows.get(candidate.child_a), vault, viewer),
-                         _child_summary(rows.get(candidate.child_b), vault, viewer)]}
+            "resolved_at": candidate.resolved_at, "resolved_by_name": ctx.deciders.get(candidate.resolved_by),
+            "differences": _differences(a, b), "same_id_number": same_number,
+            "children": [_child_summary(a, vault, viewer, ctx), _child_summary(b, vault, viewer, ctx)]}
 
 
 def flag_possible_duplicates(session: Session, child_ids: list[uuid.UUID]) -> None:
@@ -64,7 +127,8 @@ def flag_possible_duplicates(session: Session, child_ids: list[uuid.UUID]) -> No
 def list_candidates(session: Session, scope: Scope, vault: IdNumberVault, viewer: str, status: str | None,
                     page: int, page_size: int) -> dict:
     total, rows = queries.candidates_page(session, scope, status, (page - 1) * page_size, page_size)
-    return {"items": [describe(session, c, vault, viewer) for c in rows], "total": total, "page": page,
+    ctx = _Context(session, rows)
+    return {"items": [describe(session, c, vault, viewer, ctx) for c in rows], "total": total, "page": page,
             "page_size": page_size}
 
 
@@ -77,11 +141,15 @@ def _candidate(session: Session, scope: Scope, candidate_id: int) -> DuplicateCa
     return candidate
 
 
-def dismiss(session: Session, scope: Scope, vault: IdNumberVault, person: Person, candidate_id: int) -> dict:
-    """Two different children after all: keep both."""
+def dismiss(session: Session, scope: Scope, vault: IdNumberVault, person: Person, candidate_id: int,
+            remote_addr: str | None = None) -> dict:
+    """Two different children after all: keep both (on the audit trail, as a merge is)."""
     candidate = _candidate(session, scope, candidate_id)
     candidate.status, candidate.outcome = "resolved", "distinct"
-    candidate.resolved_by, candidate.resolved_at = person.id, func.now()
+    candidate.resolved_by, candidate.resolved_at = person.id, db.now(session)
+    audit.record(session, person.id, "change", "duplicate_candidate", str(candidate.id), remote_addr=remote_addr,
+                 outcome="distinct", reason=candidate.reason,
+                 children=[str(candidate.child_a), str(candidate.child_b)])
     session.flush()
     return describe(session, candidate, vault, disclosure.viewer_of(person))
 

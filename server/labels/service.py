@@ -15,7 +15,22 @@ from server.forms import queries as form_queries
 from server.forms import service as forms
 from server.maps.service import PRIORITY_LABELS
 from server.maps.tasks import REASON_LABELS
-from server.people.statuses import SURVEY_STATUSES
+from server.people.statuses import SURVEY_STATUSES, VULNERABLE_FAMILY_TYPES
+
+# Fields a record keeps that no form asks (they come from the rosters), with the words the
+# rosters use: a form that asks one later says it in its own words instead.
+ROSTER_FIELDS: dict[str, dict[str, tuple[str, dict]]] = {
+    "child": {
+        "ethnicity": ("民族", {}),
+        "relation_to_head": ("与户主关系", {}),
+        "class_name": ("班级", {}),
+        "vulnerable_family_types": ("五种弱势家庭", VULNERABLE_FAMILY_TYPES),
+    },
+    "household": {
+        "group_name": ("组", {}),
+        "household_number": ("户号", {}),
+    },
+}
 
 
 def labels(session: Session) -> dict:
@@ -32,6 +47,10 @@ def labels(session: Session) -> dict:
             for choice in field.choices:
                 # a yes/no question keeps true/false in the record (survey_forms.model)
                 entry["choices"].setdefault(_key(choice.value), choice.label)
+    for record_type, extra in ROSTER_FIELDS.items():
+        per_type = fields.setdefault(record_type, {})
+        for name, (label, choices) in extra.items():
+            per_type.setdefault(name, {"label": label, "choices": dict(choices)})
     return {
         "fields": fields,
         "roles": ROLES,

@@ -43,3 +43,4 @@ export const genderLabel = (gender) => labels.genders[gender] || gender || "—"
 export const deviceStatusLabel = (status) => labels.device_statuses[status] || status;
 export const mapPriorityLabel = (priority) => labels.map_priorities[priority] || priority;
 export const surveyStatusLabel = (status) => labels.survey_statuses[status] || status;
+export const lineLabel = (line) => labels.lines[line] || line || "—";

@@ -11,6 +11,8 @@ import TabletsView from "./views/TabletsView.vue";
 import MapView from "./views/MapView.vue";
 import CasesView from "./views/CasesView.vue";
 import CaseView from "./views/CaseView.vue";
+import ConflictsView from "./views/ConflictsView.vue";
+import DuplicatesView from "./views/DuplicatesView.vue";
 
 // Every route but the login names the roles it is for (a route absent from a role's menu is
 // still guarded here, so a typed address does not show an empty page that the API then refuses).
@@ -24,6 +26,8 @@ export const routes = [
   { path: "/tablets", name: "tablets", component: TabletsView, meta: { title: "平板管理" } },
   { path: "/cases", name: "cases", component: CasesView, meta: { title: "个案办理" } },
   { path: "/cases/:id(\\d+)", name: "case", component: CaseView, meta: { title: "个案", roles: ["city", "town_supervisor", "team_leader", "school"] } },
+  { path: "/conflicts", name: "conflicts", component: ConflictsView, meta: { title: "冲突审核" } },
+  { path: "/duplicates", name: "duplicates", component: DuplicatesView, meta: { title: "疑似重复" } },
   { path: "/:rest(.*)*", name: "not-found", component: NotFoundView, meta: { title: "页面不存在" } },
 ];
 
