@@ -1,6 +1,6 @@
 """Security headers on every answer, and `no-store` on the API's personal data.
 
-The pages (/supervisor/, /cases/, /api/docs) load only the app's own scripts and styles, so
+The pages (the workbench at /workbench/, /api/docs) load only the app's own scripts and styles, so
 the policy allows no inline script or style and no other origin, except the county's basemap
 tiles (BASEMAP_URL) as images. No page may be framed (clickjacking a supervisor's resolve
 button), no answer is sniffed into another type (an uploaded file read as HTML), and no

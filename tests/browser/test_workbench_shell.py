@@ -95,3 +95,34 @@ def test_an_address_of_the_workbench_is_the_page_and_asks_for_a_login_first(work
     page.wait_for_selector("[data-test=password-form]")  # back where the address pointed
     assert page.request.get(workbench_site["url"] + "/").url.endswith("/workbench/")
     watched.assert_clean()
+
+
+def test_the_api_docs_work_under_the_strict_content_security_policy(workbench_site, browser):
+    watched = open_page(browser, workbench_site)
+    response = watched.page.goto(workbench_site["url"] + "/api/docs")
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
+    watched.page.wait_for_selector(".swagger-ui .info .title", timeout=15000)
+    watched.assert_clean()
+
+
+def test_the_map_shifts_points_to_gcj02_like_the_server_function():
+    """The workbench's display shift (gcj02.js) and the server's (routing.py) are one transform."""
+    import json
+    import shutil
+    import subprocess
+
+    from server.maps.routing import wgs84_to_gcj02
+    from tests.conftest import ROOT
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed")
+    points = [(120.46, 32.53), (120.3012, 32.6119), (116.39, 39.9), (2.35, 48.85)]
+    script = ("import('./server/workbench/app/src/gcj02.js').then(m => console.log(JSON.stringify("
+              f"{json.dumps(points)}.map(([x, y]) => [m.displayPoint(x, y, false), m.displayPoint(x, y, true)]))))")
+    out = subprocess.run([node, "--input-type=module", "-e", script], cwd=ROOT, capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    for (lon, lat), (plain, shifted) in zip(points, json.loads(out), strict=True):
+        assert plain == [lat, lon]  # as stored, without a GCJ-02 basemap
+        gcj_lon, gcj_lat = wgs84_to_gcj02(lon, lat)
+        assert shifted == pytest.approx([gcj_lat, gcj_lon], abs=1e-9)

@@ -57,10 +57,16 @@ class Watched:
                 self.outside.append(request.url)
 
         page.on("request", check)
+        # what the strict Content-Security-Policy blocked (an inline style or script, another origin)
+        self.blocked: list[str] = []
+        page.add_init_script("document.addEventListener('securitypolicyviolation', e => console.error("
+                             "'Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
+        page.on("console", lambda m: self.blocked.append(m.text) if "Content Security Policy" in m.text else None)
 
     def assert_clean(self):
         assert self.outside == [], f"requests outside the server: {self.outside}"
         assert self.errors == [], f"script errors: {self.errors}"
+        assert self.blocked == [], f"blocked by the Content-Security-Policy: {self.blocked}"
 
 
 def open_page(browser, site, size: str = "desktop"):

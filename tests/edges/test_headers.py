@@ -7,7 +7,7 @@ import pytest
 from server.security_headers import basemap_source, policy
 
 
-@pytest.mark.parametrize("path", ["/supervisor/", "/cases/", "/api/docs", "/api/v1/health", "/api/v1/me",
+@pytest.mark.parametrize("path", ["/workbench/", "/workbench/cases/1", "/api/docs", "/api/v1/health", "/api/v1/me",
                                   "/api/openapi.json", "/no/such/page"])
 def test_every_answer_carries_the_security_headers(client, path):
     response = client.get(path)
