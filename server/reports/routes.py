@@ -106,12 +106,17 @@ class OutOfSchoolRegister(MethodView):
                          download_name=f"out-of-school-register-{day.isoformat()}.xlsx")
 
 
+def _children_and_homes(listed: list[dict]):
+    # Each line shows a child and its household's head: both are in the read's record.
+    return [i["child_id"] for i in listed] + [i["household_id"] for i in listed], len(listed)
+
+
 @blp.route("/reports/accounted-for")
 class AccountedFor(MethodView):
     @blp.login_required(*READERS)
     @blp.arguments(schemas.AccountedQuerySchema, location="query")
     @blp.response(200, schemas.AccountedReportSchema)
-    @personal_read("child", shown=lambda report: items("child_id")(report["unaccounted"]))
+    @personal_read("child", shown=lambda report: _children_and_homes(report["unaccounted"]["items"]))
     def get(self, args):
         """The campaign's promise (一个都不少): every school-age child on file surveyed, in a case or
         exempt with its evidence, by town, village and team; the children still unaccounted for

@@ -335,6 +335,8 @@ def accounted_for(session: Session, scope: Scope, vault: IdNumberVault, viewer: 
         towns.setdefault(v["town_code"], []).append(v)
     teams, covering = [], {}
     for t in queries.teams_over(session, list(by_code)):
+        if not scope.reads_team(t.id):
+            continue  # the other line's team over a leader's villages is not the leader's to read
         covering[t.id] = sorted(c for c in set(t.village_codes) if c in by_code)
         teams.append(_summed([by_code[c] for c in covering[t.id]], id=t.id, name=t.name, line=t.line,
                              town_code=t.town_code, villages=len(covering[t.id])))

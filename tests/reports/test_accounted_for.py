@@ -111,8 +111,9 @@ def test_the_unaccounted_are_listed_with_household_place_and_a_masked_number(cli
     event = session.scalars(select(AuditEvent).where(AuditEvent.person_id == county["city"].id)
                             .order_by(AuditEvent.id.desc())).first()
     assert event.action == "read" and event.subject_type == "child"
-    assert {str(i) for i in event.record_ids} == {str(county["kids"][k].id) for k in
-                                                  ("not_surveyed", "no_case", "no_evidence", "unresolved")}
+    shown = [county["kids"][k] for k in ("not_surveyed", "no_case", "no_evidence", "unresolved")]
+    assert {str(i) for i in event.record_ids} == {str(c.id) for c in shown} | {str(c.household_id) for c in shown}
+    assert event.record_count == 4
     # a page at a time
     page = _get(client, headers, town=county["town"].code, page_size=3, page=2)
     assert page["unaccounted"]["total"] == 4 and len(page["unaccounted"]["items"]) == 1
@@ -125,6 +126,8 @@ def test_a_scope_holds_only_its_own_places(client, login, county):
     leader = _get(client, login(county["leader"]))
     assert [v["code"] for v in leader["villages"]] == [county["red"].code]
     assert leader["total"]["children"] == 9
+    # its own team, not the surveyor's other team over the same village
+    assert len(leader["teams"]) == 1 and leader["teams"][0]["unaccounted"] == 4
     city = _get(client, login(county["city"]))
     assert "孙外镇" in [i["name"] for i in city["unaccounted"]["items"]]
     # a team elsewhere is not found; the school and the surveyor are refused

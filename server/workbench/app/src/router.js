@@ -5,6 +5,9 @@ import LoginView from "./views/LoginView.vue";
 import HomeView from "./views/HomeView.vue";
 import PasswordView from "./views/PasswordView.vue";
 import NotFoundView from "./views/NotFoundView.vue";
+import ReportsView from "./views/ReportsView.vue";
+import AccountedView from "./views/AccountedView.vue";
+import ImportsView from "./views/ImportsView.vue";
 
 // Every route but the login names the roles it is for (a route absent from a role's menu is
 // still guarded here, so a typed address does not show an empty page that the API then refuses).
@@ -12,6 +15,9 @@ export const routes = [
   { path: "/login", name: "login", component: LoginView, meta: { title: "登录", public: true } },
   { path: "/", name: "home", component: HomeView, meta: { title: "工作概览" } },
   { path: "/password", name: "password", component: PasswordView, meta: { title: "修改密码" } },
+  { path: "/reports", name: "reports", component: ReportsView, meta: { title: "统计报表" } },
+  { path: "/accounted", name: "accounted", component: AccountedView, meta: { title: "底数核查" } },
+  { path: "/imports", name: "imports", component: ImportsView, meta: { title: "数据导入" } },
   { path: "/:rest(.*)*", name: "not-found", component: NotFoundView, meta: { title: "页面不存在" } },
 ];
 
