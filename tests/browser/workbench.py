@@ -48,9 +48,36 @@ __all__ = ["workbench_site", "browser", "VIEWPORTS", "open_page", "log_in", "sho
            "pytestmark", "viewport"]
 
 
+# Each test module that star-imports these fixtures gets its own session-scoped instance of
+# them (pytest registers a fixture per module that names it): two modules in one run would start
+# Playwright twice (refused: "Sync API inside the asyncio loop") and recreate the same database
+# under the first one's server. So the instances share one site and one browser, kept here, and
+# the last one to finish closes them.
+_shared: dict = {}
+
+
+def _shared_resource(name: str, start):
+    entry = _shared.get(name)
+    if entry is None:
+        generator = start()
+        entry = _shared[name] = {"generator": generator, "value": next(generator), "users": 0}
+    entry["users"] += 1
+    try:
+        yield entry["value"]
+    finally:
+        entry["users"] -= 1
+        if entry["users"] == 0:
+            del _shared[name]
+            next(entry["generator"], None)
+
+
 @pytest.fixture(scope="session")
 def workbench_site():
     """The app on the tiny demo county after its field week, served on a free port."""
+    yield from _shared_resource("site", _start_site)
+
+
+def _start_site():
     if not os.path.exists(DIST):
         pytest.fail("the workbench is not built: run scripts/setup.sh (npx vite build)")
     from alembic import command
@@ -86,6 +113,10 @@ def workbench_site():
 
 @pytest.fixture(scope="session")
 def browser():
+    yield from _shared_resource("browser", _start_browser)
+
+
+def _start_browser():
     with playwright_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
