@@ -510,13 +510,16 @@ _OF_TOWN = "(CAST(:town AS varchar) IS NULL OR c.village_code IN (SELECT code FR
 
 
 def cross_match(session: Session, register_import_id: int | None, import_id: int,
-                born_from: dt.date, born_to: dt.date, town_code: str | None = None) -> dict:
+                born_from: dt.date, born_to: dt.date, town_code: str | None = None,
+                only_listed: bool = False) -> dict:
     """Give each child whose status is still a starting status the one the registers imply.
 
     In a register and attending -> enrolled_unconfirmed; 休学 -> suspended; 转出 ->
     transferred_out; in no register -> suspected_out_of_school; born outside the school-age
     range -> not_school_age. Statuses decided in the field are never overwritten. A town's
-    import matches its own children only (`town_code`): it speaks for no other town.
+    import matches its own children only (`town_code`): it speaks for no other town. A file of
+    corrections (`only_listed`) speaks only for the children it lists (roster_entries names them
+    with its import id): it moves no other child's status.
     """
     linked = 0
     if register_import_id is not None:
@@ -548,6 +551,7 @@ def cross_match(session: Session, register_import_id: int | None, import_id: int
                    b.school_id, b.school_name, b.grade, b.class_name
             FROM children c LEFT JOIN best b ON b.child_id = c.id
             WHERE c.enrollment_status = ANY(:starting) AND {_OF_TOWN}
+              AND (NOT :only_listed OR c.id IN (SELECT child_id FROM roster_entries WHERE last_import_id = :import_id))
         ),
         changed AS (
             SELECT t.*, {diff} AS diff FROM t JOIN children c ON c.id = t.id
@@ -565,6 +569,7 @@ def cross_match(session: Session, register_import_id: int | None, import_id: int
     """).bindparams(bindparam("starting", type_=ARRAY(String))), {  # noqa: S608 - only this module's column lists are interpolated
         "reg": register_import_id or -1, "born_from": born_from, "born_to": born_to,
         "import_id": import_id, "starting": list(STARTING_STATUSES), "town": town_code,
+        "only_listed": only_listed,
     }).rowcount
     return {"register_rows_linked": linked, "statuses_changed": changed}
 

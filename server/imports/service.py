@@ -326,7 +326,9 @@ def _roster(session, vault, imp, table, columns, progress, watch) -> tuple[dict,
     queries.drop_roster_stage(session)
     watch.lap("roster_presence")
     progress.phase("matching")
-    summary.update(_cross_match(session, imp, queries.latest_register(session), imp.town_code))
+    # Corrections re-match the children they list, not the county (nor a town) around them.
+    summary.update(_cross_match(session, imp, queries.latest_register(session), imp.town_code,
+                                only_listed=imp.mode == "corrections"))
     watch.lap("cross_match")
     return summary, problems
 
@@ -365,9 +367,11 @@ def _register(session, vault, imp, table, columns, progress, watch) -> tuple[dic
     return summary, problems
 
 
-def _cross_match(session, imp: Import, register_import_id: int | None, town_code: str | None = None) -> dict:
+def _cross_match(session, imp: Import, register_import_id: int | None, town_code: str | None = None,
+                 only_listed: bool = False) -> dict:
     year, (born_from, born_to) = school_age_range(session, imp.as_of)
-    result = queries.cross_match(session, register_import_id, imp.id, born_from, born_to, town_code)
+    result = queries.cross_match(session, register_import_id, imp.id, born_from, born_to, town_code,
+                                 only_listed)
     result.update({"school_year": year, "matched_with_register_import_id": register_import_id})
     return result
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, distinct, func, literal, or_, select, update
+from sqlalchemy import and_, case, distinct, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from server.accounts.models import Team, team_villages
 from server.accounts.scope import Scope
 from server.cases import queries as case_queries
 from server.cases.models import Case
@@ -179,3 +180,127 @@ def village_name_in_scope(session: Session, scope: Scope, village_code: str) -> 
 
 def school_name(session: Session, school_id: int) -> str | None:
     return session.scalar(select(School.name).where(School.id == school_id))
+
+
+# --- the campaign's promise: every child on the roster accounted for ---------------------------
+
+ACCOUNTED = ("surveyed", "in_case", "exempt")
+UNACCOUNTED_REASONS = ("not_surveyed", "no_case", "no_evidence", "unresolved")
+
+
+def _accounting(scope: Scope, born_from: dt.date, born_to: dt.date, town_code: str | None,
+                village_code: str | None):
+    """One row per school-age child in scope: where it lives and how it is accounted for.
+
+    exempt     lawfully not enrolled with its evidence: a case closed as exempted (the case
+               machine asked for the certificate or receipt; a death needs none), or an illness
+               deferral with its hospital certificate on the child's record;
+    in_case    a case is open, or one ended with the child back in school;
+    surveyed   the household was visited (or confirmed) and the child is in school;
+    otherwise  unaccounted, with the first reason that applies: the household was never visited,
+               the child is out of school with no case, lawfully absent without evidence, or in a
+               register state nobody has verified (休学/转出待核实).
+    """
+    exempted = (
+        select(Case.id).where(Case.child_id == Child.id, Case.status == "exempted",
+                              or_(Case.evidence.is_not(None), Case.exemption_reason == "deceased"))
+        .exists()
+    )
+    followed = (
+        select(Case.id).where(Case.child_id == Child.id,
+                              or_(Case.closed_at.is_(None), Case.status == "returned"))
+        .exists()
+    )
+    legit = Child.enrollment_status.in_(list(statuses.LEGITIMATELY_NOT_ENROLLED))
+    visited = Household.survey_status != "not_visited"
+    exempt = and_(legit, or_(exempted, and_(Child.enrollment_status == "sick_deferral",
+                                            Child.certificate_photo.is_not(None))))
+    standing = case(
+        (exempt, literal("exempt")),
+        (followed, literal("in_case")),
+        (and_(visited, Child.enrollment_status.in_(list(statuses.ENROLLED))), literal("surveyed")),
+        else_=literal("unaccounted"),
+    )
+    reason = case(
+        (~visited, literal("not_surveyed")),
+        (Child.enrollment_status.in_(list(statuses.OUT_OF_SCHOOL)), literal("no_case")),
+        (legit, literal("no_evidence")),
+        else_=literal("unresolved"),
+    )
+    stmt = (
+        select(Child.id.label("child_id"), Child.village_code, Village.town_code, Household.id.label("household_id"),
+               standing.label("standing"), reason.label("reason"))
+        .select_from(Child)
+        .join(Household, Household.id == Child.household_id)
+        .join(Village, Village.code == Child.village_code)
+        .where(scope.children(Child), Child.birth_date.between(born_from, born_to),
+               Child.enrollment_status != "not_school_age")
+    )
+    if town_code:
+        stmt = stmt.where(Village.town_code == town_code)
+    if village_code:
+        stmt = stmt.where(Child.village_code == village_code)
+    return stmt.subquery("accounting")
+
+
+def accounted_by_village(session: Session, scope: Scope, born_from: dt.date, born_to: dt.date,
+                         town_code: str | None = None, village_code: str | None = None) -> list[dict]:
+    """Per village in scope: its children by standing, and the unaccounted ones by reason."""
+    a = _accounting(scope, born_from, born_to, town_code, village_code)
+    columns = [func.count().label("children"),
+               *(_count(a.c.standing == s).label(s) for s in ACCOUNTED),
+               _count(a.c.standing == "unaccounted").label("unaccounted"),
+               *(_count(and_(a.c.standing == "unaccounted", a.c.reason == r)).label(r)
+                 for r in UNACCOUNTED_REASONS)]
+    stmt = (
+        select(Village.code.label("code"), Village.name.label("name"), Town.code.label("town_code"),
+               Town.name.label("town_name"), *columns)
+        .select_from(a)
+        .join(Village, Village.code == a.c.village_code)
+        .join(Town, Town.code == Village.town_code)
+        .group_by(Village.code, Village.name, Town.code, Town.name)
+        .order_by(Town.code, Village.code)
+    )
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+def teams_over(session: Session, village_codes: list[str]) -> list:
+    """The teams (包村工作组) over these villages: id, name, line, town and the villages among them."""
+    if not village_codes:
+        return []
+    return session.execute(
+        select(Team.id, Team.name, Team.line, Team.town_code,
+               func.array_agg(team_villages.c.village_code).label("village_codes"))
+        .join(team_villages, team_villages.c.team_id == Team.id)
+        .where(team_villages.c.village_code.in_(sorted(village_codes)))
+        .group_by(Team.id)
+        .order_by(Team.town_code, Team.name, Team.id)
+    ).all()
+
+
+def unaccounted_page(session: Session, scope: Scope, born_from: dt.date, born_to: dt.date, offset: int,
+                     limit: int, town_code: str | None = None, village_code: str | None = None,
+                     village_codes: list[str] | None = None) -> tuple[int, list]:
+    """The children still unaccounted for, in town, village, 组 and 户号 order, a page at a time."""
+    a = _accounting(scope, born_from, born_to, town_code, village_code)
+    where = [a.c.standing == "unaccounted"]
+    if village_codes is not None:
+        where.append(a.c.village_code.in_(sorted(village_codes)))
+    total = session.scalar(select(func.count()).select_from(a).where(*where))
+    rows = session.execute(
+        select(Child.id, Child.name, Child.gender, Child.birth_date, Child.id_number_cipher, Child.enrollment_status,
+               Household.id.label("household_id"), Household.group_name, Household.household_number,
+               Household.head_name, Household.survey_status,
+               Village.code.label("village_code"), Village.name.label("village_name"),
+               Town.code.label("town_code"), Town.name.label("town_name"), a.c.reason)
+        .select_from(a)
+        .join(Child, Child.id == a.c.child_id)
+        .join(Household, Household.id == a.c.household_id)
+        .join(Village, Village.code == a.c.village_code)
+        .join(Town, Town.code == Village.town_code)
+        .where(*where)
+        .order_by(Town.code, Village.code, Household.group_name, Household.household_number, Household.id,
+                  Child.birth_date, Child.id)
+        .offset(offset).limit(limit)
+    ).all()
+    return total or 0, rows

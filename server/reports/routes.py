@@ -104,3 +104,25 @@ class OutOfSchoolRegister(MethodView):
             remote_addr=request.remote_addr)
         return send_file(io.BytesIO(content), as_attachment=True, mimetype=XLSX,
                          download_name=f"out-of-school-register-{day.isoformat()}.xlsx")
+
+
+def _children_and_homes(listed: list[dict]):
+    # Each line shows a child and its household's head: both are in the read's record.
+    return [i["child_id"] for i in listed] + [i["household_id"] for i in listed], len(listed)
+
+
+@blp.route("/reports/accounted-for")
+class AccountedFor(MethodView):
+    @blp.login_required(*READERS)
+    @blp.arguments(schemas.AccountedQuerySchema, location="query")
+    @blp.response(200, schemas.AccountedReportSchema)
+    @personal_read("child", shown=lambda report: _children_and_homes(report["unaccounted"]["items"]))
+    def get(self, args):
+        """The campaign's promise (一个都不少): every school-age child on file surveyed, in a case or
+        exempt with its evidence, by town, village and team; the children still unaccounted for
+        (a page; ID numbers masked); the days left in the campaign's current phase."""
+        return service.accounted_for(
+            db.session(), current_scope(), current_app.extensions["notoneless.vault"],
+            disclosure.viewer_of(current_person()), _day(), town_code=args.get("town"),
+            village_code=args.get("village"), team_id=args.get("team"), page=args["page"],
+            page_size=args["page_size"])

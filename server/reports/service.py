@@ -269,3 +269,109 @@ def download_export(session: Session, person: Person, export_id: int, remote_add
     audit.record(session, person.id, "export", "report", str(export.id), remote_addr=remote_addr,
                  params=export.params)
     return export
+
+
+# --- the campaign's promise: every child on the roster accounted for ---------------------------
+
+PHASES = (("publicity", "宣传动员", "publicity_start"), ("survey", "摸底建档", "survey_start"),
+          ("persuasion", "劝返复学", "persuasion_start"), ("enforcement", "督察整改", "enforcement_start"))
+STANDINGS = {"surveyed": "已走访在读", "in_case": "已立案跟踪", "exempt": "依规缓免（有证明）"}
+UNACCOUNTED_REASONS = {
+    "not_surveyed": "所在户未走访",
+    "no_case": "未入学/辍学，尚未立案",
+    "no_evidence": "依规未入学，缺证明或未办结",
+    "unresolved": "休学/转出待核实",
+}
+_ACCOUNTING_COUNTS = ("children", *queries.ACCOUNTED, "unaccounted", *queries.UNACCOUNTED_REASONS)
+
+
+def current_phase(campaign, today: dt.date) -> dict | None:
+    """The campaign's phase on `today`, its last day and the days left until it (0: today is the
+    last day). A phase runs from its start to the day before the next one starts; the last one
+    to enforcement_end. Before the first phase: the days until it starts; after the last: ended."""
+    if campaign is None:
+        return None
+    starts = [getattr(campaign, column) for _, _, column in PHASES]
+    ends = [nxt - dt.timedelta(days=1) for nxt in starts[1:]] + [campaign.enforcement_end]
+    if today < starts[0]:
+        return {"key": "not_started", "name": "尚未开始", "starts_on": starts[0], "ends_on": starts[0],
+                "days_left": (starts[0] - today).days}
+    if today > campaign.enforcement_end:
+        return {"key": "ended", "name": "已结束", "starts_on": starts[-1], "ends_on": campaign.enforcement_end,
+                "days_left": 0}
+    # A phase that the next one starts on the same day has no day of its own: the later one wins.
+    for (key, name, _), start, end in reversed(list(zip(PHASES, starts, ends, strict=True))):
+        if start <= today:
+            return {"key": key, "name": name, "starts_on": start, "ends_on": max(end, start),
+                    "days_left": (max(end, start) - today).days}
+    return None  # unreachable: today >= starts[0]
+
+
+def _accounting_row(row: dict) -> dict:
+    accounted = sum(row[s] for s in queries.ACCOUNTED)
+    return {**row, "accounted": accounted,
+            "accounted_share": accounted / row["children"] if row["children"] else None}
+
+
+def _summed(rows: list[dict], **keys) -> dict:
+    return _accounting_row({**keys, **{k: sum(r[k] for r in rows) for k in _ACCOUNTING_COUNTS}})
+
+
+def accounted_for(session: Session, scope: Scope, vault: IdNumberVault, viewer: str, today: dt.date, *,
+                  town_code: str | None = None, village_code: str | None = None, team_id: int | None = None,
+                  page: int = 1, page_size: int = 50) -> dict:
+    """The campaign's promise as numbers: every school-age child on file (the police roster and
+    the children the teams found) surveyed, in a case or exempt with its evidence, by town,
+    village and team; the children still unaccounted for, a page at a time; the phase's days left."""
+    campaign = campaign_queries.active(session)
+    year, cutoff = school_year_of(session, today)
+    all_cohorts = cohorts(year, cutoff)
+    born_from, born_to = all_cohorts[-1].born_from, all_cohorts[0].born_to
+    villages = [_accounting_row(r) for r in
+                queries.accounted_by_village(session, scope, born_from, born_to, town_code, village_code)]
+    by_code = {v["code"]: v for v in villages}
+    towns: dict[str, list[dict]] = {}
+    for v in villages:
+        towns.setdefault(v["town_code"], []).append(v)
+    teams, covering = [], {}
+    for t in queries.teams_over(session, list(by_code)):
+        if not scope.reads_team(t.id):
+            continue  # the other line's team over a leader's villages is not the leader's to read
+        covering[t.id] = sorted(c for c in set(t.village_codes) if c in by_code)
+        teams.append(_summed([by_code[c] for c in covering[t.id]], id=t.id, name=t.name, line=t.line,
+                             town_code=t.town_code, villages=len(covering[t.id])))
+    # A team over none of the villages asked for (or out of scope) lists nothing it could hide.
+    if team_id is not None and team_id not in covering:
+        raise not_found("team")
+    team_villages = covering[team_id] if team_id is not None else None
+    total, rows = queries.unaccounted_page(session, scope, born_from, born_to, (page - 1) * page_size, page_size,
+                                           town_code, village_code, team_villages)
+    items = []
+    for r in rows:
+        child = disclosure.show(viewer, "child", {"name": r.name, "gender": r.gender, "birth_date": r.birth_date,
+                                                  "id_number": _clear_number(vault, r)})
+        household = disclosure.show(viewer, "household", {"head_name": r.head_name})
+        items.append({
+            "child_id": r.id, **child, "enrollment_status": r.enrollment_status,
+            "town_code": r.town_code, "town_name": r.town_name, "village_code": r.village_code,
+            "village_name": r.village_name, "household_id": r.household_id, "group_name": r.group_name,
+            "household_number": r.household_number, "head_name": household.get("head_name"),
+            "survey_status": r.survey_status, "reason": r.reason, "reason_label": UNACCOUNTED_REASONS[r.reason],
+        })
+    return {
+        "campaign": None if campaign is None else {"id": campaign.id, "name": campaign.name,
+                                                   "school_year": campaign.school_year},
+        "school_year": year, "today": today, "phase": current_phase(campaign, today),
+        "standings": STANDINGS, "reasons": UNACCOUNTED_REASONS,
+        "total": _summed(villages, code="total", name="合计"),
+        "towns": [_summed(vs, code=code, name=vs[0]["town_name"]) for code, vs in towns.items()],
+        "villages": villages, "teams": teams,
+        "unaccounted": {"items": items, "total": total, "page": page, "page_size": page_size},
+    }
+
+
+def _clear_number(vault: IdNumberVault, row) -> str | None:
+    # Shown through disclosure.show: masked in every list (only one audited full record shows more).
+    if row.id_number_cipher is None:
+        return None
+    return vault.decrypt(row.id_number_cipher, child_subject(row.id))

@@ -732,6 +732,14 @@ MATRIX: tuple[Entry, ...] = (
         P("out_village", lambda w, a: f"{V}/reports/out-of-school-register.xlsx?village={w.b.village.code}"),
         P("list", f"{V}/reports/out-of-school-register.xlsx", shows=_shows_a)), out=FILTERED,
         note="登记造册: the caller's out-of-school children (a school's: its students), ID numbers masked"),
+    Entry("GET", f"{V}/reports/accounted-for", STAFF, 200, (
+        P("in", lambda w, a: f"{V}/reports/accounted-for?town={w.a.town.code}", shows=_shows_a),
+        P("in_village", lambda w, a: f"{V}/reports/accounted-for?village={w.a.village.code}", shows=_shows_a),
+        P("out", lambda w, a: f"{V}/reports/accounted-for?town={w.b.town.code}"),
+        P("out_team", lambda w, a: f"{V}/reports/accounted-for?team={w.b.team.id}"),
+        P("list", f"{V}/reports/accounted-for", shows=_shows_a)), out=FILTERED,
+        except_={("town_supervisor", "out_team"): 404, ("team_leader", "out_team"): 404},
+        note="一个都不少: the caller's children by standing; the unaccounted listed, ID numbers masked"),
 
     # People and teams: the bureau's accounts; a town supervisor manages its own town's teams
     Entry("GET", f"{V}/staff/people", GOVERNMENT, 200, (

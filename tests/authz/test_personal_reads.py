@@ -48,6 +48,7 @@ PERSONAL_READS = {
     ("POST", f"{V}/maps/search"): "read",
     ("GET", f"{V}/teams/<int:team_id>/tasks"): "read",
     ("GET", f"{V}/reports/semester-check"): "read",
+    ("GET", f"{V}/reports/accounted-for"): "read",
     # Downloads, recorded as exports (or the attachment's own read) by their services.
     ("GET", f"{V}/imports/<int:import_id>/report"): "export",
     ("GET", f"{V}/teams/<int:team_id>/tasks.<any(gpx, kml):fmt>"): "export",

@@ -129,3 +129,24 @@ def test_the_mode_is_checked_and_the_register_is_always_whole(county, upload, ci
                      expect=422)
     assert refused["code"] == "request.invalid" and {e["field"] for e in refused["errors"]} == {"mode"}
     assert upload(city, "register", file_bytes(register.header, register.rows[:2]), mode="full")["status"] == "done"
+
+
+def test_corrections_move_no_status_but_their_own_rows(county, upload, city, session, vault):
+    """A corrections file re-matches the children it lists against the registers; every other
+    child keeps the status it had (a full roster re-matches its towns)."""
+    table = files.roster_table(county, bad_rows=False)
+    upload(city, "roster", file_bytes(table.header, table.rows))
+    # Children the registers had placed: a clerk's three corrected rows must not undo that.
+    session.execute(Child.__table__.update().values(enrollment_status="enrolled_unconfirmed"))
+    session.flush()
+    rows = [table.rows[0], table.rows[1], table.rows[2]]
+
+    shown = upload(city, "roster", file_bytes(table.header, rows), mode="corrections")
+
+    # no register import in this county: the three listed are in no register
+    assert shown["summary"]["statuses_changed"] == 3
+    moved = session.scalars(select(Child.id_number_lookup).where(
+        Child.enrollment_status == "suspected_out_of_school")).all()
+    assert set(moved) == {vault.lookup(r[2]) for r in rows}
+    assert session.scalar(select(func.count()).select_from(Child).where(
+        Child.enrollment_status == "enrolled_unconfirmed")) == len(table.rows) - 3

@@ -101,3 +101,25 @@ export async function openForPrint(path, params) {
   window.open(url, "_blank");
   setTimeout(() => URL.revokeObjectURL(url), 300000);
 }
+
+// A multipart upload that reports its progress (fetch cannot): onProgress(fraction 0..1) as the
+// bytes leave the browser; resolves with the JSON answer, rejects with an ApiError like request().
+export function uploadWithProgress(path, form, onProgress = () => {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/v1${path}`);
+    if (session.token) xhr.setRequestHeader("Authorization", `Bearer ${session.token}`);
+    xhr.upload.onprogress = (event) => { if (event.lengthComputable) onProgress(event.loaded / event.total); };
+    xhr.upload.onload = () => onProgress(1);
+    xhr.onerror = () => reject(new ApiError(0, "network", describeError("network")));
+    xhr.onload = () => {
+      let data = null;
+      try { data = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch (_) { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300) { resolve(data); return; }
+      if (xhr.status === 401 && session.token) { forget(); onLoggedOut(); }
+      const code = (data && data.code) || `http.${xhr.status}`;
+      reject(new ApiError(xhr.status, code, describeError(code, data && data.message), data && data.errors));
+    };
+    xhr.send(form);
+  });
+}

@@ -13,6 +13,9 @@ import CasesView from "./views/CasesView.vue";
 import CaseView from "./views/CaseView.vue";
 import ConflictsView from "./views/ConflictsView.vue";
 import DuplicatesView from "./views/DuplicatesView.vue";
+import ReportsView from "./views/ReportsView.vue";
+import AccountedView from "./views/AccountedView.vue";
+import ImportsView from "./views/ImportsView.vue";
 
 // Every route but the login names the roles it is for (a route absent from a role's menu is
 // still guarded here, so a typed address does not show an empty page that the API then refuses).
@@ -28,6 +31,9 @@ export const routes = [
   { path: "/cases/:id(\\d+)", name: "case", component: CaseView, meta: { title: "个案", roles: ["city", "town_supervisor", "team_leader", "school"] } },
   { path: "/conflicts", name: "conflicts", component: ConflictsView, meta: { title: "冲突审核" } },
   { path: "/duplicates", name: "duplicates", component: DuplicatesView, meta: { title: "疑似重复" } },
+  { path: "/reports", name: "reports", component: ReportsView, meta: { title: "统计报表" } },
+  { path: "/accounted", name: "accounted", component: AccountedView, meta: { title: "底数核查" } },
+  { path: "/imports", name: "imports", component: ImportsView, meta: { title: "数据导入" } },
   { path: "/:rest(.*)*", name: "not-found", component: NotFoundView, meta: { title: "页面不存在" } },
 ];
 
