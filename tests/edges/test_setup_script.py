@@ -42,13 +42,16 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory):
-    """The scripts in a checkout of their own: its instance/ is the test's, its .venv and
-    node_modules the real ones (setup.sh finds them installed and leaves them)."""
+    """The scripts in a checkout of their own: its instance/ is the test's, its .venv,
+    node_modules and built workbench the real ones (setup.sh finds them installed and leaves them)."""
     root = tmp_path_factory.mktemp("checkout")
     shutil.copytree(Path(ROOT) / "scripts", root / "scripts")
     for name in ("pyproject.toml", "package.json", "package-lock.json"):
         shutil.copy2(Path(ROOT) / name, root / name)
     os.symlink(Path(ROOT) / "node_modules", root / "node_modules")
+    # the workbench as built here: its sources are older than its build, so none is made again
+    (root / "server").mkdir()
+    os.symlink(Path(ROOT) / "server" / "workbench", root / "server" / "workbench")
     (root / ".venv").mkdir()
     os.symlink(Path(ROOT) / ".venv" / "bin", root / ".venv" / "bin")
     stamp = hashlib.sha256((root / "pyproject.toml").read_bytes()).hexdigest()[:16]
