@@ -25,9 +25,13 @@ RATE_FIELDS = ("school_age", "enrolled", "legitimately_absent", "out_of_school",
                "disabled_school_age", "disabled_enrolled", "disabled_legitimately_absent")
 
 
-def watermark(session: Session) -> int:
-    """The change log's newest number: every change committed so far is at or below it."""
-    return session.scalar(select(func.coalesce(func.max(ChangeLogEntry.seq), 0)))
+def watermark(session: Session) -> tuple[int, int]:
+    """The change log's newest number (every change committed so far is at or below it), and
+    the log's file: a new one (the table truncated or made again, a demo reloaded) starts
+    numbering anew, so numbers kept from the old one mean nothing."""
+    seq, epoch = session.execute(select(func.coalesce(func.max(ChangeLogEntry.seq), 0),
+                                        func.pg_relation_filenode("change_log"))).one()
+    return int(seq), int(epoch)
 
 
 def villages_changed_since(session: Session, seq: int) -> set[str]:

@@ -37,23 +37,24 @@ from server.tallies import queries
 log = logging.getLogger(__name__)
 
 
-def _key(kind: str) -> str:
-    return f"{current_app.config['RQ_QUEUE_PREFIX']}tallies:{kind}"
+def _key(session: Session, kind: str) -> str:
+    # one Redis may serve several databases (a test run's, a staging copy): each keeps its own
+    return f"{current_app.config['RQ_QUEUE_PREFIX']}tallies:{session.get_bind().engine.url.database}:{kind}"
 
 
 def _kept(session: Session, kind: str, count) -> dict[str, dict]:
     """Every village's counts of `kind`, recounting only the villages changed since they were kept."""
     if not has_app_context():  # a job run by hand, outside the app: no Redis to keep them in
         return count(session, None)
-    seq = queries.watermark(session)  # first: see the module's first rule
+    seq, epoch = queries.watermark(session)  # first: see the module's first rule
     codes = queries.village_codes(session)
     try:
-        raw = redis_connection().get(_key(kind))
+        raw = redis_connection().get(_key(session, kind))
     except RedisError:
         log.warning("tallies: Redis unavailable, counting every village")
         return count(session, None)
     kept = json.loads(raw) if raw else None
-    if kept is None or kept["seq"] > seq:  # none yet, or a database that was replaced
+    if kept is None or kept.get("epoch") != epoch or kept["seq"] > seq:  # none yet, or another log
         villages = count(session, None)
     else:
         villages = kept["villages"]
@@ -64,7 +65,8 @@ def _kept(session: Session, kind: str, count) -> dict[str, dict]:
         elif kept["seq"] == seq:
             return _only(villages, codes)
     try:
-        redis_connection().set(_key(kind), json.dumps({"seq": seq, "villages": villages}, separators=(",", ":")),
+        redis_connection().set(_key(session, kind), json.dumps({"seq": seq, "epoch": epoch, "villages": villages},
+                                                                separators=(",", ":")),
                                ex=7 * 86400)
     except RedisError:
         log.warning("tallies: Redis unavailable, counts not kept")

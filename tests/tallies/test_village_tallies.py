@@ -119,3 +119,26 @@ def test_the_api_answers_the_same_from_kept_tallies(county, client, session, mak
     row = next(r for r in after["rows"] if r["code"] == code)
     before = next(r for r in rates["rows"] if r["code"] == code)
     assert row["enrolled"] == before["enrolled"] + 1
+
+
+def test_a_change_log_made_anew_recounts_every_village(county, session):
+    """A reloaded database numbers its log from the start again: numbers kept from the old log
+    would hide the changes made below them."""
+    tallies.map_tallies(session)
+    kept_seq, _ = tally_queries.watermark(session)
+    session.execute(text("TRUNCATE change_log"))
+    session.execute(text("ALTER SEQUENCE change_seq RESTART WITH 1"))
+    session.execute(text("UPDATE children SET enrollment_status = 'dropped_out' WHERE id = :id"),
+                    {"id": county["kids"][0].id})  # village a, numbered far below the kept number
+    session.execute(text(f"ALTER SEQUENCE change_seq RESTART WITH {kept_seq + 10}"))
+    session.execute(text("UPDATE households SET survey_status = 'visited' WHERE id = :id"),
+                    {"id": county["homes"][2].id})  # village b, above it
+    _same(session)
+
+
+def test_each_database_keeps_its_own_tallies(county, session):
+    from server.jobs import redis_connection
+
+    tallies.map_tallies(session)
+    keys = [k.decode() for k in redis_connection().scan_iter("*tallies:*")]
+    assert keys and all(f":{session.get_bind().engine.url.database}:" in k for k in keys)
