@@ -60,9 +60,17 @@ def tile(session: Session, scope: Scope, layer: str, z: int, x: int, y: int) -> 
     return data, hashlib.sha256(data).hexdigest()[:32]
 
 
+# Below this many villages the map counts its scope live: a town's 20 villages are counted from
+# their rows in about the time the tallies take to be read and checked (the change log, the
+# cases), while the city's 230 cost ten times that (server/tallies).
+KEPT_FROM_VILLAGES = 40
+
+
 def _tallies(session: Session, scope: Scope) -> dict | None:
-    """The kept village tallies for a scope of whole villages; None (count live) for a school's."""
-    return None if scope.students_only else tallies.map_tallies(session)
+    """The kept village tallies for a wide scope of whole villages; None (count live) otherwise."""
+    if scope.students_only or (not scope.everywhere and len(scope.village_codes) < KEPT_FROM_VILLAGES):
+        return None
+    return tallies.map_tallies(session)
 
 
 def _rate(part: int, whole: int) -> float | None:
