@@ -26,7 +26,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import JSON
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 from sqlalchemy.orm import Session
 
 from server.accounts.scope import Scope
@@ -221,7 +221,7 @@ def children_geojson(session: Session, scope: Scope, *, village=None, status=Non
 
 # --- vector tiles -------------------------------------------------------------------------------
 
-def _tile_rows(scope: Scope, layer: str, z: int, x: int, y: int):
+def _tile_rows(scope: Scope, layer: str, z: int, x: int, y: int, tallies: dict | None = None):
     """The rows of one tile layer, each with an MVT `geom` and properties that name no one."""
     env = func.ST_TileEnvelope(z, x, y)
     env4326 = func.ST_Transform(env, 4326)
@@ -230,7 +230,7 @@ def _tile_rows(scope: Scope, layer: str, z: int, x: int, y: int):
         return func.ST_AsMVTGeom(func.ST_Transform(geom, 3857), env, 4096, 64, True).label("geom")
 
     if layer == "villages":
-        counts = village_counts_select(scope).subquery("c")
+        counts = village_counts(scope, tallies).subquery("c")
         return (
             select(mvt_geom(Village.boundary), Village.code.label("village_code"), counts.c.households,
                    counts.c.surveyed, counts.c.children, counts.c.out_of_school, counts.c.returned)
@@ -366,12 +366,12 @@ SELECT ST_AsMVT(t, 'children', 4096, 'geom' ORDER BY t.geom) FROM (
 ) t"""  # noqa: S608 - constants; the scope filter is compiled by SQLAlchemy
 
 
-def tile(session: Session, scope: Scope, layer: str, z: int, x: int, y: int) -> bytes:
+def tile(session: Session, scope: Scope, layer: str, z: int, x: int, y: int, tallies: dict | None = None) -> bytes:
     """One Mapbox Vector Tile of `layer` (ST_AsMVT), empty bytes when nothing is in it."""
     if layer == "villages" or z < DETAIL_ZOOM:
         _without_jit(session)
     if layer == "villages":
-        rows = _tile_rows(scope, layer, z, x, y).subquery("t")
+        rows = _tile_rows(scope, layer, z, x, y, tallies).subquery("t")
         data = session.scalar(
             select(func.ST_AsMVT(literal_column("t"), layer, 4096, "geom")).select_from(rows)
             .where(rows.c.geom.is_not(None))
@@ -387,6 +387,25 @@ def tile(session: Session, scope: Scope, layer: str, z: int, x: int, y: int) -> 
 
 
 # --- villages -----------------------------------------------------------------------------------
+
+_COUNT_COLUMNS = ("households", "surveyed", "children", "out_of_school", "returned")
+
+
+def kept_village_counts(scope: Scope, tallies: dict[str, dict]):
+    """The same rows as village_counts_select, from the kept tallies (server/tallies) of the
+    scope's villages, as a table of the statement: one parameter instead of two county scans."""
+    rows = [{"code": code, **{k: counts[k] for k in _COUNT_COLUMNS}}
+            for code, counts in tallies.items() if scope.covers(code)]
+    recordset = func.jsonb_to_recordset(literal(rows, type_=JSONB)).table_valued(
+        column("code", String), *(column(k, Integer) for k in _COUNT_COLUMNS)).render_derived(
+        name="kept", with_types=True)
+    return select(recordset.c.code, *(recordset.c[k] for k in _COUNT_COLUMNS))
+
+
+def village_counts(scope: Scope, tallies: dict[str, dict] | None):
+    """Per village in scope, its counts: kept ones when given (a scope of whole villages), else counted."""
+    return village_counts_select(scope) if tallies is None else kept_village_counts(scope, tallies)
+
 
 def village_counts_select(scope: Scope):
     """Per village in scope: households, surveyed, school-age children, out of school, returned.
@@ -428,9 +447,9 @@ def village_counts_select(scope: Scope):
     )
 
 
-def village_choropleth(session: Session, scope: Scope, town: str | None = None):
+def village_choropleth(session: Session, scope: Scope, town: str | None = None, tallies: dict | None = None):
     _without_jit(session)
-    counts = village_counts_select(scope).subquery("c")
+    counts = village_counts(scope, tallies).subquery("c")
     query = (
         select(Village.code, Village.name, Village.town_code, counts.c.households, counts.c.surveyed,
                counts.c.children, counts.c.out_of_school, counts.c.returned,
@@ -515,12 +534,12 @@ def households_without_gps(session: Session, scope: Scope, *, village: str | Non
     return total, rows
 
 
-def town_borders(session: Session, scope: Scope):
+def town_borders(session: Session, scope: Scope, tallies: dict | None = None):
     """Per town in scope: its border (the union of its villages' polygons), the centre of its
     villages and its counts (the sums of village_counts_select), plus its households without a
     surveyed point."""
     _without_jit(session)
-    counts = village_counts_select(scope).subquery("c")
+    counts = village_counts(scope, tallies).subquery("c")
     no_gps = (select(Household.village_code, func.count().label("n")).where(scope.households(Household),
                                                                            _gps_missing())
               .group_by(Household.village_code).subquery("g"))

@@ -13,6 +13,7 @@ from server.accounts.scope import Scope
 from server.errors import DomainError
 from server.maps import queries
 from server.people.protection import IdNumberVault, child_subject
+from server.tallies import service as tallies
 
 MAX_ZOOM = 22
 # The map's household classes (queries.PRIORITIES), most urgent first, for its legend.
@@ -55,8 +56,21 @@ def tile(session: Session, scope: Scope, layer: str, z: int, x: int, y: int) -> 
         raise DomainError("maps.unknown_layer")
     if not (0 <= z <= MAX_ZOOM and 0 <= x < 2 ** z and 0 <= y < 2 ** z):
         raise DomainError("maps.invalid_tile")
-    data = queries.tile(session, scope, layer, z, x, y)
+    data = queries.tile(session, scope, layer, z, x, y, _tallies(session, scope) if layer == "villages" else None)
     return data, hashlib.sha256(data).hexdigest()[:32]
+
+
+# Below this many villages the map counts its scope live: a town's 20 villages are counted from
+# their rows in about the time the tallies take to be read and checked (the change log, the
+# cases), while the city's 230 cost ten times that (server/tallies).
+KEPT_FROM_VILLAGES = 40
+
+
+def _tallies(session: Session, scope: Scope) -> dict | None:
+    """The kept village tallies for a wide scope of whole villages; None (count live) otherwise."""
+    if scope.students_only or (not scope.everywhere and len(scope.village_codes) < KEPT_FROM_VILLAGES):
+        return None
+    return tallies.map_tallies(session)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -66,7 +80,7 @@ def _rate(part: int, whole: int) -> float | None:
 def choropleth(session: Session, scope: Scope, town: str | None) -> dict:
     """Villages as a FeatureCollection with counts and rates, for the choropleth and progress."""
     features = []
-    for row in queries.village_choropleth(session, scope, town):
+    for row in queries.village_choropleth(session, scope, town, _tallies(session, scope)):
         ever_out = row.out_of_school + row.returned
         features.append({
             "type": "Feature", "id": row.code,
@@ -128,7 +142,7 @@ def town_borders(session: Session, scope: Scope) -> dict:
     """Towns as a FeatureCollection: each border (its villages' union) with the town's counts,
     the aggregates of the city's map at low zoom."""
     features = []
-    for row in queries.town_borders(session, scope):
+    for row in queries.town_borders(session, scope, _tallies(session, scope)):
         props = {k: v for k, v in row._asdict().items() if k != "boundary"}
         props["surveyed_share"] = _rate(row.surveyed, row.households)
         props["out_of_school_rate"] = _rate(row.out_of_school, row.children)

@@ -73,6 +73,15 @@ def counts(session: Session, scope: Scope, born_from: dt.date, born_to: dt.date,
     return [dict(row._mapping) for row in session.execute(stmt)]
 
 
+def village_places(session: Session, scope: Scope, town_code: str | None = None):
+    """The villages in scope with their towns, by code (the names beside kept tallies)."""
+    stmt = (select(Village.code, Village.name, Town.code.label("town_code"), Town.name.label("town_name"))
+            .join(Town, Town.code == Village.town_code).where(scope.villages(Village.code)).order_by(Village.code))
+    if town_code:
+        stmt = stmt.where(Village.town_code == town_code)
+    return session.execute(stmt).all()
+
+
 def monthly_dropouts(session: Session, scope: Scope, year: int) -> list[dict]:
     """月辍学报告: register-monitoring signals and dropout cases opened, per month and town."""
     month = func.extract("month", SuspectedDropout.detected_on).label("month")
