@@ -109,8 +109,9 @@ cat <<MSG
     API docs:   http://$HOST:$PORT/api/docs   (OpenAPI: /api/openapi.json)
     Health:     http://$HOST:$PORT/api/v1/health
     Workbench:  http://$HOST:$PORT/workbench/  (open it in a browser and log in)
-                city / demo-password (the bureau); other demo accounts: town01 .. town12 (town supervisors), t01g01.lead (a team
-                leader), t01g01.s1 (a surveyor), school000001 (a school)
+                as city / demo-password (the bureau); other demo accounts: town01 .. town12
+                (town supervisors), t01g01.lead (a team leader), school000001 (a school);
+                t01g01.s1 is a surveyor (tablets only)
     Tablets:    enroll with the one-time code $CODE
                 (POST http://$HOST:$PORT/api/v1/devices/enroll {"enrollment_code", "device_name"});
                 a supervisor issues more with POST /api/v1/devices/enrollment-codes (QR image
