@@ -127,6 +127,21 @@ def _options(conflict: Conflict, values: list[dict]) -> list[dict]:
     return list(options.values())
 
 
+def shown_household(viewer: str, household: dict | None) -> dict | None:
+    """A household beside a review item (a conflict, a duplicate pair), as the viewer may see it."""
+    if household is None:
+        return None
+    return {"id": str(household["id"]),
+            **disclosure.show(viewer, "household", {f: household.get(f) for f in _HOUSEHOLD_FIELDS})}
+
+
+def shown_place(places: dict, village_code: str) -> dict:
+    """The village and town of a review item, from queries.places_of."""
+    village_name, town_code, town_name = places.get(village_code, (None, None, None))
+    return {"village": {"code": village_code, "name": village_name},
+            "town": {"code": town_code, "name": town_name} if town_code else None}
+
+
 def _context(conflict: Conflict, ctx: _Context, viewer: str) -> dict:
     """The household and village a conflict is about, as the viewer may see them."""
     row = ctx.record(conflict) or {}
@@ -134,13 +149,9 @@ def _context(conflict: Conflict, ctx: _Context, viewer: str) -> dict:
     household = ctx.households.get(uuid.UUID(str(household_id))) if household_id else None
     child_id = conflict.record_id if conflict.record_type == "child" else row.get("child_id")
     child = ctx.children.get(uuid.UUID(str(child_id))) if child_id else None
-    village_name, town_code, town_name = ctx.places.get(conflict.village_code, (None, None, None))
     return {
-        "village": {"code": conflict.village_code, "name": village_name},
-        "town": {"code": town_code, "name": town_name} if town_code else None,
-        "household": None if household is None else {
-            "id": str(household["id"]),
-            **disclosure.show(viewer, "household", {f: household.get(f) for f in _HOUSEHOLD_FIELDS})},
+        **shown_place(ctx.places, conflict.village_code),
+        "household": shown_household(viewer, household),
         "child": None if child is None else {
             "id": str(child["id"]),
             **disclosure.show(viewer, "child", {f: child.get(f) for f in ("name", "gender", "birth_date")})},
@@ -148,8 +159,8 @@ def _context(conflict: Conflict, ctx: _Context, viewer: str) -> dict:
 
 
 def describe(session: Session, conflict: Conflict, viewer: str, vault: IdNumberVault,
-             labels: _Context | None = None) -> dict:
-    ctx = _Context(session, [conflict]) if labels is None else labels
+             ctx: _Context | None = None) -> dict:
+    ctx = ctx or _Context(session, [conflict])
     label_field = _LABEL_COLUMNS.get(conflict.record_type)
     label = (ctx.record(conflict) or {}).get(label_field)
     values = [{**_shown(conflict, v, viewer, vault), **ctx.giver(conflict, v)} for v in conflict.values]

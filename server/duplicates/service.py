@@ -14,7 +14,7 @@ from server.accounts.models import Person
 from server.accounts.scope import Scope
 from server.audit import service as audit
 from server.conflicts import queries as conflict_queries
-from server.conflicts.service import Givers
+from server.conflicts.service import Givers, shown_household, shown_place
 from server.duplicates import queries
 from server.errors import DomainError, FieldError, not_found
 from server.people.protection import IdNumberVault, child_subject
@@ -32,7 +32,6 @@ COMPARED = ("name", "gender", "birth_date", "id_number", "ethnicity", "relation_
             "guardian_phone", "enrollment_status", "school_name", "grade", "class_name", "dropout_reason",
             "dropout_reason_note", "disability", "disability_type", "disability_level", "left_behind", "migrant",
             "vulnerable_family_types")
-_HOUSEHOLD_FIELDS = ("head_name", "address", "group_name", "household_number")
 
 
 class _Context:
@@ -59,7 +58,6 @@ def _child_summary(row: dict | None, vault: IdNumberVault, viewer: str, ctx: _Co
              "id_number": vault.decrypt(bytes.fromhex(cipher[2:]), child_subject(row["id"])) if cipher else None}
     shown = disclosure.show(viewer, "child", clear)
     household = ctx.households.get(uuid.UUID(str(row["household_id"])))
-    village_name, town_code, town_name = ctx.places.get(row["village_code"], (None, None, None))
     created = ctx.created.get(uuid.UUID(str(row["id"])))
     recorded_by = ({**ctx.givers.of(created[0], row["village_code"]), "captured_at": created[1]}
                    if created else {"source": "roster", "device_name": None, "surveyor": None, "team": None,
@@ -70,11 +68,8 @@ def _child_summary(row: dict | None, vault: IdNumberVault, viewer: str, ctx: _Co
         **{name: shown.get(name) for name in ("name", "gender", "birth_date", "id_number", "enrollment_status")
            if name in shown},
         "fields": shown,
-        "household": None if household is None else {
-            "id": str(household["id"]),
-            **disclosure.show(viewer, "household", {f: household.get(f) for f in _HOUSEHOLD_FIELDS})},
-        "village": {"code": row["village_code"], "name": village_name},
-        "town": {"code": town_code, "name": town_name} if town_code else None,
+        "household": shown_household(viewer, household),
+        **shown_place(ctx.places, row["village_code"]),
         "recorded_by": recorded_by,
     }
 
