@@ -50,7 +50,7 @@ class Push(MethodView):
         """Send offline submissions; get one receipt each, in order."""
         device = current_device()
         receipts = pushing.push(db.session(), device, g.person, current_scope(), _vault(), body["submissions"],
-                                limits().max_batch_submissions)
+                                limits().max_batch_submissions, alone=True)
         return jsonify({"receipts": receipts})
 
 

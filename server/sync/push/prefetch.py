@@ -41,10 +41,22 @@ class Known:
         self.rows, self.field_states, self.conflicts = {}, {}, {}
 
 
-def prefetch(session: Session, known: Known, items: list[tuple[dict, dict]]) -> None:
+@dataclass(frozen=True)
+class Stored:
+    """A submission stored already: what its content was and what it was answered."""
+
+    content_sha256: str
+    receipt: dict
+
+
+def prefetch(session: Session, known: Known, items: list[tuple[dict, dict]],
+             submission_ids: list[uuid.UUID] | None = None) -> tuple[dict[uuid.UUID, Stored], str | None]:
     """Read what the batch needs in two queries (three with attachments); lock its records (in
     id order): the records, their tombstones and references first, then their field states,
-    open conflicts and base versions."""
+    open conflicts and base versions. With `submission_ids`, the first query also tells which
+    of them are stored already and the form catalogue's digest (returned; else ({}, None))."""
+    stored: dict[uuid.UUID, Stored] = {}
+    digest = None
     wanted: dict[str, set] = {}
     refs: dict[str, set] = {}
     for _, record in items:
@@ -57,14 +69,23 @@ def prefetch(session: Session, known: Known, items: list[tuple[dict, dict]]) -> 
         if record_type == "visit" and records.parse_uuid(record.get("child_id")):
             refs.setdefault("child", set()).add(records.parse_uuid(record["child_id"]))
     if wanted or refs:
-        for part, record_type, record_id, value in queries.lock_records(session, wanted, refs):
+        for part, record_type, record_id, value in queries.lock_records(session, wanted, refs, submission_ids):
             if part == "tombstone":
                 known.tombstones[(record_type, record_id)] = uuid.UUID(value) if value else None
+            elif part == "stored":
+                stored[record_id] = Stored(record_type, value)
+            elif part == "forms":
+                digest = record_type
             else:
                 known.rows[(record_type, record_id)] = value
+    elif submission_ids is not None:
+        rows, digest = queries.submissions_by_id(session, submission_ids)
+        stored = {sid: Stored(row.content_sha256, row.receipt) for sid, row in rows.items()}
     keys = list(known.rows)
     bases = []
-    for _, record in items:
+    for submission, record in items:
+        if submission_ids is not None and records.parse_uuid(submission.get("submission_id")) in stored:
+            continue  # answered already: merged against nothing
         record_id = records.parse_uuid(record["id"])
         if record.get("base_version") and (record["type"], record_id) in known.rows:
             bases.append((record["type"], record_id, record["base_version"]))
@@ -80,6 +101,7 @@ def prefetch(session: Session, known: Known, items: list[tuple[dict, dict]]) -> 
         known.attachments = attachment_queries.uploaded_by_village_tablets(
             session, hashes, {row["village_code"] for row in known.rows.values() if row}
             | {r.get("village_code") for _, r in items if isinstance(r.get("village_code"), str)})
+    return stored, digest
 
 
 def current(session: Session, known: Known, key: Key) -> dict | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Boolean, bindparam, case, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -20,38 +20,42 @@ def insert_records(session: Session, record_type: str, rows: list[dict]) -> int:
         insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id), rows).scalars().all())
 
 
-_UPDATES: dict[str, tuple] = {}
+_UPDATES: dict[tuple[str, frozenset], object] = {}
 
 
-def update_statement(record_type: str):
-    """UPDATE t SET c = CASE WHEN :s_c THEN :v_c ELSE c END ..., version = :v_version.
+def update_statement(record_type: str, columns: frozenset):
+    """UPDATE t SET c = :v_c, ..., version = :v_version WHERE id = :_id, for the columns an
+    edit touched, built once per (type, columns).
 
-    Every column a tablet's edit can change (the registry's): one UPDATE shape per type,
-    whatever fields an edit touched, so a batch is one executemany per type."""
-    if record_type not in _UPDATES:
+    One shape per set of columns rather than one per type with every writable column behind a
+    CASE: that one had two parameters per column (over 50 for a child), so psycopg converted
+    its text anew on every execution (it caches statements of at most 50 parameters), the
+    largest single cost of a one-submission push's writes. A form touches the same few sets,
+    so the shapes stay few."""
+    key = (record_type, columns)
+    statement = _UPDATES.get(key)
+    if statement is None:
         table = registry.model(record_type).__table__
-        names = registry.get(record_type).writable_columns
-        values = {name: case((bindparam(f"s_{name}", type_=Boolean), bindparam(f"v_{name}", type_=table.c[name].type)),
-                             else_=table.c[name]) for name in names}
+        unknown = columns - set(registry.get(record_type).writable_columns)
+        if unknown:
+            raise ValueError(f"sync cannot write {sorted(unknown)} of a {record_type}")
+        values = {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in sorted(columns)}
         values["version"] = bindparam("v_version", type_=table.c.version.type)
-        statement = update(table).where(table.c.id == bindparam("_id")).values(values)
-        _UPDATES[record_type] = (statement, names + ("version",))
-    return _UPDATES[record_type]
+        statement = _UPDATES[key] = update(table).where(table.c.id == bindparam("_id")).values(values)
+    return statement
 
 
 def update_records(session: Session, record_type: str, pending: list[tuple[uuid.UUID, dict]]) -> None:
-    statement, names = update_statement(record_type)
-    params = []
+    """Each record's new column values and version: one executemany per set of columns."""
+    shapes: dict[frozenset, list[dict]] = {}
     for record_id, columns in pending:
-        unknown = set(columns) - set(names)
-        if unknown:
-            raise ValueError(f"sync cannot write {sorted(unknown)} of a {record_type}")
-        param = {"_id": record_id}
-        for name in names:
-            param[f"s_{name}"] = name in columns
-            param[f"v_{name}"] = columns.get(name)
-        params.append(param)
-    session.connection().execute(statement, params)
+        names = frozenset(columns) - {"version"}
+        param = {f"v_{name}": value for name, value in columns.items()}
+        param["_id"] = record_id
+        shapes.setdefault(names, []).append(param)
+    connection = session.connection()
+    for names, params in shapes.items():
+        connection.execute(update_statement(record_type, names), params)
 
 
 def _save_states():
