@@ -158,17 +158,21 @@ class Parser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
-    def device_required(self, snapshot: bool = False):
+    def device_required(self, snapshot: bool = False, generic_plans: bool = False):
         """Require an enrolled tablet's token, before the body is read; document it in OpenAPI.
 
         `snapshot`: start the transaction in REPEATABLE READ first (db.begin_snapshot), so that
-        the token lookup and every read after it share one snapshot (a page and its hash)."""
+        the token lookup and every read after it share one snapshot (a page and its hash).
+        `generic_plans`: the request's statements are planned once per connection, the token
+        lookup's included (db.prefer_generic_plans)."""
 
         def decorator(view):
             @functools.wraps(view)
             def wrapper(*args, **kwargs):
                 if snapshot:
                     db.begin_snapshot()
+                if generic_plans:
+                    db.prefer_generic_plans()
                 current_device()
                 return view(*args, **kwargs)
 

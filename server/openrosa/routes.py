@@ -51,14 +51,19 @@ _REFUSALS = {400: "a malformed or refused instance", 403: "an unknown, revoked o
              503: "the server is busy: send again later"}
 
 
-def openrosa(view):
-    """Authenticate the device of the path's token; answer refusals as OpenRosa responses."""
+def openrosa(view=None, *, generic_plans: bool = False):
+    """Authenticate the device of the path's token; answer refusals as OpenRosa responses.
+    `generic_plans`: for a submission, as for a push (db.prefer_generic_plans)."""
+    if view is None:
+        return functools.partial(openrosa, generic_plans=generic_plans)
     for status, description in _REFUSALS.items():
         view = blp.alt_response(status, content_type=XML, description=f"OpenRosaResponse: {description}")(view)
 
     @functools.wraps(view)
     def wrapper(*args, token: str, **kwargs):
         try:
+            if generic_plans:
+                db.prefer_generic_plans()
             authenticate_device(token)
             return view(*args, **kwargs)
         except DomainError as refusal:
@@ -150,7 +155,7 @@ class Submission(MethodView):
         return response
 
     @blp.response(201, content_type=XML, description="OpenRosaResponse")
-    @openrosa
+    @openrosa(generic_plans=True)
     def post(self):
         """Send one instance (multipart: xml_submission_file and its files; `*isIncomplete*`
         for all but the last part of a split upload)."""

@@ -43,7 +43,7 @@ class Changes(MethodView):
 
 @blp.route("/sync/push")
 class Push(MethodView):
-    @blp.device_required()
+    @blp.device_required(generic_plans=True)
     @blp.arguments(schemas.PushSchema)
     @blp.response(200, schemas.ReceiptsSchema)
     def post(self, body):

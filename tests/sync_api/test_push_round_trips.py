@@ -14,12 +14,13 @@ from tests.sync_api.conftest import (  # noqa: F401 - fixtures
     forms,
 )
 
-# The token (device, surveyor, time and scope in one); the records locked with the stored
+# Generic plans for the transaction (db.prefer_generic_plans: planning cost more than running);
+# the token (device, surveyor, time and scope in one); the records locked with the stored
 # submissions and the form catalogue's digest; their field states, conflicts and base version;
 # the record; its field states with the stored submission (one statement). No savepoint: the
 # push is the request's only write, a failed bulk write rolls the transaction back. The tablet
 # is seen at most once a minute (not here: it was seen a moment ago).
-PUSH_STATEMENTS = 5
+PUSH_STATEMENTS = 6
 
 
 def _statements(app, do) -> list[str]:
@@ -54,8 +55,10 @@ def test_one_submission_is_a_fixed_number_of_statements(app, forms, area, enroll
     statements = _statements(app, lambda: receipts.extend(tablet.push(edit("enrolled"))))
     assert receipts[0]["status"] == "applied" and receipts[0]["record"]["id"] == str(child.id), receipts
     assert len(statements) <= PUSH_STATEMENTS, "\n".join(s.split("\n")[0][:120] for s in statements)
-    # A re-sent submission writes nothing: the token, the lock that tells it is stored, its
-    # context; no merge, no write.
+    # The plans are chosen before the first statement that needs one (the token's lookup).
+    assert statements[0] == "SET LOCAL plan_cache_mode = force_generic_plan", statements[0]
+    # A re-sent submission writes nothing: the plans, the token, the lock that tells it is
+    # stored; no context, no merge, no write.
     statements = _statements(app, lambda: receipts.extend(tablet.push(first)))
     assert receipts[-1]["status"] == "applied"
     assert not [s for s in statements if s.startswith(("UPDATE", "INSERT", "WITH saved_states"))], statements

@@ -81,11 +81,14 @@ def prefetch(session: Session, known: Known, items: list[tuple[dict, dict]],
     elif submission_ids is not None:
         rows, digest = queries.submissions_by_id(session, submission_ids)
         stored = {sid: Stored(row.content_sha256, row.receipt) for sid, row in rows.items()}
+    if stored:
+        # answered already: merged against nothing
+        items = [(s, r) for s, r in items if records.parse_uuid(s.get("submission_id")) not in stored]
+        if not items:
+            return stored, digest  # a re-send only: nothing to merge, nothing more to read
     keys = list(known.rows)
     bases = []
-    for submission, record in items:
-        if submission_ids is not None and records.parse_uuid(submission.get("submission_id")) in stored:
-            continue  # answered already: merged against nothing
+    for _, record in items:
         record_id = records.parse_uuid(record["id"])
         if record.get("base_version") and (record["type"], record_id) in known.rows:
             bases.append((record["type"], record_id, record["base_version"]))
