@@ -14,6 +14,8 @@ Every figure is reported beside a baseline measured in the same run on the same 
 - push-one: the fixed cost of a request: the push bench with one submission per request (as
   ODK Collect sends them, and a tablet that syncs after every household), against one
   single-row INSERT and commit per submission, for one client and then four;
+  (push and push-one: the push and its baseline take turns, --rounds slices of the work each,
+  so that the machine's drift falls on both);
 - pull: the first full pull of one big village against a raw SELECT of the same rows; a pull
   with no changes against the full pull; gzipped bytes per household;
 - tablets: N tablets, each holding its scope already, syncing a day's work at once (manifest,
@@ -222,17 +224,6 @@ def bench_push(args) -> dict:
                     statuses[receipt["status"]] = statuses.get(receipt["status"], 0) + 1
             return statuses
 
-        started = time.perf_counter()
-        with cf.ThreadPoolExecutor(len(tablets)) as pool:
-            results = list(pool.map(lambda t: push_all(*t), tablets))
-        push_seconds = time.perf_counter() - started
-        by_status = {}
-        for result in results:
-            for k, v in result.items():
-                by_status[k] = by_status.get(k, 0) + v
-        with psycopg.connect(database_url().replace("+psycopg", "")) as conn:
-            stored = conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
-
         # Baseline: the same submissions, INSERTed as rows in batches of the same size by the
         # same number of concurrent clients, one transaction per batch (as one per request).
         with psycopg.connect(database_url().replace("+psycopg", ""), autocommit=True) as conn:
@@ -240,24 +231,44 @@ def bench_push(args) -> dict:
                          " device_seq bigint, record_id uuid, payload jsonb)")
             conn.execute("ALTER TABLE bench_rows SET LOGGED")
             conn.execute("TRUNCATE bench_rows")
+        inserters = [psycopg.connect(database_url().replace("+psycopg", "")) for _ in tablets]
 
-        def insert_all(batches):
-            with psycopg.connect(database_url().replace("+psycopg", "")) as conn:
-                for batch in batches:
-                    with conn.cursor() as cur:
-                        cur.executemany("INSERT INTO bench_rows VALUES (%s, %s, %s, %s)", [
-                            (s["submission_id"], s["device_seq"], s["record"]["id"], json.dumps(s)) for s in batch])
-                    conn.commit()
+        def insert_all(conn, batches):
+            for batch in batches:
+                with conn.cursor() as cur:
+                    cur.executemany("INSERT INTO bench_rows VALUES (%s, %s, %s, %s)", [
+                        (s["submission_id"], s["device_seq"], s["record"]["id"], json.dumps(s)) for s in batch])
+                conn.commit()
 
-        started = time.perf_counter()
+        # The push and its baseline take turns, a slice of the work each (--rounds): this
+        # machine's speed drifts by a third within minutes (shared hosts), and a baseline
+        # measured a minute after the push moved the ratio as much as any change did.
+        push_seconds = insert_seconds = 0.0
+        results = []
+        rounds = max(1, min(args.rounds, min(len(b) for _, b in tablets)))
         with cf.ThreadPoolExecutor(len(tablets)) as pool:
-            list(pool.map(lambda t: insert_all(t[1]), tablets))
-        insert_seconds = time.perf_counter() - started
+            for r in range(rounds):
+                slices = [(token, batches[r * len(batches) // rounds:(r + 1) * len(batches) // rounds])
+                          for token, batches in tablets]
+                started = time.perf_counter()
+                results += list(pool.map(lambda t: push_all(*t), slices))
+                push_seconds += time.perf_counter() - started
+                started = time.perf_counter()
+                list(pool.map(lambda pair: insert_all(pair[0], pair[1][1]), zip(inserters, slices, strict=True)))
+                insert_seconds += time.perf_counter() - started
+        for conn in inserters:
+            conn.close()
+        by_status = {}
+        for result in results:
+            for k, v in result.items():
+                by_status[k] = by_status.get(k, 0) + v
+        with psycopg.connect(database_url().replace("+psycopg", "")) as conn:
+            stored = conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
     finally:
         server.stop()
     push_rate, insert_rate = total / push_seconds, total / insert_seconds
     requests = sum(len(batches) for _, batches in tablets)
-    return {"batch": args.batch, "clients": len(tablets), "submissions": total, "stored": stored,
+    return {"batch": args.batch, "clients": len(tablets), "rounds": rounds, "submissions": total, "stored": stored,
             "receipts": by_status, "push_per_s": round(push_rate), "bare_insert_per_s": round(insert_rate),
             "ratio_push_to_insert": round(push_rate / insert_rate, 3),
             # per request (one batch: an INSERT and its commit for the baseline), as one client sees it
@@ -416,6 +427,8 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=1000)
     parser.add_argument("--children-per-household", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=10,
+                        help="push, push-one: the push and its baseline take turns, a slice each")
     parser.add_argument("--tablets", type=int, default=200)
     parser.add_argument("--edits", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=0, help="tablets: at most this many at once (0: all)")
