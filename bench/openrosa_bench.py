@@ -113,42 +113,54 @@ def bench(args) -> dict:
                 statuses[status] = statuses.get(status, 0) + 1
             return statuses
 
-        started = time.perf_counter()
-        with cf.ThreadPoolExecutor(len(clients)) as pool:
-            results = list(pool.map(lambda c: send_all(*c), clients))
-        seconds = time.perf_counter() - started
-        by_status: dict[int, int] = {}
-        for result in results:
-            for k, v in result.items():
-                by_status[k] = by_status.get(k, 0) + v
         dsn = database_url().replace("+psycopg", "")
-        with psycopg.connect(dsn) as conn:
-            stored = conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
-            payloads = [(r[0], r[1], r[2], json.dumps(r[3])) for r in conn.execute(
-                "SELECT submission_id, device_seq, record_id, payload FROM submissions").fetchall()]
-
         # Baseline: the same submissions, one single-row INSERT and commit each, by the same
         # number of concurrent clients (one transaction per request).
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS bench_rows (submission_id uuid PRIMARY KEY,"
                          " device_seq bigint, record_id uuid, payload jsonb)")
             conn.execute("TRUNCATE bench_rows")
-        shares = [payloads[i::len(clients)] for i in range(len(clients))]
+        inserters = [psycopg.connect(dsn) for _ in clients]
 
-        def insert_all(rows):
-            with psycopg.connect(dsn) as conn:
-                for row in rows:
-                    conn.execute("INSERT INTO bench_rows VALUES (%s, %s, %s, %s)", row)
-                    conn.commit()
+        def insert_all(conn, rows):
+            for row in rows:
+                conn.execute("INSERT INTO bench_rows VALUES (%s, %s, %s, %s)", row)
+                conn.commit()
 
-        started = time.perf_counter()
-        with cf.ThreadPoolExecutor(len(shares)) as pool:
-            list(pool.map(insert_all, shares))
-        insert_seconds = time.perf_counter() - started
+        # The instances and their baseline take turns, a slice each (--rounds), as in
+        # sync_bench.py: the machine's speed drifts within minutes. Each slice's baseline
+        # inserts the submissions its instances became.
+        seconds = insert_seconds = 0.0
+        results, seen, inserted = [], set(), 0
+        rounds = max(1, min(args.rounds, min(len(bodies) for _, bodies in clients)))
+        with cf.ThreadPoolExecutor(len(clients)) as pool, psycopg.connect(dsn) as reader:
+            for r in range(rounds):
+                slices = [(base, bodies[r * len(bodies) // rounds:(r + 1) * len(bodies) // rounds])
+                          for base, bodies in clients]
+                started = time.perf_counter()
+                results += list(pool.map(lambda c: send_all(*c), slices))
+                seconds += time.perf_counter() - started
+                payloads = [(row[0], row[1], row[2], json.dumps(row[3])) for row in reader.execute(
+                    "SELECT submission_id, device_seq, record_id, payload FROM submissions").fetchall()
+                    if row[0] not in seen]
+                reader.commit()
+                seen |= {row[0] for row in payloads}
+                inserted += len(payloads)
+                shares = [payloads[i::len(clients)] for i in range(len(clients))]
+                started = time.perf_counter()
+                list(pool.map(lambda pair: insert_all(*pair), zip(inserters, shares, strict=True)))
+                insert_seconds += time.perf_counter() - started
+        for conn in inserters:
+            conn.close()
+        by_status: dict[int, int] = {}
+        for result in results:
+            for k, v in result.items():
+                by_status[k] = by_status.get(k, 0) + v
+        stored = len(seen)
     finally:
         server.stop()
-    rate, insert_rate = total / seconds, len(payloads) / insert_seconds
-    return {"clients": len(clients), "instances": total, "answers": by_status, "stored": stored,
+    rate, insert_rate = total / seconds, inserted / insert_seconds
+    return {"clients": len(clients), "rounds": rounds, "instances": total, "answers": by_status, "stored": stored,
             "openrosa_per_s": round(rate, 1), "bare_insert_per_s": round(insert_rate, 1),
             "ratio_openrosa_to_insert": round(rate / insert_rate, 3)}
 
@@ -157,6 +169,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--submissions", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=10, help="the instances and their baseline take turns")
     print(json.dumps(bench(parser.parse_args()), ensure_ascii=False))
 
 
