@@ -70,7 +70,7 @@ def _tallies(session: Session, scope: Scope) -> dict | None:
     """The kept village tallies for a wide scope of whole villages; None (count live) otherwise."""
     if scope.students_only or (not scope.everywhere and len(scope.village_codes) < KEPT_FROM_VILLAGES):
         return None
-    return tallies.map_tallies(session)
+    return tallies.map_tallies(session, None if scope.everywhere else sorted(scope.village_codes))
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -53,9 +53,11 @@ def _counts(session: Session, scope: Scope, born_from: dt.date, born_to: dt.date
     the kept village tallies (server/tallies) instead of counting every child again."""
     if scope.students_only or by == "school":
         return queries.counts(session, scope, born_from, born_to, by, town_code)
-    kept = tallies.rate_tallies(session, born_from, born_to)
+    places = queries.village_places(session, scope, town_code)
+    kept = tallies.rate_tallies(session, born_from, born_to,
+                                None if scope.everywhere and not town_code else [place.code for place in places])
     groups: dict[str, dict] = {}
-    for place in queries.village_places(session, scope, town_code):
+    for place in places:
         counts = kept.get(place.code)
         if not counts or not counts["school_age"]:
             continue  # as the counting query: a group is a group of children

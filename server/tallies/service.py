@@ -14,8 +14,8 @@ Two rules keep it exact:
 - the log's number is read before the counts, so counts are never older than their number (a
   commit in between makes them newer, and that village is recounted next time anyway);
 - only reads use it (a request that wrote would count its own uncommitted rows into the cache).
-What the cases decide ("returned", a case opened from dropped_out) is counted live: the cases
-are few, and a case step need not change its child's row.
+What the cases decide ("returned", a case opened from dropped_out) is counted live, for the
+villages asked for: the cases are few, and a case step need not change its child's row.
 
 A scope of whole villages (city, town, team) takes its villages' tallies; a school's scope is
 its students within villages, which no village tally holds: its callers count live.
@@ -37,60 +37,74 @@ from server.tallies import queries
 log = logging.getLogger(__name__)
 
 
-def _key(session: Session, kind: str) -> str:
-    # one Redis may serve several databases (a test run's, a staging copy): each keeps its own
-    return f"{current_app.config['RQ_QUEUE_PREFIX']}tallies:{session.get_bind().engine.url.database}:{kind}"
+def _key(session: Session, kind: str, epoch: int) -> str:
+    # one Redis may serve several databases (a test run's, a staging copy): each keeps its own;
+    # a change log made anew (its file, `epoch`) numbers from the start again: a key of its own
+    database = session.get_bind().engine.url.database
+    return f"{current_app.config['RQ_QUEUE_PREFIX']}tallies:{database}:{kind}:{epoch}"
 
 
-def _kept(session: Session, kind: str, count) -> dict[str, dict]:
-    """Every village's counts of `kind`, recounting only the villages changed since they were kept."""
+KEPT_FOR = 7 * 86400  # seconds a kind's tallies stay unread before Redis forgets them
+
+
+def _kept(session: Session, kind: str, count, codes: list[str] | None) -> dict[str, dict]:
+    """The counts of `kind` of these villages (None: every village), each kept at the change
+    log's number it was counted at; the villages changed since their own number are recounted.
+
+    Kept per village (a Redis hash, a field a village), not for the county as one: a town
+    supervisor's rates read and check their town's 20 villages, not the county's 300, and
+    recount only those of them that changed; under a field day's load every village of the
+    county has changed between two requests of one supervisor."""
     if not has_app_context():  # a job run by hand, outside the app: no Redis to keep them in
-        return count(session, None)
+        return count(session, codes)
     seq, epoch = queries.watermark(session)  # first: see the module's first rule
-    codes = queries.village_codes(session)
+    wanted = codes if codes is not None else queries.village_codes(session)
+    if not wanted:
+        return {}
+    key = _key(session, kind, epoch)
     try:
-        raw = redis_connection().get(_key(session, kind))
+        entries = redis_connection().hmget(key, wanted)
     except RedisError:
-        log.warning("tallies: Redis unavailable, counting every village")
-        return count(session, None)
-    kept = json.loads(raw) if raw else None
-    if kept is None or kept.get("epoch") != epoch or kept["seq"] > seq:  # none yet, or another log
-        villages = count(session, None)
-    else:
-        villages = kept["villages"]
-        # villages changed since, and villages new since (a places import)
-        stale = queries.villages_changed_since(session, kept["seq"]) | (set(codes) - set(villages))
-        if stale:
-            villages.update(count(session, sorted(stale)))
-        elif kept["seq"] == seq:
-            return _only(villages, codes)
-    try:
-        redis_connection().set(_key(session, kind), json.dumps({"seq": seq, "epoch": epoch, "villages": villages},
-                                                                separators=(",", ":")),
-                               ex=7 * 86400)
-    except RedisError:
-        log.warning("tallies: Redis unavailable, counts not kept")
-    return _only(villages, codes)
+        log.warning("tallies: Redis unavailable, counting the villages")
+        return count(session, wanted)
+    kept: dict[str, tuple[int, dict]] = {}
+    for code, entry in zip(wanted, entries, strict=True):
+        if entry:
+            counted_at, counts = json.loads(entry)
+            # counted by another request at a number this one has not read: as if not kept
+            if counted_at <= seq:
+                kept[code] = (counted_at, counts)
+    stale = (set(wanted) - set(kept)) | queries.villages_changed_since(
+        session, {code: counted_at for code, (counted_at, _) in kept.items()})
+    fresh = count(session, sorted(stale)) if stale else {}
+    if fresh:
+        try:
+            pipe = redis_connection().pipeline()
+            pipe.hset(key, mapping={code: json.dumps([seq, counts], separators=(",", ":"))
+                                    for code, counts in fresh.items()})
+            pipe.expire(key, KEPT_FOR)
+            pipe.execute()
+        except RedisError:
+            log.warning("tallies: Redis unavailable, counts not kept")
+    return {code: fresh[code] if code in fresh else kept[code][1] for code in wanted}
 
 
-def _only(villages: dict[str, dict], codes: list[str]) -> dict[str, dict]:
-    """Drop villages that no longer exist."""
-    return {code: villages[code] for code in codes if code in villages}
-
-
-def map_tallies(session: Session) -> dict[str, dict]:
-    """Per village: households, surveyed, children (of school age), out_of_school, returned."""
-    villages = _kept(session, "map", queries.map_counts)
-    outcomes = queries.case_outcomes(session, dt.date.min, dt.date.max)
+def map_tallies(session: Session, codes: list[str] | None = None) -> dict[str, dict]:
+    """Per village of `codes` (None: every village): households, surveyed, children (of school
+    age), out_of_school, returned."""
+    villages = _kept(session, "map", queries.map_counts, codes)
+    outcomes = queries.case_outcomes(session, dt.date.min, dt.date.max, codes)
     return {code: {**counts, "returned": outcomes.get(code, {}).get("returned_all", 0)}
             for code, counts in villages.items()}
 
 
-def rate_tallies(session: Session, born_from: dt.date, born_to: dt.date) -> dict[str, dict]:
-    """Per village, over the cohort born in [born_from, born_to]: the counts of the rates."""
+def rate_tallies(session: Session, born_from: dt.date, born_to: dt.date,
+                 codes: list[str] | None = None) -> dict[str, dict]:
+    """Per village of `codes` (None: every village), over the cohort born in [born_from,
+    born_to]: the counts of the rates."""
     kind = f"rates:{born_from.isoformat()}:{born_to.isoformat()}"
-    villages = _kept(session, kind, lambda s, codes: queries.rate_counts(s, codes, born_from, born_to))
-    outcomes = queries.case_outcomes(session, born_from, born_to)
+    villages = _kept(session, kind, lambda s, some: queries.rate_counts(s, some, born_from, born_to), codes)
+    outcomes = queries.case_outcomes(session, born_from, born_to, codes)
     out = {}
     for code, counts in villages.items():
         got = outcomes.get(code, {})

@@ -142,3 +142,41 @@ def test_each_database_keeps_its_own_tallies(county, session):
     tallies.map_tallies(session)
     keys = [k.decode() for k in redis_connection().scan_iter("*tallies:*")]
     assert keys and all(f":{session.get_bind().engine.url.database}:" in k for k in keys)
+
+
+def test_a_scope_reads_and_recounts_only_its_own_villages(county, session, make_town, make_village,
+                                                          make_household, make_child, monkeypatch):
+    """Kept per village: a town's rates check and recount its villages only, however much the
+    rest of the county changed, and each scope's numbers stay those of counting its rows."""
+    other = make_village(make_town())
+    away = make_child(make_household(other), enrollment_status="enrolled")
+    session.flush()
+    town_codes = [county["a"].code, county["b"].code]
+    tallies.rate_tallies(session, *BORN)  # every village kept
+    counted = []
+    original = tally_queries.rate_counts
+    monkeypatch.setattr(tally_queries, "rate_counts",
+                        lambda s, codes, *born: counted.append(codes) or original(s, codes, *born))
+    session.execute(text("UPDATE children SET enrollment_status = 'dropped_out' WHERE id = :id"), {"id": away.id})
+    session.execute(text("UPDATE children SET enrollment_status = 'enrolled' WHERE id = :id"),
+                    {"id": county["kids"][1].id})
+    town = tallies.rate_tallies(session, *BORN, town_codes)
+    assert counted == [[county["a"].code]]  # the other town's change is not this town's work
+    assert set(town) == set(town_codes)
+    everywhere = tallies.rate_tallies(session, *BORN)
+    assert counted == [[county["a"].code], [other.code]]  # village a was kept by the town's read
+    assert {code: everywhere[code] for code in town_codes} == town
+    assert everywhere[other.code]["dropped_out"] == 1
+    _same(session)
+
+
+def test_case_outcomes_of_some_villages_are_those_of_the_county(county, session):
+    # kids[2] (dropped out) has the case its status opened; two others' cases ended returned
+    for kid in (county["kids"][1], county["kids"][3]):
+        session.add(Case(child_id=kid.id, village_code=kid.village_code, status="returned",
+                         opened_from="dropped_out", closed_at=dt.datetime.now(dt.UTC)))
+    session.flush()
+    whole = tally_queries.case_outcomes(session, *BORN)
+    for codes in ([county["a"].code], [county["b"].code], [county["a"].code, county["b"].code]):
+        assert tally_queries.case_outcomes(session, *BORN, codes) == {c: v for c, v in whole.items() if c in codes}
+    assert whole[county["a"].code]["returned_all"] == 1 and whole[county["b"].code]["returned_all"] == 1
