@@ -166,10 +166,16 @@ def _merge_set(name, policy, ours, value, edit, state, base, writer, changed, ne
     base_set = set(base_value or []) if edit.base_fields is not None and name in edit.base_fields else set()
     value_set = list(value or [])
     concurrent = state.last.version > base and state.last.device_id != edit.device_id
-    # What this device had said before is its own base for this edit: a tick it added and
-    # then took back before syncing is taken back, in whatever order the two arrive.
-    said = state.said(edit.device_id)
-    previous = set(json.loads(said) or []) if said is not None else base_set
+    # What this device had said before is its own base for this edit, while the edit is based
+    # on a version older than that word (edits made offline one after the other): a tick it
+    # added and then took back before syncing is taken back, in whatever order the two arrive.
+    # A device that has since pulled the version its word made (or a later one) edits what it
+    # pulled: its base says what it saw, others' changes since its word included.
+    word = state.device_values.get(edit.device_id)
+    if word is not None and word[1] > base:
+        previous = set(json.loads(word[0]) or [])
+    else:
+        previous = base_set
     added = [v for v in value_set if v not in previous]
     # Add wins: a tick another device set concurrently (after this device's base) stays, even
     # if this device took its own tick of the same choice back.

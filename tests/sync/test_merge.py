@@ -147,6 +147,30 @@ def test_union_without_concurrency_lets_a_device_remove_a_choice():
     assert hh.fields["vulnerable_family_types"] == ["poor"]
 
 
+def test_union_a_device_that_pulled_since_its_last_word_removes_from_what_it_pulled():
+    """Found by the convergence property (tests/sync_e2e): a device's earlier word stood in for
+    its base even after it had pulled a newer version, so a tick it then took away, seen in
+    what it pulled, stayed on the record."""
+    hh = Record({"vulnerable_family_types": []})
+    hh.push("b", 1, 10, 1, vulnerable_family_types=["single_parent"])  # v2
+    hh.push("a", 1, 20, 1, vulnerable_family_types=["parents_away"])  # v3: both ticks
+    assert hh.fields["vulnerable_family_types"] == ["parents_away", "single_parent"]
+    hh.push("c", 1, 30, hh.version, vulnerable_family_types=["single_parent"])  # c takes parents_away back
+    assert hh.fields["vulnerable_family_types"] == ["single_parent"]
+    # a pulls that version, then takes single_parent away: nobody added it since a's base
+    removal = hh.push("a", 2, 40, hh.version, vulnerable_family_types=[])
+    assert hh.fields["vulnerable_family_types"] == [], removal
+    assert removal.status == "applied"
+
+
+def test_union_offline_edits_of_one_device_still_take_back_their_own_tick():
+    # The rule the fix keeps: without a pull in between, a device's earlier word is its base.
+    hh = Record({"vulnerable_family_types": ["poor"]})
+    hh.push("a", 1, 10, 1, vulnerable_family_types=["poor", "single_parent"])
+    hh.push("a", 2, 20, 1, vulnerable_family_types=["poor"])  # same base: took its tick back
+    assert hh.fields["vulnerable_family_types"] == ["poor"]
+
+
 def test_manual_keeps_the_server_value_until_a_supervisor_decides():
     child = Record({"id_number": None})
     child.push("a", 1, 10, 1, id_number="X1")
