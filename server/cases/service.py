@@ -337,7 +337,7 @@ def add_support_plan(session: Session, scope: Scope, person: Person, case_id: in
     session.add(plan)
     session.flush()
     queries.add_events(session, [{"case_id": case.id, "from_status": case.status, "to_status": case.status,
-                                  "person_id": person.id, "note": "support plan (一生一案)",
+                                  "person_id": person.id, "note": "制定帮扶方案（一生一案）",
                                   "detail": {"support_plan_id": plan.id}}])
     session.flush()
     return _plan(plan)

@@ -1,6 +1,7 @@
 """Cases over HTTP: opening, scope, transitions with who/when, overdue, visits, support plans."""
 
 import datetime as dt
+import re
 
 from sqlalchemy import text
 
@@ -128,6 +129,11 @@ def test_visits_and_support_plans_attach_to_the_case(client, login, town_cases, 
     assert [v["visitors"] for v in detail["visits"]] == ["李老师, 村主任张某"]
     assert detail["support_plans"][0]["measures"] == ["减免住宿费", "结对帮扶教师每周家访"]
     assert "exempted" in detail["allowed_next"]
+    # What the server writes on the timeline (the case opened, the plan made) reads in Chinese,
+    # as the steps people take do.
+    notes = [e["note"] for e in detail["events"] if e["note"]]
+    assert notes[0] == "确认失学辍学，建档立案" and "制定帮扶方案（一生一案）" in notes, notes
+    assert all(re.search(r"[\u4e00-\u9fff]", note) for note in notes), notes
 
 
 def test_other_towns_cases_are_not_found(client, login, town_cases):
