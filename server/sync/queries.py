@@ -221,29 +221,54 @@ def submissions_by_id(session: Session, ids: list[uuid.UUID]) -> tuple[dict[uuid
     return stored, fingerprint
 
 
-def scope_seq(session: Session, villages: list[str]) -> int:
-    """The newest change seq in these villages: any change to their scope hash raises it."""
-    return session.scalar(text(
-        "SELECT coalesce(max((SELECT max(seq) FROM change_log c WHERE c.village_code = v)), 0)"
-        " FROM unnest(CAST(:villages AS varchar[])) AS v"), {"villages": villages})
+def village_seqs(session: Session, villages: list[str]) -> tuple[dict[str, int], int]:
+    """Each village's newest change seq (0 if none): any change to a record of the village (a
+    new version, a record entering, leaving or deleted) raises it; and the change log's file (a
+    log made anew numbers from the start again: numbers kept from the old one mean nothing).
+    One index lookup a village (ix_change_log_village_seq)."""
+    rows = session.execute(text(
+        "SELECT v, coalesce((SELECT max(seq) FROM change_log c WHERE c.village_code = v), 0),"
+        " pg_relation_filenode('change_log') FROM unnest(CAST(:villages AS varchar[])) AS v"),
+        {"villages": villages}).all()
+    return {r[0]: int(r[1]) for r in rows}, (int(rows[0][2]) if rows else 0)
+
+
+_RECORD_KEYS = " UNION ALL ".join(
+    f"SELECT village_code, '{rtype}:' || id || ':' || version AS k FROM {table} WHERE village_code = ANY(:villages)"  # noqa: S608
+    for rtype, table in TABLES.items())  # table names and types are constants (TABLES)
+_VILLAGE_HASHES = text(
+    "SELECT village_code, bit_xor(('x' || substr(h, 1, 16))::bit(64)::bigint),"  # noqa: S608 - constants
+    " bit_xor(('x' || substr(h, 17, 16))::bit(64)::bigint) FROM (SELECT village_code,"
+    f" encode(sha256(convert_to(k, 'UTF8')), 'hex') AS h FROM ({_RECORD_KEYS}) r) s GROUP BY village_code")
+
+
+def village_hashes(session: Session, villages: list[str]) -> dict[str, tuple[int, int]]:
+    """The contract's scope hash of each village, as its two 64-bit halves (unsigned), computed
+    by PostgreSQL (sha256 and XOR in C, no rows sent): the first 16 bytes of
+    sha256("<type>:<id>:<version>") of every record of the village, XORed. A village with no
+    records is (0, 0). XOR is associative and a record is in one village, so a scope's hash is
+    its villages' hashes XORed (scope_hash)."""
+    mask = (1 << 64) - 1
+    out = {v: (0, 0) for v in villages}
+    if villages:
+        for village, a, b in session.execute(_VILLAGE_HASHES, {"villages": villages}):
+            out[village] = ((a or 0) & mask, (b or 0) & mask)
+    return out
+
+
+def combine_hashes(halves) -> str:
+    """Villages' hashes (two halves each) XORed into the contract's hex scope hash."""
+    a = b = 0
+    for x, y in halves:
+        a ^= x
+        b ^= y
+    return f"{a:016x}{b:016x}"
 
 
 def scope_hash(session: Session, villages: list[str]) -> str:
-    """The contract's scope hash, computed by PostgreSQL (sha256 and XOR in C, no rows sent):
-    the first 16 bytes of sha256("<type>:<id>:<version>") of every record, XORed, as two
-    64-bit halves. sync.scope_hash is the reference; a test checks they agree."""
-    if not villages:
-        return "0" * 32
-    records = " UNION ALL ".join(
-        f"SELECT '{rtype}:' || id || ':' || version AS k FROM {table} WHERE village_code = ANY(:villages)"  # noqa: S608
-        for rtype, table in TABLES.items()
-    )
-    sql = ("SELECT bit_xor(('x' || substr(h, 1, 16))::bit(64)::bigint),"  # noqa: S608 - constants
-           " bit_xor(('x' || substr(h, 17, 16))::bit(64)::bigint)"
-           f" FROM (SELECT encode(sha256(convert_to(k, 'UTF8')), 'hex') AS h FROM ({records}) r) s")  # noqa: S608
-    row = session.execute(text(sql), {"villages": villages}).one()
-    mask = (1 << 64) - 1
-    return f"{(row[0] or 0) & mask:016x}{(row[1] or 0) & mask:016x}"
+    """The contract's scope hash of these villages, computed anew. sync.scope_hash is the
+    reference; a test checks they agree."""
+    return combine_hashes(village_hashes(session, villages).values())
 
 
 def tombstones(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], Tombstone]:

@@ -177,3 +177,41 @@ def test_the_database_computes_the_contract_scope_hash(session, area):
     expected = scope_hash((t, str(i), v) for t, i, v in queries.scope_versions(session, villages))
     assert queries.scope_hash(session, villages) == expected != "0" * 32
     assert queries.scope_hash(session, []) == "0" * 32
+
+
+def test_each_village_hash_xored_is_the_scope_hash(session, area):
+    from server.sync import queries
+    from sync.scope_hash import scope_hash
+
+    villages = [area["a"].code, area["b"].code, "320685999999"]  # the last has no records
+    halves = queries.village_hashes(session, villages)
+    assert halves["320685999999"] == (0, 0)
+    for village in villages[:2]:
+        alone = scope_hash((t, str(i), v) for t, i, v in queries.scope_versions(session, [village]))
+        assert queries.combine_hashes([halves[village]]) == alone != "0" * 32
+    assert queries.combine_hashes(halves.values()) == queries.scope_hash(session, villages)
+
+
+def test_a_pull_after_a_push_in_one_village_rehashes_that_village_only(client, forms, area, enroll, monkeypatch):
+    from server.sync import queries
+
+    tablet = enroll([area["a"], area["b"]])
+    changes, cursor, first = tablet.pull_all()
+    held = {(c["record"]["type"], c["record"]["id"]): c["record"]["version"] for c in changes}
+    assert first == scope_hash((t, i, v) for (t, i), v in held.items())
+    hashed = []
+    real = queries.village_hashes
+    monkeypatch.setattr(queries, "village_hashes", lambda s, villages: hashed.append(sorted(villages)) or real(s, villages))
+    _, _, unchanged = tablet.pull_all(cursor)
+    assert unchanged == first and hashed == []  # nothing changed: no village hashed again
+
+    child = next(c["record"] for c in changes if c["record"]["type"] == "child"
+                 and c["record"]["village_code"] == area["b"].code)
+    receipt, = tablet.push(tablet.submission("child", child["id"], {"enrollment_status": "dropped_out"},
+                                             base_version=child["version"], household_id=child["household_id"],
+                                             village_code=child["village_code"]))
+    assert receipt["status"] == "applied", receipt
+    later, _, after = tablet.pull_all(cursor)
+    held.update({(c["record"]["type"], c["record"]["id"]): c["record"]["version"] for c in later})
+    assert hashed == [[area["b"].code]]
+    assert after == scope_hash((t, i, v) for (t, i), v in held.items()) != first
