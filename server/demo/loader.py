@@ -18,7 +18,7 @@ from server.people.protection import IdNumberVault, child_subject
 # TRUNCATE fires no row triggers: the sync layer's log and history go with the records.
 DEMO_TABLES = ["audit_events", "access_tokens", "team_villages", "team_members", "teams", "people",
                "children", "households", "campaigns", "schools", "villages", "towns",
-               "change_log", "record_versions", "field_states", "conflicts", "tombstones",
+               "change_log", "scope_hashes", "record_versions", "field_states", "conflicts", "tombstones",
                "duplicate_candidates"]
 
 

@@ -42,6 +42,18 @@ class ChangeLogEntry(Base):
     )
 
 
+class ScopeHash(Base):
+    """A village's part of the contract's scope hash (the XOR of its records' keys' hashes, as
+    two signed 64-bit halves), kept by log_record_change() at commit: a pull reads one row a
+    village instead of hashing its records (migration 20261202_1600_scope_hashes)."""
+
+    __tablename__ = "scope_hashes"
+
+    village_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    h1: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    h2: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+
+
 class RecordVersion(Base):
     """Every version of every synced record, as its row was (the base of later merges)."""
 

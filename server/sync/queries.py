@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from server.forms import queries as forms_queries
 from server.records import registry
 from server.sync import records
-from server.sync.models import ChangeLogEntry, Conflict, FieldStates, Tombstone
+from server.sync.models import ChangeLogEntry, Conflict, FieldStates, ScopeHash, Tombstone
 
 TABLES = registry.TABLES
 
@@ -221,16 +221,17 @@ def submissions_by_id(session: Session, ids: list[uuid.UUID]) -> tuple[dict[uuid
     return stored, fingerprint
 
 
-def village_seqs(session: Session, villages: list[str]) -> tuple[dict[str, int], int]:
-    """Each village's newest change seq (0 if none): any change to a record of the village (a
-    new version, a record entering, leaving or deleted) raises it; and the change log's file (a
-    log made anew numbers from the start again: numbers kept from the old one mean nothing).
-    One index lookup a village (ix_change_log_village_seq)."""
-    rows = session.execute(text(
-        "SELECT v, coalesce((SELECT max(seq) FROM change_log c WHERE c.village_code = v), 0),"
-        " pg_relation_filenode('change_log') FROM unnest(CAST(:villages AS varchar[])) AS v"),
-        {"villages": villages}).all()
-    return {r[0]: int(r[1]) for r in rows}, (int(rows[0][2]) if rows else 0)
+def kept_village_hashes(session: Session, villages: list[str]) -> dict[str, tuple[int, int]]:
+    """Each village's hash as the database keeps it (scope_hashes, moved at commit by every
+    change), as two unsigned 64-bit halves; (0, 0) for a village with no records. One index
+    lookup a village, in the request's snapshot: the same records its pull reads."""
+    mask = (1 << 64) - 1
+    out = {v: (0, 0) for v in villages}
+    if villages:
+        for village, a, b in session.execute(
+                select(ScopeHash.village_code, ScopeHash.h1, ScopeHash.h2).where(ScopeHash.village_code.in_(villages))):
+            out[village] = (a & mask, b & mask)
+    return out
 
 
 _RECORD_KEYS = " UNION ALL ".join(
@@ -244,6 +245,7 @@ _VILLAGE_HASHES = text(
 
 def village_hashes(session: Session, villages: list[str]) -> dict[str, tuple[int, int]]:
     """The contract's scope hash of each village, as its two 64-bit halves (unsigned), computed
+    from its records (what scope_hashes must hold: tests check it after every kind of change)
     by PostgreSQL (sha256 and XOR in C, no rows sent): the first 16 bytes of
     sha256("<type>:<id>:<version>") of every record of the village, XORed. A village with no
     records is (0, 0). XOR is associative and a record is in one village, so a scope's hash is

@@ -8,9 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import current_app
@@ -89,41 +87,13 @@ def dumps(body: dict) -> str:
             + json.dumps(head, ensure_ascii=False)[1:])
 
 
-# (database, change log file, village, village's newest seq) -> the village's hash halves
-_HASHES: OrderedDict[tuple, tuple[int, int]] = OrderedDict()
-_HASH_CACHE_SIZE = 16384
-_HASHES_LOCK = threading.Lock()  # gunicorn's threads share it; an eviction between a lookup and its use
-
-
 def _scope_hash(session: Session, scope_villages: frozenset[str]) -> str:
-    """The scope hash: its villages' hashes XORed, each remembered at the village's newest
-    change seq.
+    """The scope hash: its villages' hashes XORed, as the database keeps them at commit.
 
-    Every change to a record of a village writes a change-log row there with a higher seq, so
-    an unchanged seq means an unchanged hash: a tablet polling with nothing new costs an index
-    lookup a village. Remembered per village, not per scope: under a field day's load some
-    village of a tablet's scope changes between two of its pulls (its own push, or the other
-    line's team), and hashing the whole scope again was most of the database's time in
-    bench/load.py (437 of 700 samples of running queries); now only the changed villages are.
-    """
-    villages = sorted(scope_villages)
-    if not villages:
-        return "0" * 32
-    seqs, log_file = queries.village_seqs(session, villages)
-    database = session.get_bind().engine.url.database
-    keys = {v: (database, log_file, v, seqs.get(v, 0)) for v in villages}
-    with _HASHES_LOCK:
-        known = {v: _HASHES.get(keys[v]) for v in villages}
-    missing = [v for v in villages if known[v] is None]
-    if missing:
-        known.update(queries.village_hashes(session, missing))
-    with _HASHES_LOCK:
-        for village in villages:
-            _HASHES[keys[village]] = known[village]
-            _HASHES.move_to_end(keys[village])
-        while len(_HASHES) > _HASH_CACHE_SIZE:
-            _HASHES.popitem(last=False)
-    return queries.combine_hashes(known[v] for v in villages)
+    Computed from the records (kept per village at the village's newest change seq) it was
+    most of the database's time under bench/load.py: some village of every tablet's scope
+    changes between two of its pulls. Now a pull reads one row a village."""
+    return queries.combine_hashes(queries.kept_village_hashes(session, sorted(scope_villages)).values())
 
 
 def cursor_key() -> bytes:

@@ -191,27 +191,3 @@ def test_each_village_hash_xored_is_the_scope_hash(session, area):
         assert queries.combine_hashes([halves[village]]) == alone != "0" * 32
     assert queries.combine_hashes(halves.values()) == queries.scope_hash(session, villages)
 
-
-def test_a_pull_after_a_push_in_one_village_rehashes_that_village_only(client, forms, area, enroll, monkeypatch):
-    from server.sync import queries
-
-    tablet = enroll([area["a"], area["b"]])
-    changes, cursor, first = tablet.pull_all()
-    held = {(c["record"]["type"], c["record"]["id"]): c["record"]["version"] for c in changes}
-    assert first == scope_hash((t, i, v) for (t, i), v in held.items())
-    hashed = []
-    real = queries.village_hashes
-    monkeypatch.setattr(queries, "village_hashes", lambda s, villages: hashed.append(sorted(villages)) or real(s, villages))
-    _, _, unchanged = tablet.pull_all(cursor)
-    assert unchanged == first and hashed == []  # nothing changed: no village hashed again
-
-    child = next(c["record"] for c in changes if c["record"]["type"] == "child"
-                 and c["record"]["village_code"] == area["b"].code)
-    receipt, = tablet.push(tablet.submission("child", child["id"], {"enrollment_status": "dropped_out"},
-                                             base_version=child["version"], household_id=child["household_id"],
-                                             village_code=child["village_code"]))
-    assert receipt["status"] == "applied", receipt
-    later, _, after = tablet.pull_all(cursor)
-    held.update({(c["record"]["type"], c["record"]["id"]): c["record"]["version"] for c in later})
-    assert hashed == [[area["b"].code]]
-    assert after == scope_hash((t, i, v) for (t, i), v in held.items()) != first
