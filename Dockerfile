@@ -24,7 +24,7 @@ COPY sync ./sync
 COPY survey_forms ./survey_forms
 COPY mobile_contract ./mobile_contract
 RUN pip install .
-COPY alembic.ini ./
+COPY alembic.ini gunicorn.conf.py ./
 COPY migrations ./migrations
 COPY --from=assets /app/node_modules ./node_modules
 USER notoneless
