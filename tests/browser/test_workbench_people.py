@@ -107,6 +107,19 @@ def test_a_town_supervisor_adds_a_surveyor_to_its_team(workbench_site, browser, 
                               data={"username": person.username, "password": TEST_PASSWORD}).json()["token"]
     me = page.request.get(workbench_site["url"] + "/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
     assert me["village_codes"] and all(c.startswith(TOWN[:9]) for c in me["village_codes"])
+    # taken off again: asked first; a cancel keeps them, a confirmation removes them
+    member = page.locator(f"[data-test=members] li:has-text('{person.full_name}')")
+    member.locator("[data-test=remove-member]").click()
+    assert "确认移出" in member.locator("[data-test=remove-question]").inner_text()
+    shoot(watched, "people_team_remove_member", viewport)
+    member.locator("button:has-text('取消')").click()
+    assert member.locator("[data-test=remove-question]").count() == 0
+    member.locator("[data-test=remove-member]").click()
+    member.locator("[data-test=confirm-remove]").click()
+    page.wait_for_selector(f"[data-test=members] li:has-text('{person.full_name}')", state="detached")
+    with Session(workbench_site["engine"]) as session:
+        assert session.scalar(select(team_members.c.person_id).where(
+            team_members.c.team_id == team_id, team_members.c.person_id == person.id)) is None
     watched.assert_clean()
 
 
