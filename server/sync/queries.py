@@ -249,7 +249,8 @@ def village_hashes(session: Session, villages: list[str]) -> dict[str, tuple[int
     by PostgreSQL (sha256 and XOR in C, no rows sent): the first 16 bytes of
     sha256("<type>:<id>:<version>") of every record of the village, XORed. A village with no
     records is (0, 0). XOR is associative and a record is in one village, so a scope's hash is
-    its villages' hashes XORed (scope_hash)."""
+    its villages' hashes XORed (combine_hashes). sync.scope_hash is the reference; tests check
+    they agree."""
     mask = (1 << 64) - 1
     out = {v: (0, 0) for v in villages}
     if villages:
@@ -265,12 +266,6 @@ def combine_hashes(halves) -> str:
         a ^= x
         b ^= y
     return f"{a:016x}{b:016x}"
-
-
-def scope_hash(session: Session, villages: list[str]) -> str:
-    """The contract's scope hash of these villages, computed anew. sync.scope_hash is the
-    reference; a test checks they agree."""
-    return combine_hashes(village_hashes(session, villages).values())
 
 
 def tombstones(session: Session, keys: list[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], Tombstone]:

@@ -90,9 +90,9 @@ def dumps(body: dict) -> str:
 def _scope_hash(session: Session, scope_villages: frozenset[str]) -> str:
     """The scope hash: its villages' hashes XORed, as the database keeps them at commit.
 
-    Computed from the records (kept per village at the village's newest change seq) it was
-    most of the database's time under bench/load.py: some village of every tablet's scope
-    changes between two of its pulls. Now a pull reads one row a village."""
+    Computed from the records (remembered per scope at its newest change seq) it was most of
+    the database's time under bench/load.py: some village of every tablet's scope changes
+    between two of its pulls. Now a pull reads one row a village."""
     return queries.combine_hashes(queries.kept_village_hashes(session, sorted(scope_villages)).values())
 
 
