@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from server import db
 from server.forms import queries as forms_queries
 from server.records import registry
 from server.sync import records
@@ -100,7 +101,7 @@ def lock_records(session: Session, wanted: dict[str, set], refs: dict[str, set],
             params["k_types"] += [record_type] * len(ids)
             params["k_ids"] += list(ids)
     ctes = ["tomb AS MATERIALIZED (SELECT t.record_type, t.record_id, t.merged_into FROM tombstones t"
-            " JOIN unnest(CAST(:k_types AS text[]), CAST(:k_ids AS uuid[])) AS k(record_type, record_id)"
+            " JOIN unnest(CAST(%(k_types)s AS text[]), CAST(%(k_ids)s AS uuid[])) AS k(record_type, record_id)"
             " ON t.record_type = k.record_type AND t.record_id = k.record_id)"]
     parts = ["SELECT 'tombstone' AS part, record_type::text, record_id, to_jsonb(merged_into) FROM tomb"]
 
@@ -108,7 +109,7 @@ def lock_records(session: Session, wanted: dict[str, set], refs: dict[str, set],
         # = ANY(ARRAY(...)): an index scan; `id = ANY(:a) OR id IN (subquery)` read the whole table.
         union = (f" UNION SELECT merged_into FROM tomb WHERE record_type = '{record_type}'"  # noqa: S608 - a TABLES key
                  " AND merged_into IS NOT NULL") if survivors else ""
-        return f"t.id = ANY(ARRAY(SELECT unnest(CAST(:{name} AS uuid[])){union}))"
+        return f"t.id = ANY(ARRAY(SELECT unnest(CAST(%({name})s AS uuid[])){union}))"
 
     for record_type in [t for t in TABLES if t in wanted]:
         name = f"w_{record_type}"
@@ -127,27 +128,28 @@ def lock_records(session: Session, wanted: dict[str, set], refs: dict[str, set],
     if submission_ids is not None:
         params["s_ids"] = list(submission_ids)
         parts.append("SELECT 'stored', content_sha256, submission_id, receipt FROM submissions"
-                     " WHERE submission_id = ANY(CAST(:s_ids AS uuid[]))")
+                     " WHERE submission_id = ANY(CAST(%(s_ids)s AS uuid[]))")
         parts.append(f"SELECT 'forms', ({forms_queries.FINGERPRINT_SQL}), NULL, NULL")  # noqa: S608 - constants
     shape = (tuple(ctes), tuple(parts))
     statement = _LOCKS.get(shape)
     if statement is None:
-        statement = _LOCKS[shape] = text("WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(parts))
-    return [tuple(r) for r in session.execute(statement, params)]
+        statement = _LOCKS[shape] = "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(parts)
+    # psycopg's own execution (db.driver_execute): run by every push, before anything else of it.
+    return db.driver_execute(session, statement, params).fetchall()
 
 
-_LOCKS: dict[tuple, object] = {}  # a few shapes (the record types of a batch), each built once
+_LOCKS: dict[tuple, str] = {}  # a few shapes (the record types of a batch), each built once
 
 
-_CONTEXT = text(
-    "WITH k AS (SELECT * FROM unnest(CAST(:k_types AS text[]), CAST(:k_ids AS uuid[])) AS k(record_type, record_id))"
+_CONTEXT = (
+    "WITH k AS (SELECT * FROM unnest(CAST(%(k_types)s AS text[]), CAST(%(k_ids)s AS uuid[])) AS k(record_type, record_id))"
     " SELECT 'states', f.record_type::text, f.record_id, NULL::int, f.states FROM field_states f"
     " JOIN k ON f.record_type = k.record_type AND f.record_id = k.record_id"
     " UNION ALL SELECT 'conflict', c.record_type, c.record_id, NULL, jsonb_build_object("
     "'id', c.id, 'field', c.field, 'values', c.values, 'village_code', c.village_code) FROM conflicts c"
     " JOIN k ON c.record_type = k.record_type AND c.record_id = k.record_id WHERE c.status = 'open'"
     " UNION ALL SELECT 'base', v.record_type, v.record_id, v.version, v.row FROM record_versions v"
-    " JOIN unnest(CAST(:b_types AS text[]), CAST(:b_ids AS uuid[]), CAST(:b_versions AS int[]))"
+    " JOIN unnest(CAST(%(b_types)s AS text[]), CAST(%(b_ids)s AS uuid[]), CAST(%(b_versions)s AS int[]))"
     " AS b(record_type, record_id, version)"
     " ON v.record_type = b.record_type AND v.record_id = b.record_id AND v.version = b.version")
 
@@ -158,8 +160,8 @@ def record_context(session: Session, keys: list[tuple[str, uuid.UUID]], bases: l
     (field states by key, open conflicts, rows of the base versions by (type, id, version))."""
     if not keys and not bases:
         return {}, [], {}
-    rows = session.execute(
-        _CONTEXT,
+    rows = db.driver_execute(
+        session, _CONTEXT,
         {"k_types": [k[0] for k in keys], "k_ids": [k[1] for k in keys],
          "b_types": [b[0] for b in bases], "b_ids": [b[1] for b in bases], "b_versions": [b[2] for b in bases]})
     states, conflicts, base_rows = {}, [], {}

@@ -17,10 +17,10 @@ from tests.sync_api.conftest import (  # noqa: F401 - fixtures
 # Generic plans for the transaction (db.prefer_generic_plans: planning cost more than running);
 # the token (device, surveyor, time and scope in one); the records locked with the stored
 # submissions and the form catalogue's digest; their field states, conflicts and base version;
-# the record; its field states with the stored submission (one statement). No savepoint: the
+# the record, its field states and the stored submission (one statement). No savepoint: the
 # push is the request's only write, a failed bulk write rolls the transaction back. The tablet
 # is seen at most once a minute (not here: it was seen a moment ago).
-PUSH_STATEMENTS = 6
+PUSH_STATEMENTS = 5
 
 
 def _statements(app, do) -> list[str]:

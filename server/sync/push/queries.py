@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from server import db
 from server.records import registry
 from server.sync.models import Conflict, FieldStates, Submission
 
@@ -84,12 +85,42 @@ def _states_then_submission():
 
 _STATES_THEN_SUBMISSION = _states_then_submission()
 
+# Compiled for psycopg once per process (and per edit's columns): run through db.driver_execute.
+_DRIVER: dict[tuple, db.DriverStatement] = {}
 
-def save_states_and_submission(session: Session, key: tuple[str, uuid.UUID], states: dict, submission: dict) -> int:
-    """One record's field states and one stored submission; return 1 if it was stored (0 when
-    raced by a retry)."""
+
+def _driver_statement(session: Session, key: tuple, build) -> db.DriverStatement:
+    statement = _DRIVER.get(key)
+    if statement is None:
+        statement = _DRIVER[key] = db.DriverStatement(build(), session.connection().dialect)
+    return statement
+
+
+def save_states_and_submission(session: Session, key: tuple[str, uuid.UUID], states: dict, submission: dict,
+                               edit: tuple[uuid.UUID, dict] | None = None) -> int:
+    """One record's field states and one stored submission, and with `edit` (its id, its new
+    columns and version) the record's update too, in one statement; return 1 if the submission
+    was stored (0 when raced by a retry).
+
+    One round trip for what a one-submission push writes (ODK Collect's every request): the
+    statements do not depend on each other, and each data-modifying CTE runs whether the
+    statement reads it or not; the record's triggers (version, history, change log, case) fire
+    as for an UPDATE of its own."""
     params = dict(submission, fs_record_type=key[0], fs_record_id=key[1], fs_states=states)
-    return len(session.connection().execute(_STATES_THEN_SUBMISSION, params).scalars().all())
+    if edit is None:
+        statement = _driver_statement(session, ("states+submission",), lambda: _STATES_THEN_SUBMISSION)
+    else:
+        record_id, columns = edit
+        names = frozenset(columns) - {"version"}
+        table = registry.model(key[0]).__table__
+
+        def build():
+            edited = update_statement(key[0], names).returning(table.c.id)
+            return _STATES_THEN_SUBMISSION.add_cte(edited.cte("edited"))
+
+        statement = _driver_statement(session, ("edit+states+submission", key[0], names), build)
+        params.update({f"v_{name}": value for name, value in columns.items()}, _id=record_id)
+    return len(statement.execute(session, params).fetchall())
 
 
 def save_field_states(session: Session, states: dict[tuple[str, uuid.UUID], dict]) -> None:

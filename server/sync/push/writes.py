@@ -40,7 +40,13 @@ def flush(session: Session, writes: Writes) -> None:
     for record_type, group in _grouped(writes.inserts):
         if queries.insert_records(session, record_type, group) != len(group):
             raise Replay("a concurrent request created one of these records")
-    depth = max((len(u) for u in writes.updates.values()), default=0)
+    together = len(writes.states) == 1 and len(writes.submissions) == 1  # one submission: one round trip
+    edit = None
+    if together and not writes.new_conflicts and not writes.grown_conflicts and len(writes.updates) == 1:
+        [((record_type, record_id), cols)] = writes.updates.items()
+        if len(cols) == 1 and (record_type, record_id) in writes.states:
+            edit = (record_id, cols[0])  # written with its field states and its submission
+    depth = 0 if edit else max((len(u) for u in writes.updates.values()), default=0)
     for wave in range(depth):  # the k-th update of each record, so each record's order holds
         by_type: dict[str, list[tuple[uuid.UUID, dict]]] = {}
         for (record_type, record_id), cols in writes.updates.items():
@@ -48,7 +54,6 @@ def flush(session: Session, writes: Writes) -> None:
                 by_type.setdefault(record_type, []).append((record_id, cols[wave]))
         for record_type, pending in by_type.items():
             queries.update_records(session, record_type, pending)
-    together = len(writes.states) == 1 and len(writes.submissions) == 1  # one submission: one round trip
     if writes.states and not together:
         queries.save_field_states(session, writes.states)
     if writes.new_conflicts:
@@ -57,7 +62,7 @@ def flush(session: Session, writes: Writes) -> None:
         queries.grow_conflict(session, conflict_id, values)
     if together:
         [(key, states)] = writes.states.items()
-        stored = queries.save_states_and_submission(session, key, states, writes.submissions[0])
+        stored = queries.save_states_and_submission(session, key, states, writes.submissions[0], edit)
     else:
         stored = queries.insert_submissions(session, writes.submissions) if writes.submissions else 0
     if stored != len(writes.submissions):
