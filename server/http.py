@@ -230,7 +230,7 @@ def current_person():
         token = bearer_token()
         if token is None:
             raise DomainError("auth.missing_token")
-        g.person, g.access_token = person_for_token(db.session(), token)
+        g.person, g.access_token, g.scope = person_for_token(db.session(), token)
     return g.person
 
 

@@ -115,18 +115,23 @@ def team_scope(person: Person, member_of, led, member_villages, led_villages) ->
                  managed_teams=frozenset(led or ()))
 
 
-def scope_of(session: Session, person: Person) -> Scope:
-    """What `person` may see and manage, from their role and assignments."""
+def scope_of(session: Session, person: Person, parts: tuple | None = None) -> Scope:
+    """What `person` may see and manage, from their role and assignments.
+
+    `parts`: what the token's lookup read with it (queries.live_token: the town's villages and
+    teams, then assignment_columns' four arrays), so no query is needed for those roles."""
     if not person.active:
         return Scope(False)
     if person.role == "city":
         return Scope(True)
     if person.role == "town_supervisor":
-        town_teams = queries.town_teams(session, person.town_code)
-        return Scope(False, queries.town_villages(session, person.town_code), teams=town_teams,
-                     managed_teams=town_teams)
+        if parts is not None:
+            villages, teams = frozenset(parts[0] or ()), frozenset(parts[1] or ())
+        else:
+            villages, teams = queries.town_villages(session, person.town_code), queries.town_teams(session, person.town_code)
+        return Scope(False, villages, teams=teams, managed_teams=teams)
     if person.role in TEAM_ROLES:
-        return team_scope(person, *queries.assignments(session, person.id))
+        return team_scope(person, *(parts[2:6] if parts is not None else queries.assignments(session, person.id)))
     if person.role == "school" and person.school_id is not None:
         # A school's villages are where its students live; within them it sees its students only.
         return Scope(False, queries.school_villages(session, person.school_id), school_id=person.school_id)

@@ -12,6 +12,7 @@ from server import db
 from server.accounts import queries
 from server.accounts.models import AccessToken, Person
 from server.accounts.passwords import hash_password, needs_rehash, verify_password
+from server.accounts.scope import Scope, scope_of
 from server.errors import DomainError, FieldError
 
 
@@ -42,12 +43,14 @@ def log_in(session: Session, username: str, password: str, ttl: dt.timedelta) ->
     return token, access, person
 
 
-def person_for_token(session: Session, token: str) -> tuple[Person, AccessToken]:
-    """The active person behind an unexpired, unrevoked token, or auth.invalid_token."""
+def person_for_token(session: Session, token: str) -> tuple[Person, AccessToken, Scope]:
+    """The active person behind an unexpired, unrevoked token, their token and their scope
+    (read with it), or auth.invalid_token."""
     found = queries.live_token(session, _token_hash(token))
     if found is None:
         raise DomainError("auth.invalid_token")
-    return found
+    person, access, parts = found
+    return person, access, scope_of(session, person, parts)
 
 
 def log_out(session: Session, access: AccessToken) -> None:
