@@ -45,6 +45,14 @@ class SyncedRecord:
     )
 
 
+# Every connection of the app's: PostgreSQL's JIT off. The maps and reports aggregate whole towns,
+# so their estimated cost passes jit_above_cost, and the compilation then took longer than the
+# query itself (850 ms of a 1.05 s choropleth of the full demo county, 90 ms without); no query of
+# the app's runs long enough to win it back. Set once per connection, not per request: a SET
+# LOCAL before each map query was a round trip of its own on every tile and choropleth.
+SESSION_OPTIONS = "-c jit=off"
+
+
 class Database:
     """An engine and the session factory bound to it (tests rebind the factory).
 
@@ -53,7 +61,7 @@ class Database:
     """
 
     def __init__(self, url: str, read_url: str | None = None, **engine_options):
-        self.engine = _ping_when_idle(create_engine(url, **engine_options))
+        self.engine = _ping_when_idle(create_engine(url, connect_args={"options": SESSION_OPTIONS}, **engine_options))
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.read_engine = None
         self.read_sessionmaker = None
@@ -63,7 +71,7 @@ class Database:
             self.read_engine = _ping_when_idle(create_engine(
                 read_url,
                 connect_args={"application_name": "notoneless-read",
-                              "options": "-c default_transaction_read_only=on"},
+                              "options": SESSION_OPTIONS + " -c default_transaction_read_only=on"},
                 **engine_options))
             self.read_sessionmaker = sessionmaker(self.read_engine, expire_on_commit=False)
 

@@ -50,15 +50,6 @@ EMPTY_JSON_ARRAY = literal_column("'[]'::json")
 PRIORITIES = ("out_of_school", "priority_group", "unsurveyed", "none")
 
 
-def _without_jit(session: Session) -> None:
-    """Turn PostgreSQL's JIT off for the rest of this (read-only) request's transaction.
-
-    Map queries aggregate whole towns, so their estimated cost passes jit_above_cost, and the
-    JIT compilation then took longer than the query itself: 850 ms of a 1.05 s choropleth of
-    the full demo county (90 ms without)."""
-    session.execute(text("SET LOCAL jit = off"))
-
-
 def _children_of_household(scope: Scope):
     """Per household: its children's counts and flags (a LATERAL, evaluated per household); a
     school's scope counts its own students only."""
@@ -127,7 +118,6 @@ def households_geojson(session: Session, scope: Scope, *, village=None, survey_s
     facts = household_facts(scope, village=village, survey_status=survey_status, bbox=bbox)
     if approximate is not None:
         facts = facts.where(Household.location_approximate.is_(approximate))
-    _without_jit(session)
     f = facts.subquery("f")
     rows = select(f).order_by(f.c.village_code, f.c.id)
     if priority is not None:
@@ -198,7 +188,6 @@ def children_geojson(session: Session, scope: Scope, *, village=None, status=Non
         query = query.where(Child.village_code == village)
     if bbox is not None:
         query = query.where(Household.location.op("&&")(func.ST_MakeEnvelope(*bbox, 4326)))
-    _without_jit(session)
     r = query.subquery("r")
     feature = func.json_build_object(
         "type", "Feature", "id", r.c.id,
@@ -368,8 +357,6 @@ SELECT ST_AsMVT(t, 'children', 4096, 'geom' ORDER BY t.geom) FROM (
 
 def tile(session: Session, scope: Scope, layer: str, z: int, x: int, y: int, tallies: dict | None = None) -> bytes:
     """One Mapbox Vector Tile of `layer` (ST_AsMVT), empty bytes when nothing is in it."""
-    if layer == "villages" or z < DETAIL_ZOOM:
-        _without_jit(session)
     if layer == "villages":
         rows = _tile_rows(scope, layer, z, x, y, tallies).subquery("t")
         data = session.scalar(
@@ -448,7 +435,6 @@ def village_counts_select(scope: Scope):
 
 
 def village_choropleth(session: Session, scope: Scope, town: str | None = None, tallies: dict | None = None):
-    _without_jit(session)
     counts = village_counts(scope, tallies).subquery("c")
     query = (
         select(Village.code, Village.name, Village.town_code, counts.c.households, counts.c.surveyed,
@@ -538,7 +524,6 @@ def town_borders(session: Session, scope: Scope, tallies: dict | None = None):
     """Per town in scope: its border (the union of its villages' polygons), the centre of its
     villages and its counts (the sums of village_counts_select), plus its households without a
     surveyed point."""
-    _without_jit(session)
     counts = village_counts(scope, tallies).subquery("c")
     no_gps = (select(Household.village_code, func.count().label("n")).where(scope.households(Household),
                                                                            _gps_missing())
