@@ -47,7 +47,7 @@ def test_maps_ask_for_no_setting_of_their_own(app, client, login, make_person, m
     headers = login(supervisor)
     for path in ("/api/v1/maps/villages", "/api/v1/tiles/villages/12/3423/1647.mvt"):
         responses = []
-        statements = _statements(app, lambda path=path: responses.append(client.get(path, headers=headers)))
+        statements = _statements(app, lambda path=path, responses=responses: responses.append(client.get(path, headers=headers)))
         assert responses[0].status_code == 200, (path, responses[0].data[:200])
         assert statements and not [s for s in statements if s.lstrip().upper().startswith("SET ")], statements
 
@@ -59,7 +59,7 @@ def test_a_supervisors_scope_is_read_with_the_token(app, client, login, make_per
     for person in (make_person("town_supervisor", town=village.town), make_person("team_leader", villages=[village])):
         headers = login(person)
         responses = []
-        statements = _statements(app, lambda headers=headers: responses.append(
+        statements = _statements(app, lambda headers=headers, responses=responses: responses.append(
             client.get(f"/api/v1/maps/households?village={village.code}", headers=headers)))
         assert responses[0].status_code == 200, responses[0].data[:200]
         scope_reads = [s for s in statements if "FROM teams" in s.split("WHERE")[0] and "people" not in s.split("FROM")[1][:40]
