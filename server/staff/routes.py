@@ -46,6 +46,19 @@ class People(MethodView):
         return {**service.describe_people(session, [person])[0], "initial_password": password}
 
 
+@blp.route("/staff/people/<int:person_id>")
+class OnePerson(MethodView):
+    @blp.login_required(*CITY)
+    @blp.arguments(schemas.PersonEditSchema)
+    @blp.response(200, schemas.StaffPersonSchema)
+    @blp.alt_response(422, schema=ErrorSchema, description="request.invalid: full_name, phone")
+    def patch(self, body, person_id: int):
+        """Correct an account's name or phone (the bureau); the audit trail keeps what changed."""
+        session = db.session()
+        person = service.edit_person(session, current_person(), current_scope(), person_id, body, request.remote_addr)
+        return service.describe_people(session, [person])[0]
+
+
 @blp.route("/staff/people/<int:person_id>/deactivate")
 class Deactivate(MethodView):
     @blp.login_required(*CITY)

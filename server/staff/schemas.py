@@ -48,6 +48,19 @@ class NewPersonSchema(ma.Schema):
                                                          "(answered once as initial_password)"})
 
 
+class PersonEditSchema(ma.Schema):
+    """What the bureau corrects on an account: the name shown everywhere and the phone a team
+    is called on. Role, town and school decide what the account sees: a new account for those."""
+
+    full_name = ma.fields.String(validate=[NAME, _not_blank])
+    phone = ma.fields.String(allow_none=True, validate=PHONE, metadata={"description": "null clears it"})
+
+    @ma.validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("give full_name or phone", "_schema")
+
+
 class TeamRefSchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()

@@ -121,6 +121,27 @@ def set_active(session: Session, caller: Person, scope: Scope, person_id: int, a
     return person, revoked
 
 
+def edit_person(session: Session, caller: Person, scope: Scope, person_id: int, changes: dict,
+                remote_addr: str | None) -> Person:
+    """Correct an account's name or phone; the trail keeps which fields changed (not their
+    values: a phone is personal data, and the trail is read by more people than the account)."""
+    person = _managed_person(session, caller, scope, person_id)
+    changed = []
+    if "full_name" in changes and changes["full_name"].strip() != person.full_name:
+        person.full_name = changes["full_name"].strip()
+        changed.append("full_name")
+    if "phone" in changes:
+        phone = (changes["phone"] or "").strip() or None
+        if phone != person.phone:
+            person.phone = phone
+            changed.append("phone")
+    if changed:
+        session.flush()
+        audit.record(session, caller.id, "change", "person", str(person.id), remote_addr=remote_addr,
+                     what="edit", fields=changed)
+    return person
+
+
 def reset_password(session: Session, caller: Person, scope: Scope, person_id: int, chosen: str | None,
                    remote_addr: str | None) -> tuple[Person, str | None]:
     """A new password for someone who forgot theirs; every login of theirs ends."""

@@ -749,6 +749,10 @@ MATRIX: tuple[Entry, ...] = (
     Entry("POST", f"{V}/staff/people", CITY, 201, (P("global", f"{V}/staff/people", json=lambda w, a: {
         "username": "matrix.new", "full_name": "新账号", "role": "surveyor", "line": "government",
         "town_code": w.a.town.code}),)),
+    Entry("PATCH", f"{V}/staff/people/<int:person_id>", CITY, 200, (
+        P("in", lambda w, a: f"{V}/staff/people/{w.a.people['surveyor'].id}", json=lambda w, a: {"phone": "13900001111"}),
+        P("out", lambda w, a: f"{V}/staff/people/{w.b.people['surveyor'].id}", json=lambda w, a: {"phone": "13900001111"})),
+        b_state=_staff_b),
     Entry("POST", f"{V}/staff/people/<int:person_id>/deactivate", CITY, 200, (
         P("in", lambda w, a: f"{V}/staff/people/{w.a.people['surveyor'].id}/deactivate"),
         P("out", lambda w, a: f"{V}/staff/people/{w.b.people['surveyor'].id}/deactivate")), b_state=_staff_b),

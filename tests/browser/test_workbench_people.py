@@ -50,6 +50,22 @@ def test_the_city_creates_an_account_and_a_team_with_villages(workbench_site, br
     page.fill("[data-test=filter-q]", username)
     page.press("[data-test=filter-q]", "Enter")
     page.wait_for_selector(f"[data-test='person-{username}']:has-text('海安街道')")
+    # a typo in the name and a new phone, corrected in place; a bad phone is told beside it
+    row = page.locator(f"[data-test='person-{username}']")
+    row.locator("[data-test=edit]").click()
+    row.locator("[data-test=edit-name]").fill(f"新调查员{tag}改")
+    row.locator("[data-test=edit-phone]").fill("电话")
+    row.locator("[data-test=save-edit]").click()
+    row.locator(".field-error:has-text('电话只能包含数字')").wait_for()
+    shoot(watched, "people_edit_error", viewport)
+    row.locator("[data-test=edit-phone]").fill("0513-88880000")
+    row.locator("[data-test=save-edit]").click()
+    page.wait_for_selector("[data-test=action-done]:has-text('已保存')")
+    page.wait_for_selector(f"[data-test='person-{username}']:has-text('0513-88880000')")
+    shoot(watched, "people_edited", viewport)
+    with Session(workbench_site["engine"]) as session:
+        edited = session.scalar(select(Person).where(Person.username == username))
+        assert (edited.full_name, edited.phone) == (f"新调查员{tag}改", "0513-88880000")
 
     page.click("[data-test=tab-teams]")
     team_form = page.locator("[data-test=team-form]")

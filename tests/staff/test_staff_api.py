@@ -183,3 +183,36 @@ def test_a_supervisor_manages_its_towns_team_members_and_not_another_towns(clien
     whats = session.scalars(select(AuditEvent.detail["what"].astext).where(
         AuditEvent.subject_type == "team", AuditEvent.subject_id == str(team_a)).order_by(AuditEvent.id)).all()
     assert whats == ["add_member", "leader", "remove_member"]
+
+
+def test_the_city_corrects_a_name_and_a_phone_and_the_trail_says_which(client, session, login, make_town,
+                                                                       make_village, make_person):
+    w = _world(session, make_town, make_village, make_person)
+    target = make_person("surveyor", town=w["town_a"])
+    city = login(w["city"])
+    response = client.patch(f"{V}/people/{target.id}", headers=city, json={"full_name": " 王小明 ", "phone": "13900001111"})
+    assert response.status_code == 200, response.json
+    assert (response.json["full_name"], response.json["phone"], response.json["username"]) == (
+        "王小明", "13900001111", target.username)
+    session.refresh(target)
+    assert (target.full_name, target.phone) == ("王小明", "13900001111")
+    events = session.scalars(select(AuditEvent).where(AuditEvent.subject_type == "person",
+                                                      AuditEvent.subject_id == str(target.id))).all()
+    assert [e.detail for e in events] == [{"what": "edit", "fields": ["full_name", "phone"]}]
+    assert "13900001111" not in str(events[0].detail)  # which fields, not their values
+    # the phone cleared; the same name again changes nothing and is not in the trail
+    cleared = client.patch(f"{V}/people/{target.id}", headers=city, json={"full_name": "王小明", "phone": None})
+    assert cleared.status_code == 200 and cleared.json["phone"] is None
+    events = session.scalars(select(AuditEvent).where(AuditEvent.subject_type == "person",
+                                                      AuditEvent.subject_id == str(target.id))).all()
+    assert [e.detail["fields"] for e in events] == [["full_name", "phone"], ["phone"]]
+    # bad input names the field; nothing else is editable here
+    for body, field in (({"full_name": "  "}, "full_name"), ({"phone": "abc"}, "phone"), ({}, "_schema"),
+                        ({"role": "city"}, "role"), ({"full_name": "长" * 51}, "full_name")):
+        bad = client.patch(f"{V}/people/{target.id}", headers=city, json=body)
+        assert bad.status_code == 422 and field in _fields(bad), (body, bad.json)
+    session.refresh(target)
+    assert (target.full_name, target.role) == ("王小明", "surveyor")
+    assert client.patch(f"{V}/people/999999", headers=city, json={"phone": "13900001111"}).status_code == 404
+    assert client.patch(f"{V}/people/{target.id}", headers=login(w["sup_a"]),
+                        json={"phone": "13900001111"}).status_code == 403

@@ -68,6 +68,7 @@ export async function request(method, path, { params, body, form, raw } = {}) {
 export const get = (path, params) => request("GET", path, { params });
 export const post = (path, body) => request("POST", path, { body });
 export const put = (path, body) => request("PUT", path, { body });
+export const patch = (path, body) => request("PATCH", path, { body });
 export const upload = (path, form) => request("POST", path, { form });
 export const del = (path) => request("DELETE", path);
 
