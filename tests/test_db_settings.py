@@ -1,8 +1,9 @@
 """What every connection of the app's is set to once, rather than by a statement per request."""
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from server import db
+from tests.statements import statements as _statements
 
 
 def test_the_apps_connections_run_without_jit(app):
@@ -24,21 +25,6 @@ def test_a_replica_engine_is_read_only_and_without_jit(app):
     finally:
         database.engine.dispose()
         database.read_engine.dispose()
-
-
-def _statements(app, do) -> list[str]:
-    seen = []
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    engine = app.extensions["notoneless.db"].engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        do()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return [s for s in seen if not s.startswith(("SAVEPOINT ", "RELEASE SAVEPOINT "))]
 
 
 def test_maps_ask_for_no_setting_of_their_own(app, client, login, make_person, make_village):

@@ -5,8 +5,9 @@ round trip on every submission ODK Collect sends; this says so before the bench 
 import datetime as dt
 import uuid
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 
+from tests.statements import statements as _statements
 from tests.sync_api.conftest import (  # noqa: F401 - fixtures
     Tablet,
     area,
@@ -21,25 +22,6 @@ from tests.sync_api.conftest import (  # noqa: F401 - fixtures
 # push is the request's only write, a failed bulk write rolls the transaction back. The tablet
 # is seen at most once a minute (not here: it was seen a moment ago).
 PUSH_STATEMENTS = 5
-
-
-def _statements(app, do) -> list[str]:
-    seen = []
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    engine = app.extensions["notoneless.db"].engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        do()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    # The test's connection joins each request's session through a savepoint of its own.
-    if seen and seen[0].startswith("SAVEPOINT "):
-        joined = seen[0].split()[1]
-        seen = [s for s in seen if s not in (f"SAVEPOINT {joined}", f"RELEASE SAVEPOINT {joined}")]
-    return seen
 
 
 def test_one_submission_is_a_fixed_number_of_statements(app, forms, area, enroll):  # noqa: F811
