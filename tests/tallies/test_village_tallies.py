@@ -180,3 +180,24 @@ def test_case_outcomes_of_some_villages_are_those_of_the_county(county, session)
     for codes in ([county["a"].code], [county["b"].code], [county["a"].code, county["b"].code]):
         assert tally_queries.case_outcomes(session, *BORN, codes) == {c: v for c, v in whole.items() if c in codes}
     assert whole[county["a"].code]["returned_all"] == 1 and whole[county["b"].code]["returned_all"] == 1
+
+
+def test_a_case_is_kept_in_its_childs_village(county, session):
+    """case_outcomes finds a town's cases by their own village: the database keeps it equal to
+    the child's, when a case is written and when the child's household moves."""
+    from sqlalchemy import select
+
+    a, b, kid = county["a"].code, county["b"].code, county["kids"][0]
+    case = Case(child_id=kid.id, village_code=b, status="returned", opened_from="dropped_out",
+                closed_at=dt.datetime.now(dt.UTC))
+    session.add(case)
+    session.flush()
+    village_of_case = select(Case.village_code).where(Case.id == case.id)
+    assert session.scalar(village_of_case) == a  # written with another village: the child's
+    assert tally_queries.case_outcomes(session, *BORN, [a])[a]["returned_all"] == 1
+    session.execute(text("UPDATE households SET village_code = :v WHERE id = :id"),
+                    {"v": b, "id": county["homes"][0].id})
+    assert session.scalar(village_of_case) == b
+    moved = tally_queries.case_outcomes(session, *BORN, [a, b])
+    assert moved[b]["returned_all"] == 1 and moved.get(a, {}).get("returned_all", 0) == 0
+    assert moved == {c: v for c, v in tally_queries.case_outcomes(session, *BORN).items() if c in (a, b)}
